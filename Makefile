@@ -1,0 +1,53 @@
+# sluice — the two commands (`make run`, `make test`) and the rest.
+#
+# Build directories: build/ (RelWithDebInfo, what `make run` and `make bench`
+# use), build-asan/ (ASan+UBSan, what `make test` runs the suite in) and
+# build-fuzz/ (clang + libFuzzer). JOBS defaults to the number of cores.
+
+JOBS ?= $(shell nproc)
+CMAKE ?= cmake
+FUZZ_SECONDS ?= 300
+
+.PHONY: all setup build build-asan build-fuzz run test test-unit bench fuzz format clean
+
+all: build
+
+setup:
+	@./scripts/setup.sh
+
+build: setup
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(CMAKE) --build build -j $(JOBS)
+
+build-asan: setup
+	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON >/dev/null
+	$(CMAKE) --build build-asan -j $(JOBS)
+
+build-fuzz: setup
+	CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON >/dev/null
+	$(CMAKE) --build build-fuzz -j $(JOBS)
+
+run: build
+	./scripts/run.sh
+
+# Every test under ASan+UBSan, then the unit tests again in the optimised
+# build (different code generation, same assertions), then a short fuzz pass.
+test: build build-asan build-fuzz
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+	cd build && ctest --output-on-failure -j $(JOBS) -L unit
+	./scripts/fuzz.sh smoke
+
+test-unit: build-asan
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: build
+	./bench/run.sh
+
+fuzz: build-fuzz
+	./scripts/fuzz.sh long $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,1 @@
+void sluice_app_placeholder_(void); void sluice_app_placeholder_(void) {}

@@ -1,0 +1,82 @@
+/*
+ * httpd.h — the small HTTP server every sluice endpoint runs on (registry
+ * API, ingest, /metrics, /healthz), wrapping libmicrohttpd.
+ *
+ * Threads: libmicrohttpd's internal thread pool (`threads` workers, epoll)
+ * calls `handler` on a worker thread once the whole request body has arrived.
+ * The handler fills a response and returns; it may block (the registry does
+ * SQLite work there), so size `threads` for the expected concurrency.
+ *
+ * Bounds: a body larger than max_body_bytes is answered 413 without calling
+ * the handler and without buffering more than the bound; at most
+ * max_connections connections are accepted at once. Listens only where told
+ * (sluice's defaults are 127.0.0.1); port 0 picks a free port, readable back
+ * with httpd_port().
+ */
+#ifndef SLUICE_COMMON_HTTPD_H
+#define SLUICE_COMMON_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/error.h>
+
+typedef struct httpd httpd;
+
+typedef struct httpd_request {
+    const char *method;  /* "GET", "POST", ... */
+    const char *path;    /* URL path, percent-decoded, without the query */
+    const char *body;    /* NUL-terminated for convenience; body_len excludes it */
+    size_t body_len;
+    void *internal;      /* the MHD connection; use the accessors below */
+} httpd_request;
+
+#define HTTPD_MAX_RESPONSE_HEADERS 8
+
+typedef struct httpd_response {
+    int status;
+    const char *content_type;  /* static string */
+    char *body;                /* malloc'd; the server frees it */
+    size_t body_len;
+    struct {
+        const char *name;      /* static string */
+        char value[128];
+    } headers[HTTPD_MAX_RESPONSE_HEADERS];
+    int n_headers;
+} httpd_response;
+
+typedef void (*httpd_handler)(void *opaque, const httpd_request *req, httpd_response *resp);
+
+typedef struct httpd_config {
+    const char *listen;        /* "127.0.0.1:8081", "[::1]:0", "0.0.0.0:80" */
+    size_t max_body_bytes;
+    unsigned threads;          /* worker threads, >= 1 */
+    unsigned max_connections;  /* 0 = library default */
+    unsigned connection_timeout_s; /* idle keep-alive connections are closed after this */
+    httpd_handler handler;
+    void *opaque;
+    const char *name;          /* for logs: "registry", "ingest", "metrics" */
+} httpd_config;
+
+int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err);
+uint16_t httpd_port(const httpd *h);
+/* Stops accepting, waits for running handlers, frees. NULL is fine. */
+void httpd_stop(httpd *h);
+
+/* Header (case-insensitive) or query argument of the request; NULL if absent. */
+const char *httpd_request_header(const httpd_request *req, const char *name);
+const char *httpd_request_query(const httpd_request *req, const char *name);
+
+/* Helpers that fill a response. They copy body; on allocation failure the
+ * response becomes a bodyless 500. */
+void httpd_respond(httpd_response *resp, int status, const char *content_type,
+                   const char *body, size_t len);
+void httpd_respond_printf(httpd_response *resp, int status, const char *content_type,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void httpd_add_header(httpd_response *resp, const char *name, const char *value);
+
+/* Split "host:port" / "[v6]:port" into parts; port must be 0..65535. */
+int httpd_parse_listen(const char *listen, char *host, size_t host_len, uint16_t *port,
+                       sluice_error *err);
+
+#endif
