@@ -1,1 +1,0 @@
-void sluice_app_placeholder_(void); void sluice_app_placeholder_(void) {}

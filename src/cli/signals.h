@@ -1,0 +1,16 @@
+/*
+ * signals.h — how every long-running command waits for SIGTERM / SIGINT.
+ *
+ * cli_block_signals() runs first on the main thread, before any thread is
+ * created, so that every thread inherits the blocked mask and the signals
+ * are delivered only to cli_wait_for_signal()'s sigwait on the main thread:
+ * no async-signal-safety concerns, no flag polling.
+ */
+#ifndef SLUICE_CLI_SIGNALS_H
+#define SLUICE_CLI_SIGNALS_H
+
+void cli_block_signals(void);
+/* Blocks until SIGTERM or SIGINT; returns the signal number. */
+int cli_wait_for_signal(void);
+
+#endif

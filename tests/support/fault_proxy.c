@@ -1,0 +1,176 @@
+/*
+ * fault_proxy.c — see fault_proxy.h. Runs on the common httpd (its worker
+ * threads call proxy_handle); state shared with the test thread is atomic or
+ * under the proxy's mutex.
+ */
+#include "fault_proxy.h"
+
+#include "common/clock.h"
+#include "common/httpd.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fault_proxy {
+    httpd *server;
+    char upstream[256];
+    char url[64];
+    _Atomic int fail_left;
+    _Atomic int fail_status;
+    _Atomic int delay_ms;
+    _Atomic uint64_t requests;
+    pthread_mutex_t mu;
+    char last_auth[256];
+};
+
+struct grow {
+    char *p;
+    size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t n, void *opaque)
+{
+    struct grow *g = opaque;
+    size_t add = size * n;
+    char *q = realloc(g->p, g->len + add + 1);
+    if (!q)
+        return 0;
+    memcpy(q + g->len, data, add);
+    g->len += add;
+    q[g->len] = '\0';
+    g->p = q;
+    return add;
+}
+
+static void forward(fault_proxy *p, const httpd_request *req, httpd_response *resp)
+{
+    /* httpd hands us the decoded path: escape it again, segment by segment. */
+    char url[4096];
+    size_t n = (size_t)snprintf(url, sizeof url, "%s", p->upstream);
+    for (const unsigned char *q = (const unsigned char *)req->path; *q && n + 4 < sizeof url; q++) {
+        if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+            strchr("-._~/", *q))
+            url[n++] = (char)*q;
+        else
+            n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", *q);
+    }
+    url[n] = '\0';
+    CURL *c = curl_easy_init();
+    struct grow g = {NULL, 0};
+    struct curl_slist *h = NULL;
+    const char *ct = httpd_request_header(req, "Content-Type");
+    char line[300];
+    if (ct) {
+        snprintf(line, sizeof line, "Content-Type: %s", ct);
+        h = curl_slist_append(h, line);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (req->body_len) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+    }
+    if (curl_easy_perform(c) == CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        httpd_respond(resp, (int)status, "application/vnd.schemaregistry.v1+json",
+                      g.p ? g.p : "", g.len);
+    } else {
+        httpd_respond_printf(resp, 502, "application/json", "{\"error_code\":502,\"message\":\"upstream down\"}");
+    }
+    free(g.p);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+}
+
+static void proxy_handle(void *opaque, const httpd_request *req, httpd_response *resp)
+{
+    fault_proxy *p = opaque;
+    atomic_fetch_add(&p->requests, 1);
+    const char *auth = httpd_request_header(req, "Authorization");
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->last_auth, sizeof p->last_auth, "%s", auth ? auth : "");
+    pthread_mutex_unlock(&p->mu);
+
+    int delay = atomic_load(&p->delay_ms);
+    if (delay > 0)
+        clock_sleep_ms(delay);
+    int left = atomic_load(&p->fail_left);
+    while (left > 0 && !atomic_compare_exchange_weak(&p->fail_left, &left, left - 1)) {
+    }
+    if (left > 0) {
+        int status = atomic_load(&p->fail_status);
+        httpd_respond_printf(resp, status, "application/json",
+                             "{\"error_code\":%d,\"message\":\"injected fault\"}",
+                             status == 500 ? 50001 : status);
+        return;
+    }
+    forward(p, req, resp);
+}
+
+fault_proxy *fault_proxy_start(const char *upstream_base_url)
+{
+    fault_proxy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    snprintf(p->upstream, sizeof p->upstream, "%s", upstream_base_url);
+    pthread_mutex_init(&p->mu, NULL);
+    httpd_config cfg = {.listen = "127.0.0.1:0",
+                        .max_body_bytes = 16 << 20,
+                        .threads = 8,
+                        .handler = proxy_handle,
+                        .opaque = p,
+                        .name = "fault-proxy"};
+    sluice_error err;
+    if (httpd_start(&cfg, &p->server, &err) != 0) {
+        fprintf(stderr, "fault proxy: %s\n", err.msg);
+        free(p);
+        return NULL;
+    }
+    snprintf(p->url, sizeof p->url, "http://127.0.0.1:%u", (unsigned)httpd_port(p->server));
+    return p;
+}
+
+void fault_proxy_stop(fault_proxy *p)
+{
+    if (!p)
+        return;
+    httpd_stop(p->server);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+const char *fault_proxy_url(const fault_proxy *p)
+{
+    return p->url;
+}
+
+void fault_proxy_fail_next(fault_proxy *p, int n, int status)
+{
+    atomic_store(&p->fail_status, status);
+    atomic_store(&p->fail_left, n);
+}
+
+void fault_proxy_set_delay_ms(fault_proxy *p, int ms)
+{
+    atomic_store(&p->delay_ms, ms);
+}
+
+uint64_t fault_proxy_requests(const fault_proxy *p)
+{
+    return atomic_load(&((fault_proxy *)p)->requests);
+}
+
+void fault_proxy_last_auth(fault_proxy *p, char *out, size_t n)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(out, n, "%s", p->last_auth);
+    pthread_mutex_unlock(&p->mu);
+}

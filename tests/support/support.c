@@ -1,0 +1,300 @@
+/*
+ * support.c — process, directory, HTTP and metrics helpers for tests and
+ * benchmarks (see support.h). Used from the test's main thread.
+ */
+#include "support.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CHILDREN 64
+static pid_t children[MAX_CHILDREN];
+static int n_children;
+static int cleanup_registered;
+
+static void kill_children(void)
+{
+    for (int i = 0; i < n_children; i++)
+        if (children[i] > 0) {
+            kill(children[i], SIGKILL);
+            waitpid(children[i], NULL, 0);
+        }
+}
+
+static void remember(pid_t pid)
+{
+    if (!cleanup_registered) {
+        atexit(kill_children);
+        cleanup_registered = 1;
+    }
+    for (int i = 0; i < n_children; i++)
+        if (children[i] == 0) {
+            children[i] = pid;
+            return;
+        }
+    if (n_children < MAX_CHILDREN)
+        children[n_children++] = pid;
+}
+
+static void forget(pid_t pid)
+{
+    for (int i = 0; i < n_children; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
+const char *test_sluice_bin(void)
+{
+    const char *b = getenv("SLUICE_BIN");
+    return b && *b ? b : "./build/sluice";
+}
+
+char *test_tmpdir(const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix) < 0)
+        return NULL;
+    if (!mkdtemp(path)) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void test_rmtree(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
+{
+    snprintf(p->log_path, sizeof p->log_path, "%s", log_path);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        /* Unblock what a test may have blocked; the child sets its own. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    p->pid = pid;
+    remember(pid);
+    return 0;
+}
+
+int test_proc_alive(const test_proc *p)
+{
+    return p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0;
+}
+
+int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *line, size_t n)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        FILE *f = fopen(p->log_path, "r");
+        if (f) {
+            char buf[4096];
+            while (fgets(buf, sizeof buf, f)) {
+                if (strstr(buf, needle)) {
+                    if (line)
+                        snprintf(line, n, "%s", buf);
+                    fclose(f);
+                    return 0;
+                }
+            }
+            fclose(f);
+        }
+        int status;
+        if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
+            forget(p->pid);
+            p->pid = 0;
+            return -1;
+        }
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+int test_proc_stop(test_proc *p, int sig, int timeout_ms)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, sig);
+    int status = 0;
+    for (int waited = 0;; waited += 10) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid)
+            break;
+        if (r < 0)
+            return -1;
+        if (waited >= timeout_ms) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+            break;
+        }
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    forget(p->pid);
+    p->pid = 0;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+int test_registry_start(test_proc *p, const char *db_path, uint16_t want_port, uint16_t *port,
+                        const char *log_path)
+{
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)want_port);
+    char *argv[] = {(char *)test_sluice_bin(), "registry", "--listen", listen, "--db",
+                    (char *)db_path, NULL};
+    if (test_proc_start(p, argv, log_path) != 0)
+        return -1;
+    char line[512];
+    if (test_proc_wait_log(p, "listening", 15000, line, sizeof line) != 0)
+        return -1;
+    char *q = strstr(line, "port=");
+    if (!q)
+        return -1;
+    *port = (uint16_t)atoi(q + 5);
+    return 0;
+}
+
+struct grow {
+    char *p;
+    size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t n, void *opaque)
+{
+    struct grow *g = opaque;
+    size_t add = size * n;
+    char *q = realloc(g->p, g->len + add + 1);
+    if (!q)
+        return 0;
+    memcpy(q + g->len, data, add);
+    g->len += add;
+    q[g->len] = '\0';
+    g->p = q;
+    return add;
+}
+
+int test_http(const char *method, const char *url, const char *body, const char *content_type,
+              test_http_resp *resp)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return -1;
+    struct grow g = {NULL, 0};
+    struct curl_slist *h = NULL;
+    char ct[256];
+    if (content_type) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
+        h = curl_slist_append(h, ct);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode cc = curl_easy_perform(c);
+    memset(resp, 0, sizeof *resp);
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        resp->body = g.p ? g.p : strdup("");
+        resp->len = g.len;
+    } else {
+        free(g.p);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+double test_metric(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, series, n) == 0 && line[n] == ' ')
+            return strtod(line + n + 1, NULL);
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+double test_metric_sum(const char *text, const char *name, const char *filter)
+{
+    size_t n = strlen(name);
+    double sum = 0;
+    int found = 0;
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (strncmp(line, name, n) == 0 && (line[n] == ' ' || line[n] == '{')) {
+            const char *val = memchr(line, ' ', len);
+            char labels[1024] = "";
+            if (line[n] == '{' && val)
+                snprintf(labels, sizeof labels, "%.*s", (int)(val - line - n), line + n);
+            if (val && (!filter || strstr(labels, filter))) {
+                sum += strtod(val + 1, NULL);
+                found = 1;
+            }
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return found ? sum : -1;
+}
+
+double test_scrape_sum(const char *url, const char *name, const char *filter)
+{
+    test_http_resp r;
+    if (test_http("GET", url, NULL, NULL, &r) != 0)
+        return -1;
+    double v = r.status == 200 ? test_metric_sum(r.body, name, filter) : -1;
+    free(r.body);
+    return v;
+}
