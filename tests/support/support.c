@@ -148,11 +148,17 @@ int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *l
     return -1;
 }
 
+int test_proc_wait(test_proc *p, int timeout_ms)
+{
+    return test_proc_stop(p, 0, timeout_ms);
+}
+
 int test_proc_stop(test_proc *p, int sig, int timeout_ms)
 {
     if (p->pid <= 0)
         return -1;
-    kill(p->pid, sig);
+    if (sig)
+        kill(p->pid, sig);
     int status = 0;
     for (int waited = 0;; waited += 10) {
         pid_t r = waitpid(p->pid, &status, WNOHANG);

@@ -35,6 +35,9 @@ int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *l
  * the exit status (0..255), 128+signal if killed by one, -1 on error. */
 int test_proc_stop(test_proc *p, int sig, int timeout_ms);
 int test_proc_alive(const test_proc *p);
+/* Wait up to timeout_ms for the child to exit by itself; same result as
+ * test_proc_stop (which it becomes, with SIGKILL, on timeout). */
+int test_proc_wait(test_proc *p, int timeout_ms);
 
 /* Start `sluice registry --listen 127.0.0.1:PORT --db db_path` (port 0 =
  * any free port) and wait until it listens; *port gets the bound port. */
