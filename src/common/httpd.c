@@ -54,7 +54,7 @@ struct httpd {
     size_t max_body_bytes;
     uint16_t port;
     char name[32];
-    char listen[128];
+    char listen[160]; /* with the port actually bound, for logs */
 };
 
 typedef struct request_state {
@@ -419,7 +419,6 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
     h->opaque = cfg->opaque;
     h->max_body_bytes = cfg->max_body_bytes;
     snprintf(h->name, sizeof h->name, "%s", cfg->name ? cfg->name : "httpd");
-    snprintf(h->listen, sizeof h->listen, "%s", cfg->listen);
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
@@ -438,10 +437,12 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
             (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    h->daemon = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    /* The logger goes first: MHD only routes messages about later options
+     * through it. */
+    h->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_ARRAY,
+                                 opts, MHD_OPTION_END);
     if (!h->daemon) {
         free(h);
         return sluice_error_set(err, SLUICE_EIO, "httpd %s: cannot listen on %s",
@@ -450,13 +451,13 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : port;
 
-    char addr_text[160], threads[16];
+    char threads[16];
     if (addr.ss_family == AF_INET6)
-        snprintf(addr_text, sizeof addr_text, "[%s]:%u", host, h->port);
+        snprintf(h->listen, sizeof h->listen, "[%s]:%u", host, h->port);
     else
-        snprintf(addr_text, sizeof addr_text, "%s:%u", host, h->port);
+        snprintf(h->listen, sizeof h->listen, "%s:%u", host, h->port);
     snprintf(threads, sizeof threads, "%u", cfg->threads);
-    sluice_log(SLUICE_LOG_INFO, h->name, "listening", "addr", addr_text, "threads", threads, "poll",
+    sluice_log(SLUICE_LOG_INFO, h->name, "listening", "addr", h->listen, "threads", threads, "poll",
                (flags & MHD_USE_EPOLL) ? "epoll" : "poll", NULL);
     *out = h;
     return 0;
