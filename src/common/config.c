@@ -100,8 +100,8 @@ static void report(load_ctx *c, yaml_mark_t mark, int code, const char *fmt, ...
     if (c->default_of) {
         char def[128];
         quote_text(def, sizeof def, c->default_of, strlen(c->default_of));
-        snprintf(msg, sizeof msg, "%.200s: %s%sbuilt-in default '%s' is invalid: %s", c->name, c->path,
-                 sep, def, what);
+        snprintf(msg, sizeof msg, "%.200s: %s%sbuilt-in default '%s' is invalid: %s", c->name,
+                 c->path, sep, def, what);
     } else {
         snprintf(msg, sizeof msg, "%.200s:%zu:%zu: %s%s%s", c->name, mark.line + 1, mark.column + 1,
                  c->path, sep, what);
@@ -730,8 +730,7 @@ static void apply_section_list(load_ctx *c, const cfg_key *k, yaml_node_t *n, cf
         size_t old = path_push(c, "[%zu]", i);
         char *elem = (char *)out->items + i * k->elem_size;
         if (item->type != YAML_MAPPING_NODE)
-            report(c, item->start_mark, SLUICE_ECONFIG, "expected a mapping, got %s",
-                   is_null(item) ? "null" : node_kind_text(item));
+            report_type(c, &(cfg_key){.kind = CFG_SECTION}, item);
         else
             apply_table(c, k->children, item, elem, item->start_mark);
         path_pop(c, old);
