@@ -46,6 +46,7 @@
 /* Bytes past max_body_bytes we are willing to read and throw away to answer
  * an oversized chunked upload with a proper 413. */
 #define DRAIN_LIMIT (4u << 20)
+#define DEFAULT_TIMEOUT_S 30
 
 struct httpd {
     struct MHD_Daemon *daemon;
@@ -250,7 +251,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     }
     size_t n = strcspn(path, "?#");
     st->raw_path = strndup(path, n);
-    buf_init(&st->body, h->max_body_bytes + 1); /* + the NUL buf keeps room for */
+    /* + 1: buf keeps room for the NUL the handler gets after the body */
+    buf_init(&st->body, h->max_body_bytes < SIZE_MAX ? h->max_body_bytes + 1 : SIZE_MAX);
     return st;
 }
 
@@ -432,9 +434,10 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
     if (cfg->max_connections > 0)
         opts[n++] =
             (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
-    if (cfg->connection_timeout_s > 0)
-        opts[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL};
+    /* MHD's own default is no timeout at all: an idle client would hold a
+     * connection slot forever, so 0 here means DEFAULT_TIMEOUT_S instead. */
+    unsigned timeout = cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
     /* The logger goes first: MHD only routes messages about later options

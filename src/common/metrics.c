@@ -259,11 +259,12 @@ sluice_metrics *sluice_metrics_new(size_t max_series)
     init_detached(m);
     /* The refusal counter exists from the start, so an alert on its rate
      * works before the first refusal; it does not count against the bound. */
-    m->max_series++;
+    size_t bound = m->max_series;
+    m->max_series = 1;
     m->dropped = sluice_metrics_counter(
         m, DROPPED_NAME, "Series not created because the registry held metrics.max_series series.",
         NULL);
-    m->max_series--;
+    m->max_series = bound;
     m->n_series = 0;
     if (m->dropped == &m->detached_counter) {
         sluice_metrics_free(m);

@@ -586,7 +586,8 @@ static void test_error_messages(void)
          "t.yaml:2:13: clickhouse.compress: expected true or false, got 'maybe'"},
         {"sink:\n  start_offset: middle\n",
          "t.yaml:2:17: sink.start_offset: expected one of earliest, latest, got 'middle'"},
-        {"sink:\n  routes:\n    - {topic: a, table: b}\n    - topic: c\n      table: d\n      batch:\n"
+        {"sink:\n  routes:\n    - {topic: a, table: b}\n    - topic: c\n      table: d\n      "
+         "batch:\n"
          "        max_age: 2 days\n",
          "t.yaml:7:18: sink.routes[1].batch.max_age: expected a duration such as 250ms, 1s or 2m, "
          "got '2 days'"},
