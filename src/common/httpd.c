@@ -143,13 +143,17 @@ static int resolve_listen(const char *host, uint16_t port, struct sockaddr_stora
 
 /* ---- request accessors and response helpers ------------------------------ */
 
+/* A request without a connection is one a unit test built by hand to call a
+ * handler directly: it simply has no headers or query arguments. */
 const char *httpd_request_header(const httpd_request *req, const char *name)
 {
+    if (!req->internal) return NULL;
     return MHD_lookup_connection_value(req->internal, MHD_HEADER_KIND, name);
 }
 
 const char *httpd_request_query(const httpd_request *req, const char *name)
 {
+    if (!req->internal) return NULL;
     return MHD_lookup_connection_value(req->internal, MHD_GET_ARGUMENT_KIND, name);
 }
 

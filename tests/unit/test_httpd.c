@@ -491,6 +491,11 @@ static void test_response_helpers(void)
         httpd_add_header(&resp, "X-N", "v");
     CHECK_EQ(resp.n_headers, HTTPD_MAX_RESPONSE_HEADERS);
     free(resp.body);
+
+    /* handlers can be unit-tested with a hand-made request */
+    httpd_request req = {.method = "GET", .path = "/x", .body = "", .body_len = 0};
+    CHECK(httpd_request_header(&req, "Host") == NULL);
+    CHECK(httpd_request_query(&req, "q") == NULL);
 }
 
 TEST_MAIN(T(test_parse_listen), T(test_get_and_post_echo), T(test_bad_percent_encoding_is_400),
