@@ -70,6 +70,13 @@ double sluice_gauge_value(const sluice_gauge *g);
 void sluice_histogram_observe(sluice_histogram *h, double v);
 uint64_t sluice_histogram_count(const sluice_histogram *h);
 
+/* Escape a label value (backslash, double quote, newline) so it can stand
+ * between the quotes of a `labels` string: subjects, topics and table names
+ * come from users and may contain any of them. Writes at most dst_len bytes
+ * including the NUL (truncating at a character boundary, never mid-escape)
+ * and returns the length the whole escaped value needs, as snprintf does. */
+size_t sluice_metrics_label_escape(char *dst, size_t dst_len, const char *value);
+
 /* Render every series as Prometheus text into a malloc'd buffer (*out, *len;
  * NUL-terminated). Families appear in creation order with # HELP and # TYPE.
  * Returns 0 or SLUICE_ENOMEM. */

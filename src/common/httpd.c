@@ -1,0 +1,484 @@
+/*
+ * httpd.c — the HTTP server wrapper behind src/common/httpd.h, on
+ * libmicrohttpd.
+ *
+ * Ownership: an httpd owns its MHD daemon and a copy of its config; each
+ * request owns a `request_state` (raw path, capped body buffer) created in
+ * MHD's URI log callback and freed in its completion callback, so it is freed
+ * even when the client goes away half-way.
+ *
+ * Threads: httpd_start/httpd_stop run on the owner's thread; everything else
+ * here runs on MHD's pool threads, one connection per thread at a time, so a
+ * request_state is never shared.
+ *
+ * Why the URI log callback: MHD hands the access handler a path already
+ * decoded by its lenient unescaper (invalid %-sequences pass through, %00
+ * silently truncates). We keep the raw URI it shows us first and decode the
+ * path ourselves, strictly, so "/a%2" or "/a%00b" are a 400 and never reach
+ * a handler as something else.
+ *
+ * Body bound: a Content-Length above max_body_bytes is refused before any of
+ * the body is read (MHD then closes the connection, since the unread body
+ * is still in flight). A chunked body cannot be judged up front: once it
+ * passes the bound we stop storing it and drain the rest, so the client can
+ * read a clean 413 and keep its connection; past a further DRAIN_LIMIT we
+ * cut the connection instead, so an endless upload cannot hold a worker.
+ */
+#include "common/httpd.h"
+
+#include "common/buf.h"
+
+#include <sluice/log.h>
+
+#include <microhttpd.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+/* Bytes past max_body_bytes we are willing to read and throw away to answer
+ * an oversized chunked upload with a proper 413. */
+#define DRAIN_LIMIT (4u << 20)
+#define DEFAULT_TIMEOUT_S 30
+
+struct httpd {
+    struct MHD_Daemon *daemon;
+    httpd_handler handler;
+    void *opaque;
+    size_t max_body_bytes;
+    uint16_t port;
+    char name[32];
+    char listen[160]; /* with the port actually bound, for logs */
+};
+
+typedef struct request_state {
+    char *raw_path; /* as sent, before decoding; the query is cut off */
+    bool started;   /* the access handler has seen the headers */
+    bool too_large;
+    size_t drained; /* bytes read and dropped after the bound was passed */
+    buf body;
+} request_state;
+
+/* ---- listen address ------------------------------------------------------- */
+
+int httpd_parse_listen(const char *listen, char *host, size_t host_len, uint16_t *port,
+                       sluice_error *err)
+{
+    if (!listen || !*listen) return sluice_error_set(err, SLUICE_EINVAL, "listen address is empty");
+    const char *host_start = listen, *host_end, *colon;
+    if (*listen == '[') {
+        host_start = listen + 1;
+        host_end = strchr(host_start, ']');
+        if (!host_end || host_end[1] != ':')
+            return sluice_error_set(err, SLUICE_EINVAL, "listen address '%s': want [ipv6]:port",
+                                    listen);
+        colon = host_end + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            return sluice_error_set(err, SLUICE_EINVAL, "listen address '%s': want host:port",
+                                    listen);
+        host_end = colon;
+        if (memchr(listen, ':', (size_t)(colon - listen)))
+            return sluice_error_set(err, SLUICE_EINVAL,
+                                    "listen address '%s': put an IPv6 address in brackets", listen);
+    }
+    size_t n = (size_t)(host_end - host_start);
+    if (n == 0)
+        return sluice_error_set(err, SLUICE_EINVAL, "listen address '%s': host is empty", listen);
+    if (n >= host_len)
+        return sluice_error_set(err, SLUICE_EINVAL, "listen address '%s': host too long", listen);
+    const char *p = colon + 1;
+    unsigned long v = 0;
+    if (!*p)
+        return sluice_error_set(err, SLUICE_EINVAL, "listen address '%s': port is empty", listen);
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || (v = v * 10 + (unsigned long)(*p - '0')) > 65535)
+            return sluice_error_set(err, SLUICE_EINVAL,
+                                    "listen address '%s': port must be 0..65535", listen);
+    }
+    memcpy(host, host_start, n);
+    host[n] = '\0';
+    *port = (uint16_t)v;
+    return 0;
+}
+
+/* Numeric addresses directly; a name ("localhost") through the resolver. */
+static int resolve_listen(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                          sluice_error *err)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        return 0;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0 || !res)
+        return sluice_error_set(err, SLUICE_EINVAL, "listen host '%s': %s", host, gai_strerror(rc));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    if (ss->ss_family == AF_INET)
+        v4->sin_port = htons(port);
+    else
+        v6->sin6_port = htons(port);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* ---- request accessors and response helpers ------------------------------ */
+
+/* A request without a connection is one a unit test built by hand to call a
+ * handler directly: it simply has no headers or query arguments. */
+const char *httpd_request_header(const httpd_request *req, const char *name)
+{
+    if (!req->internal) return NULL;
+    return MHD_lookup_connection_value(req->internal, MHD_HEADER_KIND, name);
+}
+
+const char *httpd_request_query(const httpd_request *req, const char *name)
+{
+    if (!req->internal) return NULL;
+    return MHD_lookup_connection_value(req->internal, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void httpd_respond(httpd_response *resp, int status, const char *content_type, const char *body,
+                   size_t len)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->status = status;
+    resp->content_type = content_type;
+    if (len == 0) return;
+    resp->body = malloc(len);
+    if (!resp->body) {
+        resp->status = 500;
+        resp->content_type = NULL;
+        return;
+    }
+    memcpy(resp->body, body, len);
+    resp->body_len = len;
+}
+
+void httpd_respond_printf(httpd_response *resp, int status, const char *content_type,
+                          const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    if (n < 0) {
+        resp->status = 500;
+        resp->content_type = NULL;
+        return;
+    }
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = text;
+    resp->body_len = (size_t)n;
+}
+
+void httpd_add_header(httpd_response *resp, const char *name, const char *value)
+{
+    /* A CR or LF would let a value inject headers; such values are a bug. */
+    if (resp->n_headers >= HTTPD_MAX_RESPONSE_HEADERS || strpbrk(value, "\r\n") ||
+        strlen(value) >= sizeof resp->headers[0].value) {
+        sluice_log(SLUICE_LOG_WARN, "httpd",
+                   "response header dropped (too many, too long or CR/LF)", "name", name, NULL);
+        return;
+    }
+    resp->headers[resp->n_headers].name = name;
+    snprintf(resp->headers[resp->n_headers].value, sizeof resp->headers[0].value, "%s", value);
+    resp->n_headers++;
+}
+
+/* ---- request plumbing ----------------------------------------------------- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decode %XX in place. Fails on a malformed escape or an encoded NUL, which
+ * would otherwise cut the path short in every later strcmp. */
+static bool percent_decode_path(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r != '%') {
+            *w++ = *r;
+            continue;
+        }
+        int hi = hex_value(r[1]), lo = hi < 0 ? -1 : hex_value(r[2]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return false;
+        *w++ = (char)(hi * 16 + lo);
+        r += 2;
+    }
+    *w = '\0';
+    return true;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    httpd *h = cls;
+    request_state *st = calloc(1, sizeof *st);
+    if (!st) return NULL; /* the access handler answers 500 */
+    /* absolute-form ("http://host/path") is legal in a request line */
+    const char *path = uri;
+    const char *scheme = strstr(uri, "://");
+    if (scheme && uri[0] != '/') {
+        path = strchr(scheme + 3, '/');
+        if (!path) path = "/";
+    }
+    size_t n = strcspn(path, "?#");
+    st->raw_path = strndup(path, n);
+    /* + 1: buf keeps room for the NUL the handler gets after the body */
+    buf_init(&st->body, h->max_body_bytes < SIZE_MAX ? h->max_body_bytes + 1 : SIZE_MAX);
+    return st;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    request_state *st = *con_cls;
+    if (!st) return;
+    buf_free(&st->body);
+    free(st->raw_path);
+    free(st);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, httpd_response *resp)
+{
+    struct MHD_Response *r;
+    if (resp->body_len > 0) {
+        r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+        if (r) resp->body = NULL; /* MHD frees it now */
+    } else {
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    free(resp->body);
+    resp->body = NULL;
+    if (!r) return MHD_NO;
+    if (resp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    for (int i = 0; i < resp->n_headers && i < HTTPD_MAX_RESPONSE_HEADERS; i++)
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Errors we answer ourselves use the registry's error shape, which every
+ * sluice client already parses. */
+static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    buf b;
+    buf_init(&b, 1024);
+    buf_printf(&b, "{\"error_code\":%d,\"message\":", status);
+    buf_append_json_string(&b, msg, strlen(msg));
+    buf_append_byte(&b, '}');
+    httpd_response resp = {.status = status, .content_type = "application/json"};
+    resp.body = buf_detach(&b, &resp.body_len);
+    if (!resp.body) resp.body_len = 0;
+    return queue(conn, &resp);
+}
+
+static bool content_length_over(struct MHD_Connection *conn, size_t max)
+{
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl) return false;
+    unsigned long long v = 0;
+    for (const char *p = cl; *p >= '0' && *p <= '9'; p++) {
+        if (v > (~0ull - 9) / 10) return true;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    return v > max;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)url; /* MHD's leniently decoded copy; we decode raw_path instead */
+    (void)version;
+    httpd *h = cls;
+    request_state *st = *con_cls;
+    if (!st || !st->raw_path) return queue_error(conn, 500, "out of memory");
+
+    if (!st->started) {
+        st->started = true;
+        if (content_length_over(conn, h->max_body_bytes))
+            return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
+        return MHD_YES;
+    }
+
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (!st->too_large && buf_append(&st->body, upload_data, n) != 0) {
+            st->too_large = true;
+            buf_free(&st->body);
+        }
+        if (st->too_large) {
+            st->drained += n;
+            if (st->drained > DRAIN_LIMIT)
+                return MHD_NO; /* cut the connection: not worth reading on */
+        }
+        return MHD_YES;
+    }
+
+    if (st->too_large)
+        return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
+    if (!percent_decode_path(st->raw_path))
+        return queue_error(conn, 400, "invalid percent-encoding in request path");
+
+    size_t body_len = st->body.len;
+    if (buf_reserve(&st->body, 0) != 0) return queue_error(conn, 500, "out of memory");
+    st->body.data[body_len] = '\0';
+    httpd_request req = {
+        .method = method,
+        .path = st->raw_path,
+        .body = (const char *)st->body.data,
+        .body_len = body_len,
+        .internal = conn,
+    };
+    httpd_response resp = {0};
+    h->handler(h->opaque, &req, &resp);
+    if (resp.status < 100 || resp.status > 999) {
+        free(resp.body);
+        char status[16];
+        snprintf(status, sizeof status, "%d", resp.status);
+        sluice_log(SLUICE_LOG_ERROR, "httpd", "handler left no valid status; answering 500",
+                   "server", h->name, "method", method, "path", st->raw_path, "status", status,
+                   NULL);
+        return queue_error(conn, 500, "internal error: handler gave no response");
+    }
+    return queue(conn, &resp);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    httpd *h = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    sluice_log(SLUICE_LOG_WARN, "httpd", "libmicrohttpd", "server", h->name, "detail", msg, NULL);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
+{
+    *out = NULL;
+    if (!cfg->handler || cfg->threads < 1)
+        return sluice_error_set(err, SLUICE_EINVAL, "httpd %s: need a handler and threads >= 1",
+                                cfg->name ? cfg->name : "?");
+    char host[128];
+    uint16_t port;
+    int rc = httpd_parse_listen(cfg->listen, host, sizeof host, &port, err);
+    if (rc) return rc;
+    struct sockaddr_storage addr;
+    rc = resolve_listen(host, port, &addr, err);
+    if (rc) return rc;
+
+    httpd *h = calloc(1, sizeof *h);
+    if (!h) return sluice_error_set(err, SLUICE_ENOMEM, "httpd: out of memory");
+    h->handler = cfg->handler;
+    h->opaque = cfg->opaque;
+    h->max_body_bytes = cfg->max_body_bytes;
+    snprintf(h->name, sizeof h->name, "%s", cfg->name ? cfg->name : "httpd");
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+
+    struct MHD_OptionItem opts[8];
+    int n = 0;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+    if (cfg->threads > 1)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
+    if (cfg->max_connections > 0)
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
+    /* MHD's own default is no timeout at all: an idle client would hold a
+     * connection slot forever, so 0 here means DEFAULT_TIMEOUT_S instead. */
+    unsigned timeout = cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+    /* The logger goes first: MHD only routes messages about later options
+     * through it. */
+    h->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_ARRAY,
+                                 opts, MHD_OPTION_END);
+    if (!h->daemon) {
+        free(h);
+        return sluice_error_set(err, SLUICE_EIO, "httpd %s: cannot listen on %s",
+                                cfg->name ? cfg->name : "httpd", cfg->listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : port;
+
+    char threads[16];
+    if (addr.ss_family == AF_INET6)
+        snprintf(h->listen, sizeof h->listen, "[%s]:%u", host, h->port);
+    else
+        snprintf(h->listen, sizeof h->listen, "%s:%u", host, h->port);
+    snprintf(threads, sizeof threads, "%u", cfg->threads);
+    sluice_log(SLUICE_LOG_INFO, h->name, "listening", "addr", h->listen, "threads", threads, "poll",
+               (flags & MHD_USE_EPOLL) ? "epoll" : "poll", NULL);
+    *out = h;
+    return 0;
+}
+
+uint16_t httpd_port(const httpd *h)
+{
+    return h ? h->port : 0;
+}
+
+void httpd_stop(httpd *h)
+{
+    if (!h) return;
+    MHD_stop_daemon(h->daemon);
+    sluice_log(SLUICE_LOG_INFO, h->name, "stopped", "addr", h->listen, NULL);
+    free(h);
+}
