@@ -10,6 +10,7 @@
 #define SLUICE_TEST_FAULT_PROXY_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct fault_proxy fault_proxy;
