@@ -68,7 +68,10 @@ typedef struct pending_default {
     const char *path; /* "$.fields[0].default", in the arena */
 } pending_default;
 
-#define PATH_CAP 384
+#define PATH_CAP 2048
+/* Longer paths are shown as their head, "..." and their tail. */
+#define PATH_SHOWN_HEAD 40
+#define PATH_SHOWN_TAIL 200
 #define DEFAULT_MAX_DEPTH 4096
 
 typedef struct parser {
@@ -159,6 +162,9 @@ static int fail(parser *p, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     p->code = SLUICE_EINVAL;
+    if (p->path_len > PATH_SHOWN_HEAD + PATH_SHOWN_TAIL)
+        return sluice_error_set(p->err, SLUICE_EINVAL, "%.*s...%s: %s", PATH_SHOWN_HEAD, p->path,
+                                p->path + p->path_len - PATH_SHOWN_TAIL, what);
     return sluice_error_set(p->err, SLUICE_EINVAL, "%s: %s", p->path, what);
 }
 
@@ -886,7 +892,7 @@ static int check_record_default(parser *p, const sluice_avro_node *t, json_t *v,
                             t->fullname, f->name);
             continue;
         }
-        size_t saved = path_push(p, ".%s", f->name);
+        size_t saved = path_push(p, ".%.64s", f->name);
         int rc = check_default(p, f->type, fv, depth + 1);
         if (rc) return rc;
         path_pop(p, saved);
@@ -954,7 +960,7 @@ static int check_default(parser *p, const sluice_avro_node *t, json_t *v, int de
         json_t *val;
         json_object_foreach(v, key, val)
         {
-            size_t saved = path_push(p, "[\"%s\"]", key);
+            size_t saved = path_push(p, "[\"%.64s\"]", key);
             int rc = check_default(p, t->values, val, depth + 1);
             if (rc) return rc;
             path_pop(p, saved);
