@@ -238,6 +238,10 @@ static bool promotes(sluice_avro_type writer, sluice_avro_type reader)
 /* The reader union branch that reads a (non-union) writer type, or NULL. */
 static const sluice_avro_node *reader_branch(const sluice_avro_node *u, const sluice_avro_node *w)
 {
+    /* The writer type itself (a schema read with itself): a pointer scan
+     * first, so huge unions of named types stay cheap. */
+    for (size_t i = 0; i < u->n_branches; i++)
+        if (u->branches[i] == w) return w;
     for (size_t i = 0; i < u->n_branches; i++) {
         const sluice_avro_node *b = u->branches[i];
         if (b->type == w->type && (!is_named(w) || strcmp(b->fullname, w->fullname) == 0)) return b;
