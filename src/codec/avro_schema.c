@@ -770,10 +770,6 @@ static node_ex *parse_union(parser *p, json_t *arr, const char *ns, int depth)
         fail_nomem(p);
         return NULL;
     }
-    /* Which unnamed types this union already has; named ones are stamped
-     * with this union's serial, so the check stays linear. */
-    bool seen[SLUICE_AVRO_FIXED + 1] = {false};
-    unsigned long serial = ++p->union_serial;
     for (size_t i = 0; i < nb; i++) {
         json_t *jb = json_array_get(arr, i);
         size_t saved = path_push(p, "[%zu]", i);
@@ -783,22 +779,31 @@ static node_ex *parse_union(parser *p, json_t *arr, const char *ns, int depth)
         }
         node_ex *b = parse_type(p, jb, ns, depth + 1);
         if (!b) return NULL;
-        sluice_avro_type t = b->pub.type;
-        if (t == SLUICE_AVRO_RECORD || t == SLUICE_AVRO_ENUM || t == SLUICE_AVRO_FIXED) {
-            if (b->stamp == serial) {
-                fail(p, "union already contains type '%s'", b->pub.fullname);
-                return NULL;
-            }
-            b->stamp = serial;
-        } else {
-            if (seen[t]) {
-                fail(p, "union already contains a branch of type %s", sluice_avro_type_name(t));
-                return NULL;
-            }
-            seen[t] = true;
-        }
         branches[i] = &b->pub;
         path_pop(p, saved);
+    }
+    /* Duplicates, in a pass of their own: unnamed types by kind, named ones
+     * by stamping the (unique per fullname) node with this pass's serial.
+     * Stamping while parsing would not do: a union nested inside a later
+     * branch would restamp the nodes this union has seen. */
+    bool seen[SLUICE_AVRO_FIXED + 1] = {false};
+    unsigned long serial = ++p->union_serial;
+    for (size_t i = 0; i < nb; i++) {
+        node_ex *b = (node_ex *)branches[i];
+        sluice_avro_type t = b->pub.type;
+        bool named = t == SLUICE_AVRO_RECORD || t == SLUICE_AVRO_ENUM || t == SLUICE_AVRO_FIXED;
+        if (named ? b->stamp == serial : seen[t]) {
+            path_push(p, "[%zu]", i);
+            if (named)
+                fail(p, "union already contains type '%s'", b->pub.fullname);
+            else
+                fail(p, "union already contains a branch of type %s", sluice_avro_type_name(t));
+            return NULL;
+        }
+        if (named)
+            b->stamp = serial;
+        else
+            seen[t] = true;
     }
     n->pub.branches = branches;
     n->pub.n_branches = nb;

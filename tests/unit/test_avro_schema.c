@@ -960,6 +960,10 @@ static const struct reject_case rejections[] = {
     {"[{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]},\"E\"]",
      "$[1]: union already contains type 'E'"},
     {"[\"null\",7]", "$[1]: expected a type name, object or array, got integer"},
+    /* a union nested in a branch's definition does not hide a duplicate */
+    {"[{\"type\":\"enum\",\"name\":\"X\",\"symbols\":[\"A\"]},{\"type\":\"record\",\"name\":\"R\","
+     "\"fields\":[{\"name\":\"f\",\"type\":[\"null\",\"X\"]}]},\"X\"]",
+     "$[2]: union already contains type 'X'"},
     /* JSON itself */
     {"", "invalid JSON at line 1, column 0: "},
     {"{\"type\":", "invalid JSON at line 1, column 8: "},
