@@ -38,6 +38,7 @@
 #include <sluice/avro.h>
 
 #include "common/buf.h"
+#include "common/name_index.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -268,54 +269,108 @@ static const char *describe(const sluice_avro_node *n, char *out, size_t cap)
 
 /* ---- one step ------------------------------------------------------------------- */
 
-static const sluice_avro_field *writer_field(const sluice_avro_node *w, const sluice_avro_field *rf)
+/* Name lookups in a record's fields or an enum's symbols: a scan for short
+ * lists, a hash index for long ones, so checking two large schemas stays
+ * linear. The parser guarantees the names are unique. */
+#define LOOKUP_SCAN_MAX 16
+
+typedef struct name_lookup {
+    const char *const *names; /* enum symbols; NULL for record fields */
+    const sluice_avro_field *fields;
+    size_t n;
+    name_index ix;
+    bool indexed;
+} name_lookup;
+
+static const char *lookup_name(const name_lookup *l, size_t i)
 {
-    for (size_t i = 0; i < w->n_fields; i++)
-        if (strcmp(w->fields[i].name, rf->name) == 0) return &w->fields[i];
+    return l->names ? l->names[i] : l->fields[i].name;
+}
+
+static int lookup_init(name_lookup *l, const char *const *names, const sluice_avro_field *fields,
+                       size_t n)
+{
+    *l = (name_lookup){.names = names, .fields = fields, .n = n};
+    if (n <= LOOKUP_SCAN_MAX) return 0;
+    if (name_index_init(&l->ix, n)) return SLUICE_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        name_index_add(&l->ix, lookup_name(l, i), i, NULL);
+    l->indexed = true;
+    return 0;
+}
+
+static void lookup_free(name_lookup *l)
+{
+    if (l->indexed) name_index_free(&l->ix);
+}
+
+static bool lookup_find(const name_lookup *l, const char *name, size_t *at)
+{
+    if (l->indexed) return name_index_find(&l->ix, name, at);
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(lookup_name(l, i), name) == 0) {
+            *at = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The writer field a reader field reads: same name, else a reader alias. */
+static const sluice_avro_field *writer_field(const name_lookup *wl, const sluice_avro_field *rf)
+{
+    size_t at;
+    if (lookup_find(wl, rf->name, &at)) return &wl->fields[at];
     for (size_t a = 0; a < rf->n_aliases; a++)
-        for (size_t i = 0; i < w->n_fields; i++)
-            if (strcmp(w->fields[i].name, rf->aliases[a]) == 0) return &w->fields[i];
+        if (lookup_find(wl, rf->aliases[a], &at)) return &wl->fields[at];
     return NULL;
+}
+
+static int nomem(checker *c)
+{
+    return sluice_error_set(c->err, SLUICE_ENOMEM, "out of memory comparing schemas");
 }
 
 static int check_records(checker *c, size_t i)
 {
     const sluice_avro_node *r = c->steps[i].reader, *w = c->steps[i].writer;
     int added = pair_set_add(&c->seen, r, w);
-    if (added < 0)
-        return sluice_error_set(c->err, SLUICE_ENOMEM, "out of memory comparing schemas");
+    if (added < 0) return nomem(c);
     if (added == 0) return 0; /* expanded already, or being expanded higher up (recursion) */
-    for (size_t k = 0; k < r->n_fields; k++) {
+    name_lookup wl;
+    if (lookup_init(&wl, NULL, w->fields, w->n_fields)) return nomem(c);
+    int rc = 0;
+    for (size_t k = 0; k < r->n_fields && rc == 0; k++) {
         const sluice_avro_field *rf = &r->fields[k];
-        if (!writer_field(w, rf) && !rf->default_json)
-            return conflict(c, i, "reader field '%s' has no default and is missing from writer",
-                            rf->name);
+        if (!writer_field(&wl, rf) && !rf->default_json)
+            rc = conflict(c, i, "reader field '%s' has no default and is missing from writer",
+                          rf->name);
     }
     /* Pushed in reverse so they are checked in field order. */
-    for (size_t k = r->n_fields; k-- > 0;) {
+    for (size_t k = r->n_fields; k-- > 0 && rc == 0;) {
         const sluice_avro_field *rf = &r->fields[k];
-        const sluice_avro_field *wf = writer_field(w, rf);
-        if (wf) {
-            int rc = push_step(c, rf->type, wf->type, i, SEG_FIELD, rf->name);
-            if (rc) return rc;
-        }
+        const sluice_avro_field *wf = writer_field(&wl, rf);
+        if (wf) rc = push_step(c, rf->type, wf->type, i, SEG_FIELD, rf->name);
     }
-    return 0;
+    lookup_free(&wl);
+    return rc;
 }
 
 static int check_enums(checker *c, size_t i)
 {
     const sluice_avro_node *r = c->steps[i].reader, *w = c->steps[i].writer;
     if (r->enum_default) return 0;
-    for (size_t k = 0; k < w->n_symbols; k++) {
-        bool found = false;
-        for (size_t j = 0; j < r->n_symbols && !found; j++)
-            found = strcmp(r->symbols[j], w->symbols[k]) == 0;
-        if (!found)
-            return conflict(c, i, "writer symbol '%s' not in reader enum and reader has no default",
-                            w->symbols[k]);
+    name_lookup rl;
+    if (lookup_init(&rl, r->symbols, NULL, r->n_symbols)) return nomem(c);
+    int rc = 0;
+    for (size_t k = 0; k < w->n_symbols && rc == 0; k++) {
+        size_t at;
+        if (!lookup_find(&rl, w->symbols[k], &at))
+            rc = conflict(c, i, "writer symbol '%s' not in reader enum and reader has no default",
+                          w->symbols[k]);
     }
-    return 0;
+    lookup_free(&rl);
+    return rc;
 }
 
 static int check_step(checker *c, size_t i)

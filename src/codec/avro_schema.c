@@ -28,6 +28,7 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/name_index.h"
 
 #include <jansson.h>
 
@@ -514,6 +515,99 @@ static node_ex *resolve_name(parser *p, const char *name, size_t len, const char
     return NULL;
 }
 
+/* Field i of record rec, from jf, into f; names holds the earlier fields. */
+static int parse_field(parser *p, json_t *jf, node_ex *rec, sluice_avro_field *f, size_t i,
+                       int depth, name_index *names)
+{
+    arena *a = &p->s->arena;
+    size_t s_field = path_push(p, "[%zu]", i);
+    if (!json_is_object(jf)) return fail(p, "a field must be an object, got %s", json_kind(jf));
+    json_t *jname = json_object_get(jf, "name");
+    if (!jname) return fail(p, "field is missing \"name\"");
+    if (!json_is_string(jname))
+        return fail(p, "field \"name\" must be a string, got %s", json_kind(jname));
+    if (!valid_name(json_string_value(jname), json_string_length(jname)))
+        return fail(p, "invalid field name '%s'", json_string_value(jname));
+    f->name = arena_strdup(a, json_string_value(jname));
+    if (!f->name) return fail_nomem(p);
+    if (name_index_add(names, f->name, i, NULL) != 1)
+        return fail(p, "duplicate field name '%s'", f->name);
+    f->index = i;
+    opt_string(p, jf, "doc", &f->doc);
+
+    json_t *jtype = json_object_get(jf, "type");
+    if (!jtype) return fail(p, "field '%s' is missing \"type\"", f->name);
+    size_t s_type = path_push(p, ".type");
+    node_ex *t = parse_type(p, jtype, rec->pub.namespace_, depth + 1);
+    if (!t) return SLUICE_EINVAL;
+    path_pop(p, s_type);
+    f->type = &t->pub;
+
+    json_t *jorder = json_object_get(jf, "order");
+    f->order = SLUICE_AVRO_ORDER_ASCENDING;
+    if (jorder) {
+        const char *o = json_is_string(jorder) ? json_string_value(jorder) : "";
+        if (strcmp(o, "ascending") == 0)
+            f->order = SLUICE_AVRO_ORDER_ASCENDING;
+        else if (strcmp(o, "descending") == 0)
+            f->order = SLUICE_AVRO_ORDER_DESCENDING;
+        else if (strcmp(o, "ignore") == 0)
+            f->order = SLUICE_AVRO_ORDER_IGNORE;
+        else {
+            path_push(p, ".order");
+            return fail(p, "invalid order (expected \"ascending\", \"descending\" or "
+                           "\"ignore\")");
+        }
+    }
+
+    json_t *jaliases = json_object_get(jf, "aliases");
+    if (jaliases) {
+        size_t s_al = path_push(p, ".aliases");
+        size_t in_aliases = p->path_len;
+        if (!json_is_array(jaliases))
+            return fail(p, "expected an array of names, got %s", json_kind(jaliases));
+        size_t na = json_array_size(jaliases);
+        const char **aliases = arena_calloc(a, na, sizeof *aliases, alignof(const char *));
+        if (!aliases) return fail_nomem(p);
+        for (size_t k = 0; k < na; k++) {
+            json_t *al = json_array_get(jaliases, k);
+            path_push(p, "[%zu]", k);
+            if (!json_is_string(al))
+                return fail(p, "alias must be a string, got %s", json_kind(al));
+            if (!valid_name(json_string_value(al), json_string_length(al)))
+                return fail(p, "invalid field alias '%s'", json_string_value(al));
+            aliases[k] = arena_strdup(a, json_string_value(al));
+            if (!aliases[k]) return fail_nomem(p);
+            path_pop(p, in_aliases);
+        }
+        f->aliases = aliases;
+        f->n_aliases = na;
+        path_pop(p, s_al);
+    }
+
+    json_t *jdefault = json_object_get(jf, "default");
+    if (jdefault) {
+        char *text = json_dumps(jdefault, JSON_COMPACT | JSON_ENCODE_ANY);
+        f->default_json = text ? arena_strdup(a, text) : NULL;
+        free(text);
+        if (!f->default_json) return fail_nomem(p);
+        size_t s_def = path_push(p, ".default");
+        if (p->n_pending == p->pending_alloc) {
+            size_t cap = p->pending_alloc ? p->pending_alloc * 2 : 16;
+            pending_default *grown = realloc(p->pending, cap * sizeof *grown);
+            if (!grown) return fail_nomem(p);
+            p->pending = grown;
+            p->pending_alloc = cap;
+        }
+        const char *where = arena_strdup(a, p->path);
+        if (!where) return fail_nomem(p);
+        p->pending[p->n_pending++] = (pending_default){f->type, jdefault, where};
+        path_pop(p, s_def);
+    }
+    path_pop(p, s_field);
+    return 0;
+}
+
 static int parse_fields(parser *p, json_t *obj, node_ex *rec, int depth)
 {
     arena *a = &p->s->arena;
@@ -525,96 +619,13 @@ static int parse_fields(parser *p, json_t *obj, node_ex *rec, int depth)
     sluice_avro_field *fields = arena_calloc(a, nf, sizeof *fields, alignof(sluice_avro_field));
     if (!fields) return fail_nomem(p);
     rec->pub.fields = fields;
-    for (size_t i = 0; i < nf; i++) {
-        json_t *jf = json_array_get(jfields, i);
-        sluice_avro_field *f = &fields[i];
-        size_t s_field = path_push(p, "[%zu]", i);
-        if (!json_is_object(jf)) return fail(p, "a field must be an object, got %s", json_kind(jf));
-        json_t *jname = json_object_get(jf, "name");
-        if (!jname) return fail(p, "field is missing \"name\"");
-        if (!json_is_string(jname))
-            return fail(p, "field \"name\" must be a string, got %s", json_kind(jname));
-        if (!valid_name(json_string_value(jname), json_string_length(jname)))
-            return fail(p, "invalid field name '%s'", json_string_value(jname));
-        f->name = arena_strdup(a, json_string_value(jname));
-        if (!f->name) return fail_nomem(p);
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(fields[k].name, f->name) == 0)
-                return fail(p, "duplicate field name '%s'", f->name);
-        f->index = i;
-        opt_string(p, jf, "doc", &f->doc);
-
-        json_t *jtype = json_object_get(jf, "type");
-        if (!jtype) return fail(p, "field '%s' is missing \"type\"", f->name);
-        size_t s_type = path_push(p, ".type");
-        node_ex *t = parse_type(p, jtype, rec->pub.namespace_, depth + 1);
-        if (!t) return SLUICE_EINVAL;
-        path_pop(p, s_type);
-        f->type = &t->pub;
-
-        json_t *jorder = json_object_get(jf, "order");
-        f->order = SLUICE_AVRO_ORDER_ASCENDING;
-        if (jorder) {
-            const char *o = json_is_string(jorder) ? json_string_value(jorder) : "";
-            if (strcmp(o, "ascending") == 0)
-                f->order = SLUICE_AVRO_ORDER_ASCENDING;
-            else if (strcmp(o, "descending") == 0)
-                f->order = SLUICE_AVRO_ORDER_DESCENDING;
-            else if (strcmp(o, "ignore") == 0)
-                f->order = SLUICE_AVRO_ORDER_IGNORE;
-            else {
-                path_push(p, ".order");
-                return fail(p, "invalid order (expected \"ascending\", \"descending\" or "
-                               "\"ignore\")");
-            }
-        }
-
-        json_t *jaliases = json_object_get(jf, "aliases");
-        if (jaliases) {
-            size_t s_al = path_push(p, ".aliases");
-            size_t in_aliases = p->path_len;
-            if (!json_is_array(jaliases))
-                return fail(p, "expected an array of names, got %s", json_kind(jaliases));
-            size_t na = json_array_size(jaliases);
-            const char **aliases = arena_calloc(a, na, sizeof *aliases, alignof(const char *));
-            if (!aliases) return fail_nomem(p);
-            for (size_t k = 0; k < na; k++) {
-                json_t *al = json_array_get(jaliases, k);
-                path_push(p, "[%zu]", k);
-                if (!json_is_string(al))
-                    return fail(p, "alias must be a string, got %s", json_kind(al));
-                if (!valid_name(json_string_value(al), json_string_length(al)))
-                    return fail(p, "invalid field alias '%s'", json_string_value(al));
-                aliases[k] = arena_strdup(a, json_string_value(al));
-                if (!aliases[k]) return fail_nomem(p);
-                path_pop(p, in_aliases);
-            }
-            f->aliases = aliases;
-            f->n_aliases = na;
-            path_pop(p, s_al);
-        }
-
-        json_t *jdefault = json_object_get(jf, "default");
-        if (jdefault) {
-            char *text = json_dumps(jdefault, JSON_COMPACT | JSON_ENCODE_ANY);
-            f->default_json = text ? arena_strdup(a, text) : NULL;
-            free(text);
-            if (!f->default_json) return fail_nomem(p);
-            size_t s_def = path_push(p, ".default");
-            if (p->n_pending == p->pending_alloc) {
-                size_t cap = p->pending_alloc ? p->pending_alloc * 2 : 16;
-                pending_default *grown = realloc(p->pending, cap * sizeof *grown);
-                if (!grown) return fail_nomem(p);
-                p->pending = grown;
-                p->pending_alloc = cap;
-            }
-            const char *where = arena_strdup(a, p->path);
-            if (!where) return fail_nomem(p);
-            p->pending[p->n_pending++] = (pending_default){f->type, jdefault, where};
-            path_pop(p, s_def);
-        }
-        path_pop(p, s_field);
-    }
+    name_index names;
+    if (name_index_init(&names, nf)) return fail_nomem(p);
+    int rc = 0;
+    for (size_t i = 0; i < nf && rc == 0; i++)
+        rc = parse_field(p, json_array_get(jfields, i), rec, &fields[i], i, depth, &names);
+    name_index_free(&names);
+    if (rc) return rc;
     /* Published only now: until here a self-reference sees an empty record,
      * and nothing reads the fields before the deferred default checks. */
     rec->pub.n_fields = nf;
@@ -670,13 +681,6 @@ static node_ex *parse_enum(parser *p, json_t *obj, const char *ns)
             fail(p, "invalid symbol '%s'", json_string_value(js));
             return NULL;
         }
-        /* Symbols are few in practice; quadratic keeps this allocation-free. */
-        for (size_t k = 0; k < i; k++) {
-            if (strcmp(syms[k], json_string_value(js)) == 0) {
-                fail(p, "duplicate symbol '%s'", syms[k]);
-                return NULL;
-            }
-        }
         syms[i] = arena_strdup(a, json_string_value(js));
         if (!syms[i]) {
             fail_nomem(p);
@@ -684,6 +688,20 @@ static node_ex *parse_enum(parser *p, json_t *obj, const char *ns)
         }
         path_pop(p, s_sym);
     }
+    name_index seen;
+    if (name_index_init(&seen, ns_count)) {
+        fail_nomem(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < ns_count; i++) {
+        if (name_index_add(&seen, syms[i], i, NULL) != 1) {
+            name_index_free(&seen);
+            path_push(p, "[%zu]", i);
+            fail(p, "duplicate symbol '%s'", syms[i]);
+            return NULL;
+        }
+    }
+    name_index_free(&seen);
     path_pop(p, saved);
     n->pub.symbols = syms;
     n->pub.n_symbols = ns_count;

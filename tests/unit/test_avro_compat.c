@@ -11,6 +11,8 @@
 
 #include "test.h"
 
+#include <stdbool.h>
+
 struct compat_case {
     const char *reader, *writer, *expect;
 };
@@ -315,4 +317,74 @@ static void test_long_chain(void)
     sluice_avro_schema_free(s);
 }
 
-TEST_MAIN(T(test_resolution_table), T(test_directions), T(test_bad_arguments), T(test_long_chain))
+/* Records and enums long enough that the check indexes names instead of
+ * scanning them. */
+static char *wide_record(int n_fields, int skip, int long_at, const char *alias_for)
+{
+    size_t cap = (size_t)n_fields * 96 + 128;
+    char *text = malloc(cap);
+    size_t at = (size_t)snprintf(text, cap, "{\"type\":\"record\",\"name\":\"W\",\"fields\":[");
+    bool first = true;
+    for (int i = 0; i < n_fields; i++) {
+        if (i == skip) continue;
+        at += (size_t)snprintf(text + at, cap - at, "%s{\"name\":\"f%d\",\"type\":\"%s\"",
+                               first ? "" : ",", i, i == long_at ? "long" : "int");
+        if (alias_for && i == 0)
+            at += (size_t)snprintf(text + at, cap - at, ",\"aliases\":[\"%s\"]", alias_for);
+        at += (size_t)snprintf(text + at, cap - at, "}");
+        first = false;
+    }
+    snprintf(text + at, cap - at, "]}");
+    return text;
+}
+
+static char *wide_enum(int n_symbols, const char *extra)
+{
+    size_t cap = (size_t)n_symbols * 16 + 128;
+    char *text = malloc(cap);
+    size_t at = (size_t)snprintf(text, cap, "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[");
+    for (int i = 0; i < n_symbols; i++)
+        at += (size_t)snprintf(text + at, cap - at, "%s\"S%d\"", i ? "," : "", i);
+    if (extra) at += (size_t)snprintf(text + at, cap - at, ",\"%s\"", extra);
+    snprintf(text + at, cap - at, "]}");
+    return text;
+}
+
+static int can_read_texts(char *reader, char *writer, sluice_error *err)
+{
+    sluice_avro_schema *r = parse(reader), *w = parse(writer);
+    free(reader);
+    free(writer);
+    int rc = r && w
+                 ? sluice_avro_can_read(sluice_avro_schema_root(r), sluice_avro_schema_root(w), err)
+                 : SLUICE_EINTERNAL;
+    sluice_avro_schema_free(r);
+    sluice_avro_schema_free(w);
+    return rc;
+}
+
+static void test_wide_schemas(void)
+{
+    sluice_error err = {0};
+    CHECK_EQ(can_read_texts(wide_record(40, -1, -1, NULL), wide_record(40, -1, -1, NULL), &err), 0);
+    CHECK_EQ(can_read_texts(wide_record(40, -1, -1, NULL), wide_record(40, 17, -1, NULL), &err),
+             SLUICE_ECONFLICT);
+    CHECK_STR(err.msg, "$: reader field 'f17' has no default and is missing from writer");
+    CHECK_EQ(can_read_texts(wide_record(40, -1, -1, NULL), wide_record(40, -1, 25, NULL), &err),
+             SLUICE_ECONFLICT);
+    CHECK_STR(err.msg, "$.f25: reader type int cannot read writer type long");
+    CHECK_EQ(can_read_texts(wide_record(40, -1, 25, NULL), wide_record(40, -1, -1, NULL), &err), 0);
+    CHECK_EQ(can_read_texts(wide_record(40, -1, -1, NULL), wide_record(39, -1, -1, NULL), &err),
+             SLUICE_ECONFLICT);
+    CHECK_STR(err.msg, "$: reader field 'f39' has no default and is missing from writer");
+    /* Reader field f0 renamed from the writer's f40 by alias, writer has no f0. */
+    CHECK_EQ(can_read_texts(wide_record(40, -1, -1, "f40"), wide_record(41, 0, -1, NULL), &err), 0);
+
+    CHECK_EQ(can_read_texts(wide_enum(30, NULL), wide_enum(30, NULL), &err), 0);
+    CHECK_EQ(can_read_texts(wide_enum(30, "NEW"), wide_enum(30, NULL), &err), 0);
+    CHECK_EQ(can_read_texts(wide_enum(30, NULL), wide_enum(30, "NEW"), &err), SLUICE_ECONFLICT);
+    CHECK_STR(err.msg, "$: writer symbol 'NEW' not in reader enum and reader has no default");
+}
+
+TEST_MAIN(T(test_resolution_table), T(test_directions), T(test_bad_arguments), T(test_long_chain),
+          T(test_wide_schemas))

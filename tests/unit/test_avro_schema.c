@@ -1128,7 +1128,28 @@ static void test_self_readable(void)
     }
 }
 
+/* Long field and symbol lists are checked for duplicates through an index. */
+static void test_wide_duplicates(void)
+{
+    char text[8192];
+    size_t at =
+        (size_t)snprintf(text, sizeof text, "{\"type\":\"record\",\"name\":\"W\",\"fields\":[");
+    for (int i = 0; i < 60; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s{\"name\":\"f%d\",\"type\":\"int\"}",
+                               i ? "," : "", i == 45 ? 12 : i);
+    snprintf(text + at, sizeof text - at, "]}");
+    CHECK_STR(parse_err(text), "$.fields[45]: duplicate field name 'f12'");
+
+    at = (size_t)snprintf(text, sizeof text, "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[");
+    for (int i = 0; i < 60; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s\"S%d\"", i ? "," : "",
+                               i == 50 ? 3 : i);
+    snprintf(text + at, sizeof text - at, "]}");
+    CHECK_STR(parse_err(text), "$.symbols[50]: duplicate symbol 'S3'");
+}
+
 TEST_MAIN(T(test_spec_vectors), T(test_canonical_matches_avsc), T(test_avro_c_accepts_corpus),
           T(test_primitives), T(test_record_structure), T(test_namespaces), T(test_recursion),
           T(test_logical_types), T(test_defaults_valid), T(test_defaults_invalid),
-          T(test_rejections), T(test_depth_bounds), T(test_normalized), T(test_self_readable))
+          T(test_rejections), T(test_depth_bounds), T(test_normalized), T(test_self_readable),
+          T(test_wide_duplicates))
