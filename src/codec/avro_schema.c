@@ -317,15 +317,15 @@ static const char *json_kind(const json_t *v)
     return "value";
 }
 
-/* Optional string member: NULL if absent or not a string (as Java's parser
- * treats "doc"). */
-static const char *opt_string(parser *p, json_t *obj, const char *key, const char **out)
+/* Optional string member into *out: NULL if absent or not a string (as
+ * Java's parser treats "doc"). Fails only when out of memory. */
+static int opt_string(parser *p, json_t *obj, const char *key, const char **out)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
-    if (!json_is_string(v)) return NULL;
+    if (!json_is_string(v)) return 0;
     *out = arena_strndup(&p->s->arena, json_string_value(v), json_string_length(v));
-    return *out;
+    return *out ? 0 : fail_nomem(p);
 }
 
 static node_ex *new_node(parser *p, sluice_avro_type type)
@@ -404,7 +404,7 @@ static int parse_name(parser *p, json_t *obj, const char *enclosing, node_ex *n)
         n->pub.n_aliases = na;
         path_pop(p, saved);
     }
-    opt_string(p, obj, "doc", &n->pub.doc);
+    if (opt_string(p, obj, "doc", &n->pub.doc)) return SLUICE_ENOMEM;
 
     if (named_find(p->s, n->pub.fullname))
         return fail(p, "type '%s' is already defined", n->pub.fullname);
@@ -533,7 +533,7 @@ static int parse_field(parser *p, json_t *jf, node_ex *rec, sluice_avro_field *f
     if (name_index_add(names, f->name, i, NULL) != 1)
         return fail(p, "duplicate field name '%s'", f->name);
     f->index = i;
-    opt_string(p, jf, "doc", &f->doc);
+    if (opt_string(p, jf, "doc", &f->doc)) return SLUICE_ENOMEM;
 
     json_t *jtype = json_object_get(jf, "type");
     if (!jtype) return fail(p, "field '%s' is missing \"type\"", f->name);
