@@ -4,9 +4,12 @@
  *
  *   - same primitive type, or a promotion: int → long/float/double,
  *     long → float/double, float → double, string ↔ bytes;
- *   - records, enums and fixed match when their unqualified names are equal,
- *     when the fullnames are, or when a reader alias (full or short) names the
- *     writer type; fixed sizes must be equal;
+ *   - records, enums and fixed match when their unqualified names are equal
+ *     (so a namespace change alone is compatible), or when a reader alias
+ *     names the writer type; an alias is a fullname (a short alias is in the
+ *     reader type's namespace) and must equal the writer's fullname, as in
+ *     Java's SchemaCompatibility, which Confluent's registry uses; fixed
+ *     sizes must be equal;
  *   - record fields match by name or by a reader field alias; a reader field
  *     missing from the writer needs a default; writer-only fields are skipped;
  *   - an enum writer symbol missing from the reader needs a reader default;
@@ -199,21 +202,12 @@ static bool is_named(const sluice_avro_node *n)
            n->type == SLUICE_AVRO_FIXED;
 }
 
-/* The part after the last dot. */
-static const char *short_name(const char *fullname)
-{
-    const char *dot = strrchr(fullname, '.');
-    return dot ? dot + 1 : fullname;
-}
-
 /* Reader and writer named types of the same kind denote the same type. */
 static bool names_match(const sluice_avro_node *r, const sluice_avro_node *w)
 {
     if (strcmp(r->fullname, w->fullname) == 0 || strcmp(r->name, w->name) == 0) return true;
     for (size_t i = 0; i < r->n_aliases; i++)
-        if (strcmp(r->aliases[i], w->fullname) == 0 ||
-            strcmp(short_name(r->aliases[i]), w->name) == 0)
-            return true;
+        if (strcmp(r->aliases[i], w->fullname) == 0) return true;
     return false;
 }
 
