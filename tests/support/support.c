@@ -193,7 +193,7 @@ int test_registry_start(test_proc *p, const char *db_path, uint16_t want_port, u
     if (test_proc_start(p, argv, log_path) != 0)
         return -1;
     char line[512];
-    if (test_proc_wait_log(p, "listening", 15000, line, sizeof line) != 0)
+    if (test_proc_wait_log(p, "msg=listening port=", 15000, line, sizeof line) != 0)
         return -1;
     char *q = strstr(line, "port=");
     if (!q)
