@@ -89,6 +89,12 @@ void test_rmtree(const char *path)
 int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
 {
     snprintf(p->log_path, sizeof p->log_path, "%s", log_path);
+    /* Truncate here, not in the child: a waiter must never read the log of
+     * an earlier process that used the same path. */
+    int tfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (tfd < 0)
+        return -1;
+    close(tfd);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
@@ -97,7 +103,7 @@ int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fd = open(log_path, O_WRONLY | O_APPEND);
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
