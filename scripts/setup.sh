@@ -30,8 +30,20 @@ done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
+# The compatibility tests' npm packages (kafkajs, avsc, the Confluent
+# registry client), pinned by tests/compat/package-lock.json.
+npm_deps() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/compat"
+  if [[ ! -d $dir/node_modules ]]; then
+    echo "setup: npm ci in tests/compat"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#PACKAGES[@]} packages present"
+  npm_deps
   exit 0
 fi
 
@@ -52,4 +64,5 @@ if [[ ! -e $policy ]]; then
 fi
 trap '[[ $made_policy == 1 ]] && $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_deps
 echo "setup: done"
