@@ -62,6 +62,14 @@ check "check-config no -c" 2 "$BIN" check-config
 check "check-config --keys" 0 "$BIN" check-config --keys
 contains "keys reference" "registry.cache.max_bytes"
 
+# docs/CONFIG.md is generated from the binary's key tables: they must agree.
+src=${SLUICE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+if diff <(cat "$src/docs/CONFIG.md.head"; "$BIN" check-config --keys) "$src/docs/CONFIG.md" >"$tmp/out"; then
+  echo "ok   docs/CONFIG.md matches the binary"
+else
+  echo "FAIL docs/CONFIG.md is stale: run scripts/gen-docs.sh"; sed 's/^/  | /' "$tmp/out" | head -20; fail=1
+fi
+
 # SIGTERM drains and exits 0.
 "$BIN" registry --listen 127.0.0.1:0 --db "$tmp/term.sqlite" >"$tmp/reg.log" 2>&1 &
 pid=$!; pids+=("$pid")
