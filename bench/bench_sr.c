@@ -9,7 +9,9 @@
  *   2. 64 threads miss the same cold id at once: requests made. The peer,
  *      Debian's python3-confluent-kafka SchemaRegistryClient (one shared
  *      client, 64 threads), does the same against the same server.
- *   3. Cached lookup cost (get_by_id hit + release) at 1 and 2 threads.
+ *   3. Cached lookup cost (get_by_id hit + release) at 1 and 2 threads,
+ *      threads sharing ids or not, and the same loop over one
+ *      mutex-protected table (the design the client avoids) for comparison.
  *
  * usage: bench_sr [--lookups N] [--baseline N]
  * Prints one "key: value" line per figure (docs/BENCHMARKS.md quotes them).
@@ -21,6 +23,7 @@
 #include "support.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +238,7 @@ static void bench_cold_miss(sluice_sr *writer)
 struct hit_job {
     sluice_sr *sr;
     const int32_t *ids;
+    int n_ids;
     long n;
     double ns_per_op;
 };
@@ -245,11 +249,76 @@ static void *hit_worker(void *p)
     int64_t t0 = clock_mono_ns();
     for (long i = 0; i < j->n; i++) {
         const sluice_sr_schema *s;
-        if (sluice_sr_get_by_id(j->sr, j->ids[i % 10], &s, NULL) == 0)
+        if (sluice_sr_get_by_id(j->sr, j->ids[i % j->n_ids], &s, NULL) == 0)
             sluice_sr_schema_release(s);
     }
     j->ns_per_op = (double)(clock_mono_ns() - t0) / (double)j->n;
     return NULL;
+}
+
+/* The design this client avoids, for comparison: one mutex around one
+ * table, a reference taken per hit. Same ids, same loop. */
+struct mutex_table {
+    pthread_mutex_t mu;
+    int32_t keys[16];
+    _Atomic int refs[16];
+};
+
+struct mutex_job {
+    struct mutex_table *t;
+    const int32_t *ids;
+    int n_ids;
+    long n;
+    double ns_per_op;
+};
+
+static void *mutex_worker(void *p)
+{
+    struct mutex_job *j = p;
+    int64_t t0 = clock_mono_ns();
+    for (long i = 0; i < j->n; i++) {
+        int32_t key = j->ids[i % j->n_ids];
+        pthread_mutex_lock(&j->t->mu);
+        unsigned slot = (unsigned)key % 16;
+        while (j->t->keys[slot] != key)
+            slot = (slot + 1) % 16;
+        atomic_fetch_add(&j->t->refs[slot], 1);
+        pthread_mutex_unlock(&j->t->mu);
+        atomic_fetch_sub(&j->t->refs[slot], 1);
+    }
+    j->ns_per_op = (double)(clock_mono_ns() - t0) / (double)j->n;
+    return NULL;
+}
+
+static void bench_mutex_baseline(const int32_t ids[10], long n)
+{
+    struct mutex_table t;
+    pthread_mutex_init(&t.mu, NULL);
+    memset(t.keys, 0xff, sizeof t.keys);
+    for (int i = 0; i < 10; i++) {
+        unsigned slot = (unsigned)ids[i] % 16;
+        while (t.keys[slot] != -1)
+            slot = (slot + 1) % 16;
+        t.keys[slot] = ids[i];
+        atomic_init(&t.refs[slot], 1);
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+        struct mutex_job jobs[2];
+        pthread_t th[2];
+        int64_t t0 = clock_mono_ns();
+        for (int i = 0; i < threads; i++) {
+            jobs[i] = (struct mutex_job){&t, ids, 10, n, 0};
+            pthread_create(&th[i], NULL, mutex_worker, &jobs[i]);
+        }
+        for (int i = 0; i < threads; i++)
+            pthread_join(th[i], NULL);
+        double secs = (double)(clock_mono_ns() - t0) / 1e9;
+        printf("cached_lookup.single_mutex_baseline.threads_%d.ns_per_op_per_thread: %.1f\n",
+               threads, jobs[0].ns_per_op);
+        printf("cached_lookup.single_mutex_baseline.threads_%d.total_ops_per_s: %.0f\n", threads,
+               (double)n * threads / secs);
+    }
+    pthread_mutex_destroy(&t.mu);
 }
 
 static void bench_hits(const int32_t ids[10], long n)
@@ -260,21 +329,27 @@ static void bench_hits(const int32_t ids[10], long n)
         if (sluice_sr_get_by_id(sr, ids[i], &s, NULL) == 0)
             sluice_sr_schema_release(s);
     }
-    for (int threads = 1; threads <= 2; threads++) {
-        struct hit_job jobs[2];
-        pthread_t th[2];
-        int64_t t0 = clock_mono_ns();
-        for (int i = 0; i < threads; i++) {
-            jobs[i] = (struct hit_job){sr, ids, n, 0};
-            pthread_create(&th[i], NULL, hit_worker, &jobs[i]);
+    /* "shared": both threads cycle over the same 10 ids; "disjoint": each
+     * thread has its own 5 ids, so only shard locks may be shared. */
+    for (int disjoint = 0; disjoint <= 1; disjoint++) {
+        for (int threads = 1; threads <= 2; threads++) {
+            struct hit_job jobs[2];
+            pthread_t th[2];
+            int64_t t0 = clock_mono_ns();
+            for (int i = 0; i < threads; i++) {
+                jobs[i] = disjoint ? (struct hit_job){sr, ids + 5 * i, 5, n, 0}
+                                   : (struct hit_job){sr, ids, 10, n, 0};
+                pthread_create(&th[i], NULL, hit_worker, &jobs[i]);
+            }
+            for (int i = 0; i < threads; i++)
+                pthread_join(th[i], NULL);
+            double secs = (double)(clock_mono_ns() - t0) / 1e9;
+            const char *kind = disjoint ? "disjoint_ids" : "shared_ids";
+            printf("cached_lookup.%s.threads_%d.ns_per_op_per_thread: %.1f\n", kind, threads,
+                   jobs[0].ns_per_op);
+            printf("cached_lookup.%s.threads_%d.total_ops_per_s: %.0f\n", kind, threads,
+                   (double)n * threads / secs);
         }
-        for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
-        double secs = (double)(clock_mono_ns() - t0) / 1e9;
-        printf("cached_lookup.threads_%d.ns_per_op_per_thread: %.1f\n", threads,
-               jobs[0].ns_per_op);
-        printf("cached_lookup.threads_%d.total_ops_per_s: %.0f\n", threads,
-               (double)n * threads / secs);
     }
     sluice_sr_destroy(sr);
 }
@@ -309,6 +384,7 @@ int main(int argc, char **argv)
     bench_shared_vs_per_message(ids, lookups, baseline);
     bench_cold_miss(writer);
     bench_hits(ids, lookups / 2);
+    bench_mutex_baseline(ids, lookups / 2);
     sluice_sr_destroy(writer);
 
     test_proc_stop(&reg, SIGTERM, 5000);

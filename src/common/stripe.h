@@ -16,7 +16,7 @@
 
 typedef struct striped_counter {
     struct {
-        _Atomic uint64_t v;
+        _Alignas(64) _Atomic uint64_t v; /* each slot starts its own cache line */
         char pad[64 - sizeof(uint64_t)];
     } slot[STRIPE_COUNT];
 } striped_counter;

@@ -10,6 +10,7 @@
  */
 #include "sr/cache.h"
 
+#include "common/brlock.h"
 #include "common/clock.h"
 
 #include <pthread.h>
@@ -50,8 +51,7 @@ typedef struct sr_flight {
 } sr_flight;
 
 typedef struct sr_shard {
-    _Alignas(64) pthread_rwlock_t lock; /* own cache line: shards must not share */
-    sr_entry **buckets;
+    _Alignas(64) sr_entry **buckets; /* own cache line: shards must not share */
     size_t mask;
     sr_entry *hand;
     size_t entries, bytes;
@@ -63,6 +63,7 @@ typedef struct sr_shard {
 } sr_shard;
 
 struct sr_cache {
+    brlock table_lock; /* over every shard's table; see cache.h */
     sr_shard shards[MAX_SHARDS];
     unsigned n_shards;
     int64_t negative_ttl_ms;
@@ -99,14 +100,18 @@ static size_t round_up_pow2(size_t n)
 
 int sr_cache_new(const sr_cache_config *cfg, sr_cache **out)
 {
-    sr_cache *c = calloc(1, sizeof *c);
+    /* Cache-line aligned: the brlock stripes and shards must not share lines. */
+    size_t size = (sizeof(sr_cache) + 63) / 64 * 64;
+    sr_cache *c = aligned_alloc(64, size);
     if (!c)
         return SLUICE_ENOMEM;
+    memset(c, 0, size);
     size_t max_entries = cfg->max_entries ? cfg->max_entries : 1;
     /* Small caches use one shard so that their budget is not split into
      * slivers too small to hold anything. */
     c->n_shards = max_entries < 256 ? 1 : MAX_SHARDS;
     c->negative_ttl_ms = cfg->negative_ttl_ms;
+    brlock_init(&c->table_lock);
     for (unsigned i = 0; i < c->n_shards; i++) {
         sr_shard *s = &c->shards[i];
         s->max_entries = max_entries / c->n_shards;
@@ -121,13 +126,6 @@ int sr_cache_new(const sr_cache_config *cfg, sr_cache **out)
             return SLUICE_ENOMEM;
         }
         s->mask = nb - 1;
-        /* Writers first: a steady stream of readers must not starve the
-         * insert that would turn their misses into hits. */
-        pthread_rwlockattr_t ra;
-        pthread_rwlockattr_init(&ra);
-        pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-        pthread_rwlock_init(&s->lock, &ra);
-        pthread_rwlockattr_destroy(&ra);
         pthread_mutex_init(&s->flight_mu, NULL);
     }
     *out = c;
@@ -172,9 +170,9 @@ void sr_cache_free(sr_cache *c)
             entry_free(e);
         }
         free(s->buckets);
-        pthread_rwlock_destroy(&s->lock);
         pthread_mutex_destroy(&s->flight_mu);
     }
+    brlock_destroy(&c->table_lock);
     free(c);
 }
 
@@ -208,14 +206,14 @@ static int shard_evict_one(sr_shard *s)
 /* Insert e, replacing an entry with the same key, evicting to stay within
  * the bounds. Frees e (and counts it uncacheable) if it alone is over the
  * byte bound. Takes the table lock exclusively. */
-static void shard_insert(sr_shard *s, sr_entry *e)
+static void shard_insert(sr_cache *c, sr_shard *s, sr_entry *e)
 {
     if (e->bytes > s->max_bytes) {
         atomic_fetch_add_explicit(&s->uncacheable, 1, memory_order_relaxed);
         entry_free(e);
         return;
     }
-    pthread_rwlock_wrlock(&s->lock);
+    brlock_write_lock(&c->table_lock);
     sr_entry *old = shard_find(s, e->hash, e->kind, e->key, e->klen);
     if (old) {
         shard_unlink(s, old);
@@ -239,7 +237,7 @@ static void shard_insert(sr_shard *s, sr_entry *e)
     }
     s->entries++;
     s->bytes += e->bytes;
-    pthread_rwlock_unlock(&s->lock);
+    brlock_write_unlock(&c->table_lock);
 }
 
 static sr_entry *entry_new(uint64_t h, int kind, const void *key, size_t klen, int64_t ttl_ms,
@@ -274,7 +272,7 @@ void sr_cache_put(sr_cache *c, int kind, const void *key, size_t klen, sr_schema
         return; /* a cache that cannot grow just misses more */
     e->value = sr_schema_retain(value);
     e->bytes += value->bytes;
-    shard_insert(shard_for(c, h), e);
+    shard_insert(c, shard_for(c, h), e);
 }
 
 static void put_negative(sr_cache *c, uint64_t h, int kind, const void *key, size_t klen,
@@ -287,16 +285,16 @@ static void put_negative(sr_cache *c, uint64_t h, int kind, const void *key, siz
         return;
     e->neg_code = err->code;
     e->neg_remote = err->remote_code;
-    shard_insert(shard_for(c, h), e);
+    shard_insert(c, shard_for(c, h), e);
 }
 
 /* Look up under the shared lock. Returns 1 with the answer filled if a live
  * entry was found, 0 on a miss or an expired entry. */
-static int shard_lookup(sr_shard *s, uint64_t h, int kind, const void *key, size_t klen,
+static int shard_lookup(sr_cache *c, sr_shard *s, uint64_t h, int kind, const void *key, size_t klen,
                         sr_schema **out, int *rc, sr_outcome *outcome, sluice_error *err)
 {
     int found = 0;
-    pthread_rwlock_rdlock(&s->lock);
+    unsigned stripe = brlock_read_lock(&c->table_lock);
     sr_entry *e = shard_find(s, h, kind, key, klen);
     if (e && (e->expires_ms == 0 || e->expires_ms > clock_mono_ms())) {
         /* A plain store would do; skip it when already set so the line
@@ -315,7 +313,7 @@ static int shard_lookup(sr_shard *s, uint64_t h, int kind, const void *key, size
         }
         found = 1;
     }
-    pthread_rwlock_unlock(&s->lock);
+    brlock_read_unlock(&c->table_lock, stripe);
     return found;
 }
 
@@ -362,7 +360,7 @@ int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass
     int rc;
     *out = NULL;
 
-    if (!bypass && shard_lookup(s, h, kind, key, klen, out, &rc, outcome, err))
+    if (!bypass && shard_lookup(c, s, h, kind, key, klen, out, &rc, outcome, err))
         return rc;
 
     pthread_mutex_lock(&s->flight_mu);
@@ -375,7 +373,7 @@ int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass
     }
     /* No flight: either nobody fetched yet, or a fetch completed after our
      * miss above (it inserts before it unlists the flight). Look again. */
-    if (!bypass && shard_lookup(s, h, kind, key, klen, out, &rc, outcome, err)) {
+    if (!bypass && shard_lookup(c, s, h, kind, key, klen, out, &rc, outcome, err)) {
         pthread_mutex_unlock(&s->flight_mu);
         return rc;
     }
@@ -430,9 +428,9 @@ int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass
 
 void sr_cache_clear(sr_cache *c, int kind)
 {
+    brlock_write_lock(&c->table_lock);
     for (unsigned i = 0; i < c->n_shards; i++) {
         sr_shard *s = &c->shards[i];
-        pthread_rwlock_wrlock(&s->lock);
         size_t n = s->entries;
         for (size_t k = 0; k < n && s->hand; k++) {
             sr_entry *e = s->hand;
@@ -443,20 +441,20 @@ void sr_cache_clear(sr_cache *c, int kind)
                 s->hand = e->next;
             }
         }
-        pthread_rwlock_unlock(&s->lock);
     }
+    brlock_write_unlock(&c->table_lock);
 }
 
 void sr_cache_get_usage(sr_cache *c, sr_cache_usage *u)
 {
     memset(u, 0, sizeof *u);
+    unsigned stripe = brlock_read_lock(&c->table_lock);
     for (unsigned i = 0; i < c->n_shards; i++) {
         sr_shard *s = &c->shards[i];
-        pthread_rwlock_rdlock(&s->lock);
         u->entries += s->entries;
         u->bytes += s->bytes;
-        pthread_rwlock_unlock(&s->lock);
         u->evictions += atomic_load_explicit(&s->evictions, memory_order_relaxed);
         u->uncacheable += atomic_load_explicit(&s->uncacheable, memory_order_relaxed);
     }
+    brlock_read_unlock(&c->table_lock, stripe);
 }

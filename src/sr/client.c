@@ -140,7 +140,12 @@ int sluice_sr_new(const sluice_sr_config *cfg, sluice_sr **out, sluice_error *er
     if (cfg->max_retries < 0 || cfg->connect_timeout_ms <= 0 || cfg->request_timeout_ms <= 0)
         return sluice_error_set(err, SLUICE_EINVAL,
                                 "registry client: retries must be >= 0 and timeouts > 0");
-    sluice_sr *sr = calloc(1, sizeof *sr);
+    /* aligned_alloc, not calloc: the striped counters inside must start on
+     * cache-line boundaries or neighbouring slots share a line. */
+    size_t size = (sizeof(sluice_sr) + 63) / 64 * 64;
+    sluice_sr *sr = aligned_alloc(64, size);
+    if (sr)
+        memset(sr, 0, size);
     if (!sr)
         return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     sr->cfg = *cfg;
