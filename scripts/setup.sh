@@ -12,9 +12,9 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   # libraries sluice links
   librdkafka-dev libcurl4-openssl-dev libavro-dev libjansson-dev
-  libmicrohttpd-dev libyaml-dev libsqlite3-dev libncurses-dev
+  libmicrohttpd-dev libgnutls28-dev libyaml-dev libsqlite3-dev libncurses-dev
   # servers, peers and tools for tests, benchmarks and `make run`
-  clickhouse-server clickhouse-client kcat curl tmux wrk
+  clickhouse-server clickhouse-client kcat curl openssl tmux wrk
   python3-confluent-kafka python3-clickhouse-driver python3-requests
 )
 

@@ -30,6 +30,7 @@
 
 #include <sluice/log.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
@@ -56,6 +57,8 @@ struct httpd {
     uint16_t port;
     char name[32];
     char listen[160]; /* with the port actually bound, for logs */
+    char *tls_cert, *tls_key, *tls_trust; /* PEM texts, alive as long as the daemon */
+    bool require_client_cert;
 };
 
 typedef struct request_state {
@@ -331,6 +334,22 @@ static bool content_length_over(struct MHD_Connection *conn, size_t max)
     return v > max;
 }
 
+/* With a client CA configured, MHD asks for a certificate during the
+ * handshake but does not insist; this is where we insist. */
+static bool client_cert_verified(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return false;
+    gnutls_session_t session = (gnutls_session_t)ci->tls_session;
+    unsigned int n = 0;
+    if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+        return false;
+    unsigned int status = 0;
+    return gnutls_certificate_verify_peers2(session, &status) == GNUTLS_E_SUCCESS && status == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -343,6 +362,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if (!st->started) {
         st->started = true;
+        if (h->require_client_cert && !client_cert_verified(conn))
+            return queue_error(conn, 403, "a client certificate signed by the configured CA is required");
         if (content_length_over(conn, h->max_body_bytes))
             return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
         return MHD_YES;
@@ -405,6 +426,58 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+static char *read_pem(const char *path, const char *what, const char *server, sluice_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        sluice_error_set(err, SLUICE_ECONFIG, "httpd %s: cannot open %s %s", server, what, path);
+        return NULL;
+    }
+    buf b;
+    buf_init(&b, 1 << 20); /* a PEM bundle over 1 MiB is not a certificate */
+    char chunk[4096];
+    size_t got;
+    int rc = 0;
+    while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(&b, chunk, got);
+    fclose(f);
+    if (rc) {
+        buf_free(&b);
+        sluice_error_set(err, SLUICE_ECONFIG, "httpd %s: %s %s is larger than 1 MiB", server, what,
+                         path);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+static void free_tls(httpd *h)
+{
+    free(h->tls_cert);
+    free(h->tls_key);
+    free(h->tls_trust);
+}
+
+static int load_tls(httpd *h, const httpd_config *cfg, sluice_error *err)
+{
+    if (!cfg->tls_cert_file || !cfg->tls_key_file)
+        return sluice_error_set(err, SLUICE_ECONFIG,
+                                "httpd %s: TLS needs both a certificate and a key file", h->name);
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return sluice_error_set(err, SLUICE_EUNSUPPORTED,
+                                "httpd %s: this libmicrohttpd has no TLS support", h->name);
+    h->tls_cert = read_pem(cfg->tls_cert_file, "certificate", h->name, err);
+    h->tls_key = h->tls_cert ? read_pem(cfg->tls_key_file, "key", h->name, err) : NULL;
+    if (!h->tls_key)
+        return SLUICE_ECONFIG;
+    if (cfg->tls_client_ca_file) {
+        h->tls_trust = read_pem(cfg->tls_client_ca_file, "client CA", h->name, err);
+        if (!h->tls_trust)
+            return SLUICE_ECONFIG;
+        h->require_client_cert = true;
+    }
+    return 0;
+}
+
 int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
 {
     *out = NULL;
@@ -430,8 +503,21 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
 
-    struct MHD_OptionItem opts[8];
+    struct MHD_OptionItem opts[12];
     int n = 0;
+    if (cfg->tls_cert_file || cfg->tls_key_file || cfg->tls_client_ca_file) {
+        rc = load_tls(h, cfg, err);
+        if (rc) {
+            free_tls(h);
+            free(h);
+            return rc;
+        }
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+        if (h->tls_trust)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls_trust};
+    }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
@@ -451,6 +537,7 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_ARRAY,
                                  opts, MHD_OPTION_END);
     if (!h->daemon) {
+        free_tls(h);
         free(h);
         return sluice_error_set(err, SLUICE_EIO, "httpd %s: cannot listen on %s",
                                 cfg->name ? cfg->name : "httpd", cfg->listen);
@@ -480,5 +567,6 @@ void httpd_stop(httpd *h)
     if (!h) return;
     MHD_stop_daemon(h->daemon);
     sluice_log(SLUICE_LOG_INFO, h->name, "stopped", "addr", h->listen, NULL);
+    free_tls(h);
     free(h);
 }

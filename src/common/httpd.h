@@ -56,6 +56,12 @@ typedef struct httpd_config {
     httpd_handler handler;
     void *opaque;
     const char *name;          /* for logs: "registry", "ingest", "metrics" */
+    /* TLS (GnuTLS inside libmicrohttpd): serve HTTPS when cert and key are
+     * set (PEM files). With client_ca_file set, every request must come
+     * with a client certificate that verifies against it; others get 403. */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    const char *tls_client_ca_file;
 } httpd_config;
 
 int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err);

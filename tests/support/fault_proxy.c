@@ -117,6 +117,12 @@ static void proxy_handle(void *opaque, const httpd_request *req, httpd_response 
 
 fault_proxy *fault_proxy_start(const char *upstream_base_url)
 {
+    return fault_proxy_start_tls(upstream_base_url, NULL, NULL, NULL);
+}
+
+fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *cert,
+                                   const char *key, const char *client_ca)
+{
     fault_proxy *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -127,14 +133,18 @@ fault_proxy *fault_proxy_start(const char *upstream_base_url)
                         .threads = 8,
                         .handler = proxy_handle,
                         .opaque = p,
-                        .name = "fault-proxy"};
+                        .name = "fault-proxy",
+                        .tls_cert_file = cert,
+                        .tls_key_file = key,
+                        .tls_client_ca_file = client_ca};
     sluice_error err;
     if (httpd_start(&cfg, &p->server, &err) != 0) {
         fprintf(stderr, "fault proxy: %s\n", err.msg);
         free(p);
         return NULL;
     }
-    snprintf(p->url, sizeof p->url, "http://127.0.0.1:%u", (unsigned)httpd_port(p->server));
+    snprintf(p->url, sizeof p->url, "%s://127.0.0.1:%u", cert ? "https" : "http",
+             (unsigned)httpd_port(p->server));
     return p;
 }
 
