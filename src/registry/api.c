@@ -140,6 +140,18 @@ static int64_t parse_version(const char *s)
     return v;
 }
 
+/* parse_version, answering 42202 (and returning 0) when it is not one. */
+static int64_t version_or_reply(struct reply *r, const char *s)
+{
+    int64_t v = parse_version(s);
+    if (v == 0)
+        reply_error(r, 42202,
+                    "The specified version '%s' is not a valid version id. Allowed values are "
+                    "between [1, 2^31-1] and the string \"latest\"",
+                    s);
+    return v;
+}
+
 static int parse_id(const char *s, int64_t *id)
 {
     char *end;
@@ -398,14 +410,9 @@ static void list_versions(struct reply *r, reg_conn *c, const char *subject, int
 static void get_version(struct reply *r, reg_conn *c, const char *subject, const char *ver_s,
                         int raw, int deleted)
 {
-    int64_t version = parse_version(ver_s);
-    if (version == 0) {
-        reply_error(r, 42202,
-                    "The specified version '%s' is not a valid version id. Allowed values are "
-                    "between [1, 2^31-1] and the string \"latest\"",
-                    ver_s);
+    int64_t version = version_or_reply(r, ver_s);
+    if (version == 0)
         return;
-    }
     reg_version v = {0};
     sluice_error err;
     int rc = store_get_version(c, subject, version, deleted, &v, &err);
@@ -550,14 +557,9 @@ store_error:
 static void delete_version(struct reply *r, reg_conn *c, const char *subject, const char *ver_s,
                            int permanent)
 {
-    int64_t version = parse_version(ver_s);
-    if (version == 0) {
-        reply_error(r, 42202,
-                    "The specified version '%s' is not a valid version id. Allowed values are "
-                    "between [1, 2^31-1] and the string \"latest\"",
-                    ver_s);
+    int64_t version = version_or_reply(r, ver_s);
+    if (version == 0)
         return;
-    }
     sluice_error err;
     reg_version v = {0};
     reg_int_list gone = {0};
@@ -655,16 +657,8 @@ static void test_compatibility(struct reply *r, reg_conn *c, const httpd_request
                                const char *subject, const char *ver_s)
 {
     int64_t upto = -1;
-    if (ver_s) {
-        upto = parse_version(ver_s);
-        if (upto == 0) {
-            reply_error(r, 42202,
-                        "The specified version '%s' is not a valid version id. Allowed values "
-                        "are between [1, 2^31-1] and the string \"latest\"",
-                        ver_s);
-            return;
-        }
-    }
+    if (ver_s && (upto = version_or_reply(r, ver_s)) == 0)
+        return;
     sluice_error err;
     reg_version v = {0};
     int rc = store_get_version(c, subject, upto, 0, &v, &err);

@@ -4,6 +4,7 @@
  * under the proxy's mutex.
  */
 #include "fault_proxy.h"
+#include "support.h"
 
 #include "common/clock.h"
 #include "common/httpd.h"
@@ -26,25 +27,6 @@ struct fault_proxy {
     char last_auth[256];
 };
 
-struct grow {
-    char *p;
-    size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t n, void *opaque)
-{
-    struct grow *g = opaque;
-    size_t add = size * n;
-    char *q = realloc(g->p, g->len + add + 1);
-    if (!q)
-        return 0;
-    memcpy(q + g->len, data, add);
-    g->len += add;
-    q[g->len] = '\0';
-    g->p = q;
-    return add;
-}
-
 static void forward(fault_proxy *p, const httpd_request *req, httpd_response *resp)
 {
     /* httpd hands us the decoded path: escape it again, segment by segment. */
@@ -59,7 +41,7 @@ static void forward(fault_proxy *p, const httpd_request *req, httpd_response *re
     }
     url[n] = '\0';
     CURL *c = curl_easy_init();
-    struct grow g = {NULL, 0};
+    test_grow g = {NULL, 0};
     struct curl_slist *h = NULL;
     const char *ct = httpd_request_header(req, "Content-Type");
     char line[300];
@@ -70,7 +52,7 @@ static void forward(fault_proxy *p, const httpd_request *req, httpd_response *re
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, test_curl_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (req->body_len) {

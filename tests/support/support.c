@@ -208,14 +208,9 @@ int test_registry_start(test_proc *p, const char *db_path, uint16_t want_port, u
     return 0;
 }
 
-struct grow {
-    char *p;
-    size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t n, void *opaque)
+size_t test_curl_collect(char *data, size_t size, size_t n, void *opaque)
 {
-    struct grow *g = opaque;
+    test_grow *g = opaque;
     size_t add = size * n;
     char *q = realloc(g->p, g->len + add + 1);
     if (!q)
@@ -233,7 +228,7 @@ int test_http(const char *method, const char *url, const char *body, const char 
     CURL *c = curl_easy_init();
     if (!c)
         return -1;
-    struct grow g = {NULL, 0};
+    test_grow g = {NULL, 0};
     struct curl_slist *h = NULL;
     char ct[256];
     if (content_type) {
@@ -243,7 +238,7 @@ int test_http(const char *method, const char *url, const char *body, const char 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, test_curl_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

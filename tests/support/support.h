@@ -44,6 +44,13 @@ int test_proc_wait(test_proc *p, int timeout_ms);
 int test_registry_start(test_proc *p, const char *db_path, uint16_t want_port, uint16_t *port,
                         const char *log_path);
 
+/* A growing buffer for libcurl's CURLOPT_WRITEFUNCTION / WRITEDATA. */
+typedef struct test_grow {
+    char *p;
+    size_t len;
+} test_grow;
+size_t test_curl_collect(char *data, size_t size, size_t n, void *opaque);
+
 typedef struct test_http_resp {
     long status;
     char *body;
