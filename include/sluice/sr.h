@@ -64,7 +64,8 @@ typedef struct sluice_sr_config {
     size_t max_response_bytes;    /* default 16 MiB; larger answers are errors */
     unsigned max_idle_connections;/* idle curl handles kept for reuse, default 16 */
 
-    sluice_metrics *metrics;      /* optional: publish counters here */
+    sluice_metrics *metrics;      /* optional: publish counters here; the client must outlive
+                                   * every later render of this registry */
 } sluice_sr_config;
 
 /* Fill cfg with the defaults above (no URLs). */

@@ -444,6 +444,45 @@ static void test_64_threads_one_cold_id(void)
     sluice_sr_destroy(sr);
 }
 
+static void test_counters_in_metrics_registry(void)
+{
+    CHECK_EQ(setup(), 0);
+    const char *urls[] = {reg_url};
+    sluice_sr_config cfg;
+    sluice_sr_config_init(&cfg);
+    cfg.metrics = sluice_metrics_new(1000);
+    CHECK(cfg.metrics);
+    sluice_sr *sr = client_for(urls, 1, &cfg);
+    CHECK(sr);
+    int32_t id;
+    sluice_error err;
+    CHECK_EQ(sluice_sr_register(sr, "metrics-value", V1, NULL, &id, &err), 0);
+    const sluice_sr_schema *s;
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(sluice_sr_get_by_id(sr, id, &s, &err), 0);
+        sluice_sr_schema_release(s);
+    }
+    CHECK_EQ(sluice_sr_get_latest(sr, "absent-value", &s, &err), SLUICE_ENOTFOUND);
+    CHECK_EQ(sluice_sr_get_latest(sr, "absent-value", &s, &err), SLUICE_ENOTFOUND);
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_EQ(sluice_metrics_render(cfg.metrics, &text, &len), 0);
+    CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"register\"}"), 1);
+    CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"schemas_ids\"}"), 1);
+    CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"subjects_versions_latest\"}"), 1);
+    CHECK_EQ(test_metric(text, "sluice_sr_cache_hits_total"), 2);
+    CHECK_EQ(test_metric(text, "sluice_sr_cache_misses_total"), 3);
+    CHECK_EQ(test_metric(text, "sluice_sr_negative_hits_total"), 1);
+    CHECK_EQ(test_metric(text, "sluice_sr_coalesced_waits_total"), 0);
+    CHECK_EQ(test_metric(text, "sluice_sr_retries_total"), 0);
+    CHECK_EQ(test_metric(text, "sluice_sr_failovers_total"), 0);
+    CHECK(test_metric(text, "sluice_sr_cache_entries") >= 3); /* register, id, negative latest */
+    CHECK(test_metric(text, "sluice_sr_cache_bytes") > 0);
+    free(text);
+    sluice_sr_destroy(sr);
+    sluice_metrics_free(cfg.metrics);
+}
+
 static void test_bad_config(void)
 {
     sluice_sr_config cfg;
@@ -469,4 +508,5 @@ static void test_shutdown_registry(void)
 TEST_MAIN(T(test_register_and_read_back), T(test_evolve_refresh_and_reject),
           T(test_negative_cache_over_http), T(test_retries_on_5xx_and_429), T(test_timeout),
           T(test_auth_headers), T(test_failover_to_second_registry),
-          T(test_64_threads_one_cold_id), T(test_bad_config), T(test_shutdown_registry))
+          T(test_64_threads_one_cold_id), T(test_counters_in_metrics_registry),
+          T(test_bad_config), T(test_shutdown_registry))
