@@ -33,7 +33,7 @@ static void stop_all(void)
 
 int test_ch_start(test_ch *ch, const char *dir)
 {
-    if (ch != NULL && ch->running)
+    if (ch->running)
         return 0;
     snprintf(ch->dir, sizeof ch->dir, "%s", dir);
     char cmd[1400];
@@ -150,14 +150,12 @@ long test_ch_query(const test_ch *ch, const char *sql, char **out)
 long test_ch_insert(const test_ch *ch, const char *table, const char *columns, const void *body,
                     size_t len, char **out)
 {
-    char *q = curl_easy_escape(NULL, "", 0);
     char sql[2048];
     snprintf(sql, sizeof sql, "INSERT INTO %s %s FORMAT RowBinary", table, columns ? columns : "");
     char *esc = curl_easy_escape(NULL, sql, 0);
     char url[2600];
     snprintf(url, sizeof url, "%s/?query=%s", ch->url, esc);
     curl_free(esc);
-    curl_free(q);
     return post(url, body, len, out);
 }
 
