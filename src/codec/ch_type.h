@@ -95,7 +95,7 @@ int ch_server_features(const char *version, ch_features *out, sluice_error *err)
  * not a number for Int32"):
  *   ints/floats/bools into Int*, UInt*, Float*, Bool, Decimal*;
  *   decimal strings and CV_DECIMAL into Decimal* (exact rescale or error)
- *   and into floats; integral strings into Int*/UInt* (JSON pipelines often
+ *   and into floats; integral strings into Int and UInt columns (JSON pipelines often
  *   quote 64-bit ints);
  *   any scalar into String (numbers as their shortest decimal text, enum as
  *   its symbol, bool as true/false); bytes/fixed/string into FixedString(N)
