@@ -393,7 +393,8 @@ static int parse_decimal_text(const char *s, size_t len, int scale, int precisio
 }
 
 /* Strict number syntax for strtod: sign, digits, fraction, exponent, or
- * nan/inf/infinity (any case). No spaces, no hex, nothing after. */
+ * nan/inf/infinity (any case). No spaces, no hex, nothing after. Returns
+ * -1 for bad syntax, 1 when finite text overflows the type, else 0. */
 static int parse_double_text(const char *s, size_t len, double *out, int as_float)
 {
     char tmp[512];
@@ -401,10 +402,11 @@ static int parse_double_text(const char *s, size_t len, double *out, int as_floa
     size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
     const char *word = s + i;
     size_t wl = len - i;
+    int is_word = 0;
     if ((wl == 3 && strncasecmp(word, "nan", 3) == 0) ||
         (wl == 3 && strncasecmp(word, "inf", 3) == 0) ||
         (wl == 8 && strncasecmp(word, "infinity", 8) == 0)) {
-        /* fall through to strtod, which reads these */
+        is_word = 1; /* strtod reads these */
     } else {
         size_t digits = 0;
         while (i < len && is_digit(s[i]))
@@ -427,7 +429,7 @@ static int parse_double_text(const char *s, size_t len, double *out, int as_floa
     memcpy(tmp, s, len);
     tmp[len] = '\0';
     *out = as_float ? (double)strtof(tmp, NULL) : strtod(tmp, NULL);
-    return 0;
+    return !is_word && isinf(*out) ? 1 : 0;
 }
 
 /* Strict integer syntax: optional sign, digits. *out saturates beyond
@@ -536,10 +538,12 @@ static int encode_float(const ch_type *t, const cvalue *v, buf *out, sluice_erro
     case CV_DOUBLE:
         d = v->d;
         break;
-    case CV_STRING:
-        if (parse_double_text(v->s, v->len, &d, is32))
-            return fail_not_number(err, t, v, "a number");
+    case CV_STRING: {
+        int rc = parse_double_text(v->s, v->len, &d, is32);
+        if (rc < 0) return fail_not_number(err, t, v, "a number");
+        if (rc > 0) return fail_range(err, t, v);
         break;
+    }
     case CV_DECIMAL: {
         /* Through text, so strtod rounds the exact value once. */
         i128 x;
