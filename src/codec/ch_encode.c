@@ -483,9 +483,10 @@ static int int_range(ch_kind k, i128 *lo, i128 *hi, int *width)
 
 static int encode_integer(const ch_type *t, const cvalue *v, buf *out, sluice_error *err)
 {
-    i128 lo, hi, x;
-    int width;
-    int_range(t->kind, &lo, &hi, &width);
+    i128 lo = 0, hi = 0, x;
+    int width = 0;
+    if (!int_range(t->kind, &lo, &hi, &width))
+        return sluice_error_set(err, SLUICE_EINTERNAL, "%s is not an integer type", t->text);
     switch (v->kind) {
     case CV_INT:
     case CV_BOOL:
