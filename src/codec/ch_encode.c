@@ -65,8 +65,9 @@ static int oom(sluice_error *err, const ch_type *t)
     return sluice_error_set(err, SLUICE_ENOMEM, "output buffer full writing %s", t->text);
 }
 
-/* ---- describing values in messages ------------------------------------ */
+/* ---- decimal text ------------------------------------------------------ */
 
+/* 10^0 .. 10^38: every power a Decimal128 scale or precision can need. */
 static const i128 pow10_i128[39] = {
     (i128)1LL,
     (i128)10LL,
@@ -160,6 +161,8 @@ static size_t format_double(double d, int is_float32, char *dst)
     }
     return (size_t)snprintf(dst, 32, "%.15g", d);
 }
+
+/* ---- describing values in messages ------------------------------------ */
 
 /* A quoted, printable preview of text for messages ('abc', with \xNN for
  * anything else, cut at 60 bytes). */
