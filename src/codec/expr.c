@@ -1003,9 +1003,11 @@ static int parse_primary(parser *p, expr **out)
     int rc;
     switch (t.kind) {
     case T_INT:
-        if (t.u > (uint64_t)INT64_MAX) /* only -9223372036854775808 may use 2^63 */
-            return perr(p, t.start, "integer %.*s is out of range for Int64", (int)t.len,
-                        p->text + t.start);
+        if (t.u > (uint64_t)INT64_MAX) { /* only -9223372036854775808 may use 2^63 */
+            char shown[SHOWN_MAX * 4 + 16];
+            return perr(p, t.start, "integer %s is out of range for Int64",
+                        show(shown, sizeof shown, p->text + t.start, t.len));
+        }
         if ((rc = make_literal(p, t.start, cv_int((int64_t)t.u, CV_UNIT_NONE), out))) return rc;
         return lex(p);
     case T_FLOAT:
@@ -1461,7 +1463,10 @@ static int parse_int_strict(const char *s, size_t n, int64_t *out, bool *range)
     if (i == n) return -1;
     uint64_t u = 0, limit = neg ? UINT64_C(1) << 63 : (uint64_t)INT64_MAX;
     for (; i < n; i++) {
-        if (!is_digit(s[i])) return -1;
+        if (!is_digit(s[i])) {
+            *range = false;
+            return -1;
+        }
         unsigned digit = (unsigned)(s[i] - '0');
         if (u > (limit - digit) / 10)
             *range = true; /* keep scanning: '99999999999999999999x' is not a number at all */
