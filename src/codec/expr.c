@@ -1512,6 +1512,24 @@ static int parse_float_strict(const char *s, size_t n, double *out, bool *range)
     return 0;
 }
 
+/* Decimal text of v into out (at least 21 bytes); snprintf costs more than
+ * the rest of a typical derived column together. */
+static size_t format_int(int64_t v, char *out)
+{
+    char rev[20];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        rev[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) out[o++] = '-';
+    while (n)
+        out[o++] = rev[--n];
+    out[o] = '\0';
+    return o;
+}
+
 /* Shortest text that reads back as the same double. */
 static size_t format_double(double d, char *out, size_t cap)
 {
@@ -1584,7 +1602,7 @@ static int value_text(const expr *at, const cvalue *v, char *tmp, const char **p
         return 0;
     case CV_INT:
         if (v->unit != CV_UNIT_NONE) return format_time(at, v, tmp, n, err);
-        *n = (size_t)snprintf(tmp, TEXT_TMP, "%" PRId64, v->i);
+        *n = format_int(v->i, tmp);
         return 0;
     case CV_DOUBLE:
         *n = format_double(v->d, tmp, TEXT_TMP);
@@ -1601,7 +1619,22 @@ static int value_text(const expr *at, const cvalue *v, char *tmp, const char **p
 /* ------------------------------------------------------------------ */
 /* Evaluation                                                          */
 
-static int eval(const expr *e, const expr_ctx *c, cvalue *out, sluice_error *err);
+static int eval_settled(const expr *e, const expr_ctx *c, cvalue *out, sluice_error *err);
+
+/* Evaluate a child. Leaves (the most common children) are read here
+ * without a call; they append nothing, so they need no settling. */
+static inline int eval(const expr *e, const expr_ctx *c, cvalue *out, sluice_error *err)
+{
+    if (e->op == OP_FIELD) {
+        *out = c->slots[e->slot];
+        return 0;
+    }
+    if (e->op == OP_LITERAL) {
+        *out = e->lit;
+        return 0;
+    }
+    return eval_settled(e, c, out, err);
+}
 
 static const char *op_text(node_op op)
 {
@@ -1836,6 +1869,16 @@ static value_class class_of(const cvalue *v)
 static int compare(const expr *at, const cvalue *l, const expr *ln, const cvalue *r, const expr *rn,
                    int *ord, sluice_error *err)
 {
+    if (l->kind == r->kind && l->unit == r->unit) { /* the common case, without classifying */
+        if (l->kind == CV_INT) {
+            *ord = l->i < r->i ? -1 : l->i > r->i;
+            return 0;
+        }
+        if (l->kind == CV_STRING) {
+            *ord = cmp_bytes(l, r);
+            return 0;
+        }
+    }
     value_class a = class_of(l), b = class_of(r);
     if (a == VC_NUM && b == VC_NUM) return cmp_numbers(at, l, r, ord, err);
     if (a == VC_TEXT && b == VC_TEXT) {
@@ -2207,7 +2250,7 @@ static int eval_cast(const expr *e, const expr_ctx *c, cvalue *out, sluice_error
         const char *type = e->sub == CAST_INT64   ? "Int64"
                            : e->sub == CAST_INT32 ? "Int32"
                                                   : "UInt64";
-        int64_t i;
+        int64_t i = 0;
         if ((rc = cast_to_int(e, &v, type, &i, err))) return rc;
         if (e->sub == CAST_INT32 && (i < INT32_MIN || i > INT32_MAX))
             return fail_at(err, SLUICE_ERANGE, e->offset,
@@ -2224,13 +2267,13 @@ static int eval_cast(const expr *e, const expr_ctx *c, cvalue *out, sluice_error
         return 0;
     }
     case CAST_FLOAT64: {
-        double d;
+        double d = 0;
         if ((rc = cast_to_double(e, &v, &d, err))) return rc;
         *out = cv_double(d);
         return 0;
     }
     case CAST_BOOL: {
-        int b;
+        int b = 0;
         if ((rc = cast_to_bool(e, &v, &b, err))) return rc;
         *out = cv_bool(b);
         return 0;
@@ -2345,17 +2388,8 @@ static int eval_node(const expr *e, const expr_ctx *c, cvalue *out, sluice_error
     return fail_at(err, SLUICE_EINTERNAL, e->offset, "unknown expression node");
 }
 
-static int eval(const expr *e, const expr_ctx *c, cvalue *out, sluice_error *err)
+static int eval_settled(const expr *e, const expr_ctx *c, cvalue *out, sluice_error *err)
 {
-    /* Leaves append nothing: no need to settle. */
-    if (e->op == OP_LITERAL) {
-        *out = e->lit;
-        return 0;
-    }
-    if (e->op == OP_FIELD) {
-        *out = c->slots[e->slot];
-        return 0;
-    }
     buf *s = c->scratch;
     size_t mark = s ? s->len : 0;
     int rc = eval_node(e, c, out, err);

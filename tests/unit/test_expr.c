@@ -937,8 +937,6 @@ static int compile_msg(const char *text, char *msg, size_t cap)
 
 static int eval_text(const char *text, char *got, size_t cap)
 {
-    row r = {text, ""};
-    (void)r;
     cvalue slots[N_FIELDS];
     for (size_t k = 0; k < N_FIELDS; k++)
         slots[k] = FIELDS[k].v;
@@ -963,7 +961,7 @@ static int eval_text(const char *text, char *got, size_t cap)
 
 static void test_depth_bound(void)
 {
-    char msg[SLUICE_ERROR_MSG_MAX], got[256];
+    char msg[SLUICE_ERROR_MSG_MAX], got[SLUICE_ERROR_MSG_MAX];
     /* 63 parentheses: 64 levels with the whole expression. */
     char *ok = repeat("", "(", 63, "i", ")", 63);
     CHECK_EQ(eval_text(ok, got, sizeof got), 0);
@@ -1018,7 +1016,7 @@ static void test_depth_bound(void)
 
 static void test_length_bound(void)
 {
-    char msg[SLUICE_ERROR_MSG_MAX], got[64];
+    char msg[SLUICE_ERROR_MSG_MAX], got[SLUICE_ERROR_MSG_MAX];
     char *text = malloc(4098);
     memset(text, ' ', 4097);
     text[0] = '1';
