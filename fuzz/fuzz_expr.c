@@ -9,10 +9,10 @@
  * Besides "no crash, no leak, no UBSan report" (signed overflow included)
  * it checks, and abort()s on: every error names an offset; evaluation is
  * deterministic and does not depend on where in scratch it starts or on
- * scratch moving (a pre-filled, a fresh and a nearly full buffer give the
- * same result or the same kind of error); what a node leaves in scratch is
- * its result and nothing else. Seeds: fuzz/corpus/expr/; fuzz/expr.dict
- * lists the language's words (pass -dict=fuzz/expr.dict).
+ * scratch moving (a fresh, a pre-filled and a small buffer give the same
+ * result, unless one of them is full); what a node leaves in scratch is its
+ * result and nothing else; a filter agrees with the plain evaluation. Seeds: fuzz/corpus/expr/;
+ * fuzz/expr.dict lists the language's words (pass -dict=fuzz/expr.dict).
  */
 #include "codec/expr.h"
 
@@ -154,8 +154,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         slots[k] = FIELDS[k].v;
     expr_resolver r = {resolve, (size & 1) ? &with_index : NULL};
 
+    /* Every third input gets a small arena, so running out while compiling
+     * is exercised too. */
     arena a;
-    arena_init(&a, ARENA_DEFAULT_CHUNK, 1 << 20);
+    arena_init(&a, ARENA_DEFAULT_CHUNK, size % 3 == 0 ? 16384 : 1 << 20);
     const expr *e = NULL;
     sluice_error err = {0};
     int rc = expr_compile(text, &r, &a, &e, &err);
@@ -173,8 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     evaluate(e, slots, &scratch, 0, &first);
     evaluate(e, slots, &scratch, 37, &second); /* shifted, and grown from a used buffer */
     buf_free(&scratch);
-    buf_init(&scratch, 1 << 16);
-    evaluate(e, slots, &scratch, 5, &third); /* fresh buffer: every append may move it */
+    buf_init(&scratch, 600);
+    evaluate(e, slots, &scratch, 5, &third); /* fresh and small: appends move it, or it fills */
     if (!same(&first, &second) || !same(&first, &third)) {
         /* Only running out of scratch may depend on how much was in use. */
         if (first.rc != SLUICE_ENOMEM && second.rc != SLUICE_ENOMEM && third.rc != SLUICE_ENOMEM)

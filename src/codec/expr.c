@@ -2317,7 +2317,10 @@ static int eval_node(const expr *e, const expr_ctx *c, cvalue *out, sluice_error
     case OP_DIV:
     case OP_MOD: {
         cvalue r;
-        if ((rc = eval(e->a, c, &v, err)) || (rc = eval(e->b, c, &r, err))) return rc;
+        if ((rc = eval(e->a, c, &v, err))) return rc;
+        size_t held = hold(c, &v); /* only a message would read it, but keep it valid */
+        if ((rc = eval(e->b, c, &r, err))) return rc;
+        restore(c, &v, held);
         if (v.kind == CV_NULL || r.kind == CV_NULL) {
             *out = cv_null();
             return 0;
