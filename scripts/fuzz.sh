@@ -30,8 +30,12 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   args=("$work")
   [[ -d $seeds ]] && args+=("$seeds")
+  # A dictionary of the input's tokens, when the target has one.
+  for dict in "fuzz/${name#fuzz_}.dict" "fuzz/$name.dict"; do
+    [[ -f $dict ]] && { args=("-dict=$dict" "${args[@]}"); break; }
+  done
   echo "fuzz.sh: $name for ${seconds}s"
-  if ! ASAN_OPTIONS=detect_leaks=1 "$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! ASAN_OPTIONS=detect_leaks=1 "$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
        -artifact_prefix=build-fuzz/ -print_final_stats=1 "${args[@]}" >"build-fuzz/$name.log" 2>&1; then
     echo "fuzz.sh: $name FAILED — see build-fuzz/$name.log" >&2
     tail -n 40 "build-fuzz/$name.log" >&2
