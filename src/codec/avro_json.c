@@ -640,8 +640,12 @@ static int enc_decimal_text(encoder *e, const sluice_avro_node *t, const char *s
         i++;
         bool eneg = false;
         if (s[i] == '+' || s[i] == '-') eneg = s[i++] == '-';
-        for (; i < n; i++)
-            if (exp < 100000000) exp = exp * 10 + (s[i] - '0'); /* saturates: cut off below */
+        for (; i < n; i++) {
+            exp = exp * 10 + (s[i] - '0');
+            if (exp >= 1000000000)
+                return enc_error(e, "'%.*s' has an exponent out of range", (int)(n > 40 ? 40 : n),
+                                 s);
+        }
         if (eneg) exp = -exp;
     }
     /* value = D * 10^(exp - n_frac) with D the digits; unscaled = value * 10^scale. */
