@@ -4,8 +4,21 @@
 # Idempotent: asks dpkg what is already installed and only calls apt-get for
 # what is missing, so `make run` / `make test` can call it every time at the
 # cost of one dpkg-query. Debian packages only (DESIGN.md, Dependencies);
-# npm packages for the compatibility tests are installed by tests/compat/.
+# the npm packages of the compatibility tests (avsc, kafkajs, pinned by
+# tests/compat/package-lock.json) are installed with `npm ci` whenever
+# tests/compat/node_modules is missing.
 set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The integration tests that cross-check against avsc fail (they do not skip)
+# without these, so a machine set up by this script has them.
+install_compat_npm_packages() {
+  if [[ ! -d "$ROOT/tests/compat/node_modules" ]]; then
+    echo "setup: npm ci --prefix tests/compat"
+    npm ci --prefix "$ROOT/tests/compat" --no-audit --no-fund
+  fi
+}
 
 PACKAGES=(
   # build
@@ -32,6 +45,7 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#PACKAGES[@]} packages present"
+  install_compat_npm_packages
   exit 0
 fi
 
@@ -52,4 +66,5 @@ if [[ ! -e $policy ]]; then
 fi
 trap '[[ $made_policy == 1 ]] && $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_compat_npm_packages
 echo "setup: done"
