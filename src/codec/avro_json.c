@@ -811,6 +811,13 @@ static bool special_real(const json_t *v, double *d)
     return true;
 }
 
+/* Past FLT_MAX plus half an ulp a finite double would round to an infinite
+ * float, and the conversion itself would be undefined. */
+static bool float_overflow(double d)
+{
+    return isfinite(d) && fabs(d) >= 0x1.ffffffp127;
+}
+
 static int enc_real(encoder *e, const sluice_avro_node *t, const json_t *v)
 {
     double d;
@@ -826,9 +833,7 @@ static int enc_real(encoder *e, const sluice_avro_node *t, const json_t *v)
     } else
         return mismatch(e, t, v);
     if (t->type == SLUICE_AVRO_DOUBLE) return put_double(e, d);
-    /* Past FLT_MAX plus half an ulp a float would round to infinity, and
-     * the conversion itself would be undefined. */
-    if (isfinite(d) && fabs(d) >= 0x1.ffffffp127) {
+    if (float_overflow(d)) {
         char text[40];
         format_real(d, false, text, sizeof text);
         return enc_error(e, "%s is out of range for float", text);
@@ -994,15 +999,18 @@ static int enc_record(encoder *e, const sluice_avro_node *t, const json_t *v)
 
 /* ---- unions ---------------------------------------------------------------------------- */
 
-/* The branch whose Avro-JSON name (primitive name, fullname or short name
- * of a named type, "array", "map") is key; -1 if none. */
+/* The branch whose Avro-JSON name is key: a primitive name, "array",
+ * "map", or a named type's fullname; failing that, a named type's short
+ * name (so that [a.X, X] still finds X by its fullname "X"). -1 if none. */
 static long branch_by_name(const sluice_avro_node *u, const char *key, size_t klen)
 {
     for (size_t i = 0; i < u->n_branches; i++) {
-        const sluice_avro_node *b = u->branches[i];
-        const char *name = branch_name(b);
+        const char *name = branch_name(u->branches[i]);
         if (strncmp(name, key, klen) == 0 && name[klen] == '\0') return (long)i;
-        if (b->name && strncmp(b->name, key, klen) == 0 && b->name[klen] == '\0') return (long)i;
+    }
+    for (size_t i = 0; i < u->n_branches; i++) {
+        const char *name = u->branches[i]->name;
+        if (name && strncmp(name, key, klen) == 0 && name[klen] == '\0') return (long)i;
     }
     return -1;
 }
@@ -1046,7 +1054,8 @@ static bool kind_accepts(const sluice_avro_node *t, const json_t *v)
 
 /* Does the plain JSON value v fit branch t? One level deep: a record fits
  * an object whose keys are all its fields and that has every field
- * without a default. */
+ * without a default; a map or an array fits when each of its values is of
+ * a JSON kind its value type takes. */
 static bool fits(const sluice_avro_node *t, const json_t *v)
 {
     switch (t->type) {
@@ -1065,6 +1074,8 @@ static bool fits(const sluice_avro_node *t, const json_t *v)
             long long n = code_point_bytes(json_string_value(v), json_string_length(v));
             return t->type == SLUICE_AVRO_BYTES ? n >= 0 : n >= 0 && (size_t)n == t->size;
         }
+    case SLUICE_AVRO_FLOAT:
+        return json_is_integer(v) || (json_is_real(v) && !float_overflow(json_real_value(v)));
     case SLUICE_AVRO_ENUM:
         return json_is_string(v) &&
                find_symbol(t, json_string_value(v), json_string_length(v)) >= 0;
@@ -1079,6 +1090,17 @@ static bool fits(const sluice_avro_node *t, const json_t *v)
         }
         return found == json_object_size(v);
     }
+    case SLUICE_AVRO_MAP:
+        if (!json_is_object(v)) return false;
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it))
+            if (!kind_accepts(t->values, json_object_iter_value(it))) return false;
+        return true;
+    case SLUICE_AVRO_ARRAY:
+        if (!json_is_array(v)) return false;
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (!kind_accepts(t->items, json_array_get(v, i))) return false;
+        return true;
     default:
         break;
     }

@@ -698,6 +698,10 @@ static void test_union_plain(void)
     CHECK_STR(enc(ld, "2"), "00 04");
     const sluice_avro_node *fl = S("[\"float\",\"long\"]"); /* declaration order */
     CHECK_STR(enc(fl, "2"), "00 00 00 00 40");
+    /* A real too big for a float is not a float. */
+    const sluice_avro_node *fd = S("[\"null\",\"float\",\"double\"]");
+    CHECK_STR(enc(fd, "1e300"), "04 9c 75 00 88 3c e4 37 7e");
+    CHECK_STR(enc(fd, "1e30"), "02 ca f2 49 71");
     /* bytes take strings of code points 0-255 only. */
     const sluice_avro_node *bs = S("[\"bytes\",\"string\"]");
     CHECK_STR(enc(bs, "\"\\u00e9\""), "00 02 e9");
@@ -718,6 +722,12 @@ static void test_union_plain(void)
     CHECK_STR(enc(rm, "{\"a\":1,\"o\":2}"), "00 02 04");
     CHECK_STR(enc(rm, "{\"b\":1}"), "02 02 02 62 02 00");
     CHECK_STR(enc(rm, "{}"), "02 00");
+    /* A map fits only if its values are of a kind its value type takes. */
+    const sluice_avro_node *mr =
+        S("[{\"type\":\"map\",\"values\":\"string\"},{\"type\":\"record\",\"name\":\"R\","
+          "\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}]");
+    CHECK_STR(enc(mr, "{\"x\":7}"), "02 0e");
+    CHECK_STR(enc(mr, "{\"x\":\"7\"}"), "00 02 02 78 02 37 00");
     const sluice_avro_node *arr = S("[\"null\",{\"type\":\"array\",\"items\":\"int\"}]");
     CHECK_STR(enc(arr, "[1]"), "02 02 02 00");
     /* Nullable timestamp: an ISO string fits the long branch. */
@@ -790,6 +800,14 @@ static void test_union_avro_json(void)
     CHECK_STR(dec(u, "0a 02 02 00", AVRO), "{\"array\":[1]}");
     CHECK_STR(dec(u, "0c 02 02 6b 02 76 00", AVRO), "{\"map\":{\"k\":\"v\"}}");
     CHECK_STR(dec(u, "06 02 78", AVRO), "{\"bytes\":\"x\"}");
+    /* A fullname beats a short name: in [a.X, X], "X" is the second. */
+    const sluice_avro_node *xx =
+        S("[{\"type\":\"record\",\"name\":\"X\",\"namespace\":\"a\",\"fields\":[]},"
+          "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"v\",\"type\":"
+          "\"int\"}]}]");
+    CHECK_STR(enc(xx, "{\"X\":{\"v\":1}}"), "02 02");
+    CHECK_STR(enc(xx, "{\"a.X\":{}}"), "00");
+    CHECK_STR(dec(xx, "02 02", AVRO), "{\"X\":{\"v\":1}}");
     const sluice_avro_node *lt =
         S("[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]");
     CHECK_STR(dec(lt, "02 02", AVRO), "{\"long\":1}");
