@@ -62,14 +62,17 @@ typedef enum seg_kind { SEG_FIELD, SEG_INDEX, SEG_KEY } seg_kind;
 
 typedef struct path_seg {
     seg_kind kind;
-    const char *name; /* FIELD, KEY: not NUL-terminated for keys */
-    size_t len;
-    size_t index; /* INDEX */
+    const char *name; /* FIELD, KEY */
+    size_t len;       /* NAME_IS_CSTR: name is NUL-terminated (schema names) */
+    size_t index;     /* INDEX */
 } path_seg;
 
 /* Every segment is pushed by a record, array or map, and those are limited
  * to SLUICE_AVRO_MAX_DEPTH levels, so this many always suffice. */
 #define MAX_SEGS (SLUICE_AVRO_MAX_DEPTH + 4)
+/* Schema names are NUL-terminated: their length is found only when a path
+ * is rendered, not for every field walked. */
+#define NAME_IS_CSTR SIZE_MAX
 #define PATH_RENDER_CAP 2048
 #define PATH_SHOWN_HEAD 40
 #define NAME_SHOWN 64
@@ -103,7 +106,8 @@ static void path_render(const path_stack *p, char *dst, size_t cap)
     for (int i = 0; i < shown && len < sizeof full - 1; i++) {
         const path_seg *s = &p->segs[i];
         int n;
-        size_t nl = s->len > NAME_SHOWN ? NAME_SHOWN : s->len;
+        size_t nl = s->len == NAME_IS_CSTR ? strlen(s->name) : s->len;
+        if (nl > NAME_SHOWN) nl = NAME_SHOWN;
         if (s->kind == SEG_FIELD)
             n = snprintf(full + len, sizeof full - len, ".%.*s", (int)nl, s->name);
         else if (s->kind == SEG_KEY)
@@ -968,7 +972,7 @@ static int enc_record(encoder *e, const sluice_avro_node *t, const json_t *v)
     for (size_t i = 0; i < t->n_fields; i++) {
         const sluice_avro_field *f = &t->fields[i];
         json_t *fv = json_object_get(v, f->name);
-        path_push(&e->path, SEG_FIELD, f->name, strlen(f->name), 0);
+        path_push(&e->path, SEG_FIELD, f->name, NAME_IS_CSTR, 0);
         if (fv) {
             found++;
             rc = enc_value(e, f->type, fv);
@@ -1354,61 +1358,35 @@ static int dec_string_body(decoder *d, size_t start, size_t n, const char *what)
     return buf_append_json_string(d->out, (const char *)s, n) ? dec_nomem(d) : 0;
 }
 
-/* Bytes as a JSON string whose code points 0-255 are the bytes. */
+/* Bytes as a JSON string whose code points 0-255 are the bytes: printable
+ * ASCII as itself, everything else as \u00XX, so the text stays ASCII and
+ * shows plainly which bytes were there. */
 static int out_code_points(decoder *d, const uint8_t *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* Worst case 6 characters a byte, plus the quotes. When the cap does
-     * not allow that much, the real text may still fit: go byte by byte. */
-    if (n > (SIZE_MAX - 2) / 6 || buf_reserve(d->out, 6 * n + 2)) {
-        if (buf_append_byte(d->out, '"')) return dec_nomem(d);
-        for (size_t i = 0; i < n; i++) {
-            char tmp[6];
-            size_t k;
-            uint8_t c = s[i];
-            if (c < 0x20) {
-                memcpy(tmp, "\\u00", 4);
-                tmp[4] = hex[c >> 4];
-                tmp[5] = hex[c & 15];
-                k = 6;
-            } else if (c == '"' || c == '\\') {
-                tmp[0] = '\\';
-                tmp[1] = (char)c;
-                k = 2;
-            } else if (c < 0x80) {
-                tmp[0] = (char)c;
-                k = 1;
-            } else {
-                tmp[0] = (char)(0xC0 | (c >> 6));
-                tmp[1] = (char)(0x80 | (c & 0x3F));
-                k = 2;
-            }
-            if (buf_append(d->out, tmp, k)) return dec_nomem(d);
-        }
-        return buf_append_byte(d->out, '"') ? dec_nomem(d) : 0;
-    }
-    uint8_t *p = d->out->data + d->out->len;
-    *p++ = '"';
+    uint8_t tmp[256];
+    size_t k = 0;
+    if (out_raw(d, "\"", 1)) return d->rc;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
-        if (c < 0x20) {
-            memcpy(p, "\\u00", 4);
-            p[4] = (uint8_t)hex[c >> 4];
-            p[5] = (uint8_t)hex[c & 15];
-            p += 6;
-        } else if (c == '"' || c == '\\') {
-            *p++ = '\\';
-            *p++ = c;
-        } else if (c < 0x80) {
-            *p++ = c;
+        if (k > sizeof tmp - 6) {
+            if (out_raw(d, tmp, k)) return d->rc;
+            k = 0;
+        }
+        if (c == '"' || c == '\\') {
+            tmp[k++] = '\\';
+            tmp[k++] = c;
+        } else if (c >= 0x20 && c < 0x7f) {
+            tmp[k++] = c;
         } else {
-            *p++ = (uint8_t)(0xC0 | (c >> 6));
-            *p++ = (uint8_t)(0x80 | (c & 0x3F));
+            memcpy(tmp + k, "\\u00", 4);
+            tmp[k + 4] = (uint8_t)hex[c >> 4];
+            tmp[k + 5] = (uint8_t)hex[c & 15];
+            k += 6;
         }
     }
-    *p++ = '"';
-    d->out->len = (size_t)(p - d->out->data);
-    return 0;
+    if (out_raw(d, tmp, k)) return d->rc;
+    return out_raw(d, "\"", 1);
 }
 
 static int dec_real(decoder *d, bool is_float)
@@ -1551,7 +1529,7 @@ static int dec_record(decoder *d, const sluice_avro_node *t)
         if ((i && out_raw(d, ",", 1)) || out_raw(d, "\"", 1) || out_str(d, f->name) ||
             out_raw(d, "\":", 2))
             return d->rc;
-        path_push(&d->path, SEG_FIELD, f->name, strlen(f->name), 0);
+        path_push(&d->path, SEG_FIELD, f->name, NAME_IS_CSTR, 0);
         int rc = dec_value(d, f->type);
         path_pop(&d->path);
         if (rc) return rc;
@@ -1638,7 +1616,8 @@ int avro_json_decode(const sluice_avro_node *writer, const uint8_t *data, size_t
 {
     if (!writer || !out || (!data && len))
         return sluice_error_set(err, SLUICE_EINVAL, "avro_json_decode: no schema, input or output");
-    decoder d = {.data = data, .len = len, .style = style, .out = out, .err = err};
+    static const uint8_t nothing[1];
+    decoder d = {.data = data ? data : nothing, .len = len, .style = style, .out = out, .err = err};
     size_t start = out->len;
     int rc = dec_value(&d, writer);
     if (rc == 0 && d.pos != d.len)
