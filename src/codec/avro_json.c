@@ -280,7 +280,7 @@ static bool is_decimal_literal(const char *s, size_t n)
 /* ---- encoder: JSON → Avro binary ------------------------------------------------------ */
 /* ===================================================================================== */
 
-#define DEFAULT_CACHE 16
+#define DEFAULT_CACHE 64
 /* Largest unscaled decimal the encoder converts, in bytes of magnitude
  * (about 616 decimal digits). The conversion is quadratic in the digits, so
  * the bound keeps one hostile value cheap; real schemas use precision <= 76. */
