@@ -39,6 +39,25 @@
  * ASCII digits are therefore read as a number; field defaults, which the
  * spec defines as raw bytes, are always read raw.
  *
+ * Other choices, each tested in tests/unit/test_avro_json.c:
+ *   - union, plain JSON: the first branch in declaration order that the
+ *     value fits (an integer fits int only within 32 bits, a real fits
+ *     float only within its range, a string fits an enum only as one of its
+ *     symbols, fixed only at its size, bytes only with code points <= 255,
+ *     a date/time/timestamp long or int as a valid ISO-8601 string). When
+ *     nothing fits but exactly one branch takes that kind of JSON value,
+ *     that branch is used so the error points inside it;
+ *   - ISO-8601: dates are YYYY-MM-DD; times HH:MM:SS[.f] with an optional Z
+ *     or ±HH:MM that shifts them to UTC, wrapping round the day; timestamps
+ *     need Z or ±HH:MM; local timestamps must have none; fraction digits
+ *     finer than the type's unit must be zero; integers pass unchecked;
+ *   - the decoder accepts what the spec allows and our encoder never writes
+ *     (longer-than-needed varints, several blocks, negative block counts
+ *     with a byte size, which must match), rejects what the spec forbids
+ *     (booleans other than 0/1, invalid UTF-8 in strings and map keys), and
+ *     shows the rest as it is: a uuid string that is not a UUID, a map key
+ *     written twice (both appear in the JSON object).
+ *
  * Everything here is a pure function over caller-owned data: any thread.
  */
 #include "codec/avro_json.h"

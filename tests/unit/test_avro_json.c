@@ -931,6 +931,19 @@ static void test_decode_errors(void)
     CHECK_STR(dec(a, "02 02", AVRO), "ERROR -1: offset 2, $: truncated varint");
 }
 
+/* What the spec allows but our encoder never writes is read; what it does
+ * not forbid is shown as it is. */
+static void test_decode_lenient(void)
+{
+    const sluice_avro_node *m = S("{\"type\":\"map\",\"values\":\"long\"}");
+    CHECK_STR(dec(m, "04 02 61 02 02 61 04 00", AVRO), "{\"a\":1,\"a\":2}");
+    const sluice_avro_node *u = S("{\"type\":\"string\",\"logicalType\":\"uuid\"}");
+    CHECK_STR(dec(u, "06 61 62 63", AVRO), "\"abc\"");
+    const sluice_avro_node *i = S("\"int\"");
+    CHECK_STR(dec(i, "ff ff ff ff 0f", PLAIN), "-2147483648");
+    CHECK_STR(dec(i, "81 80 80 80 80 80 80 80 80 00", PLAIN), "-1"); /* 10 bytes, top zero */
+}
+
 /* Items that take no bytes cannot be bounded by the input; the output cap
  * bounds them, checked before the loop. */
 static void test_decode_empty_items(void)
@@ -1113,5 +1126,5 @@ TEST_MAIN(T(test_null_boolean), T(test_int_long), T(test_float_double), T(test_b
           T(test_logical_decimal), T(test_decimal_huge_precision), T(test_duration_plain_fixed),
           T(test_defaults), T(test_default_repeated), T(test_union_plain), T(test_union_errors),
           T(test_union_avro_json), T(test_round_trip_event), T(test_decode_errors),
-          T(test_decode_empty_items), T(test_decode_prefixes), T(test_decode_garbage),
-          T(test_depth_bombs), T(test_bad_arguments), T(test_cleanup))
+          T(test_decode_lenient), T(test_decode_empty_items), T(test_decode_prefixes),
+          T(test_decode_garbage), T(test_depth_bombs), T(test_bad_arguments), T(test_cleanup))
