@@ -419,6 +419,15 @@ static void test_rollback(void)
     CHECK_EQ(out.len, 3);
     CHECK_STR(err.msg, "offset 3, $.n: truncated varint");
     buf_free(&out);
+
+    /* The decoder's output cap. */
+    buf_init(&out, 16);
+    const uint8_t longer[] = {0x1e, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
+                              'i',  'j', 'k', 'l', 'm', 'n', 'o', 0x02};
+    CHECK_EQ(avro_json_decode(r, longer, sizeof longer, AVRO_JSON_AVRO, &out, &err), SLUICE_ENOMEM);
+    CHECK_STR(err.msg, "offset 16, $.s: JSON output exceeds its cap of 16 bytes");
+    CHECK_EQ(out.len, 0);
+    buf_free(&out);
 }
 
 /* ---- logical types -------------------------------------------------------------- */
