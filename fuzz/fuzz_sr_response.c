@@ -16,8 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     uint8_t sel = data[0];
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
@@ -27,8 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (sel % 5) {
     case 0:
         if (sr_response_schema_by_id("GET f", 1, body, len, &s, &err) == 0) {
-            if (!s || s->pub.id != 1 || strlen(s->pub.schema) > s->pub.schema_len)
-                abort();
+            if (!s || s->pub.id != 1 || strlen(s->pub.schema) > s->pub.schema_len) abort();
             sr_schema_release(s);
         }
         break;
@@ -36,14 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         if (sr_response_subject_version("GET f", body, len, sel % 5 == 2 ? "\"int\"" : NULL, &s,
                                         &err) == 0) {
-            if (!s || !s->pub.subject || s->pub.version < 1 || s->pub.id < 0)
-                abort();
+            if (!s || !s->pub.subject || s->pub.version < 1 || s->pub.id < 0) abort();
             sr_schema_release(s);
         }
         break;
     case 3:
-        if (sr_response_register("POST f", body, len, &id, &err) == 0 && id < 0)
-            abort();
+        if (sr_response_register("POST f", body, len, &id, &err) == 0 && id < 0) abort();
         if (sr_response_error("GET f", 400 + (sel >> 3), body, len, &err) >= 0)
             abort(); /* an error answer always maps to an error */
         break;

@@ -53,7 +53,15 @@ typedef struct avro_json_errors {
  * 36-character form; decimal accepts a JSON number or a decimal string and is
  * scaled to the schema's scale (an inexact value is an error). Returns 0, or
  * SLUICE_EINVAL with every error in *errs (and out rolled back to its length
- * on entry), or SLUICE_ENOMEM when out's cap is reached. */
+ * on entry), or SLUICE_ENOMEM when out's cap is reached.
+ *
+ * Details (avro_json.c says why): a single-key object whose key names a
+ * union branch is read as Avro's JSON encoding, before any plain reading;
+ * float and double also take "NaN", "Infinity" and "-Infinity"; a decimal
+ * string that reads as a number ("12.50", "-1e3") is that number, any other
+ * string is the raw bytes of Avro's JSON encoding (defaults are always raw);
+ * a JSON real given for a decimal is exact only to its shortest round-trip
+ * text (15-17 significant digits). */
 int avro_json_encode(const sluice_avro_node *schema, const json_t *value, buf *out,
                      avro_json_errors *errs);
 
@@ -67,7 +75,10 @@ typedef enum avro_json_style {
  * and the path: "offset 17, $.items[2].qty: truncated varint", "offset 4,
  * $.name: string length -3 is negative", "offset 9: 12 bytes left over after
  * the value", "offset 0, $: union branch 5 out of range (3 branches)",
- * nesting deeper than SLUICE_AVRO_MAX_DEPTH, lengths beyond the input. */
+ * nesting deeper than SLUICE_AVRO_MAX_DEPTH, lengths beyond the input.
+ * Doubles and floats are written as the shortest text that reads back to
+ * the same bits; NaN and the infinities, which JSON cannot hold, as the
+ * strings "NaN", "Infinity" and "-Infinity". out is rolled back on error. */
 int avro_json_decode(const sluice_avro_node *writer, const uint8_t *data, size_t len,
                      avro_json_style style, buf *out, sluice_error *err);
 
