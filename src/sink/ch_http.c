@@ -20,6 +20,7 @@ struct ch_http {
     char *base;
     ch_http_config cfg;
     char *ca_file;
+    char *settings; /* "" or "k=v&..." */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -44,6 +45,7 @@ int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err)
         n--;
     c->base = strndup(cfg->url, n);
     c->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+    c->settings = strdup(cfg->settings ? cfg->settings : "");
     c->curl = curl_easy_init();
     char line[600];
     if (cfg->user) {
@@ -55,7 +57,7 @@ int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err)
         c->headers = curl_slist_append(c->headers, line);
     }
     c->headers = curl_slist_append(c->headers, "Content-Type: application/octet-stream");
-    if (!c->base || !c->curl || !c->headers) {
+    if (!c->base || !c->curl || !c->headers || !c->settings) {
         ch_http_free(c);
         return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     }
@@ -74,6 +76,7 @@ void ch_http_free(ch_http *c)
     curl_slist_free_all(c->headers);
     free(c->base);
     free(c->ca_file);
+    free(c->settings);
     free(c);
 }
 
@@ -165,9 +168,14 @@ int ch_http_query(ch_http *c, const char *sql, buf *out, sluice_error *err)
 {
     char what[128];
     describe(sql, what, sizeof what);
-    char url[600];
-    snprintf(url, sizeof url, "%s/", c->base);
-    return perform(c, url, sql, strlen(sql), what, out, err);
+    size_t ulen = strlen(c->base) + strlen(c->settings) + 4;
+    char *url = malloc(ulen);
+    if (!url)
+        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    snprintf(url, ulen, "%s/%s%s", c->base, *c->settings ? "?" : "", c->settings);
+    int rc = perform(c, url, sql, strlen(sql), what, out, err);
+    free(url);
+    return rc;
 }
 
 int ch_http_insert(ch_http *c, const char *table, const char *columns, const uint8_t *rows,
@@ -180,13 +188,13 @@ int ch_http_insert(ch_http *c, const char *table, const char *columns, const uin
     char *esc = curl_easy_escape(c->curl, sql, 0);
     if (!esc)
         return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
-    size_t ulen = strlen(c->base) + strlen(esc) + 16;
+    size_t ulen = strlen(c->base) + strlen(esc) + strlen(c->settings) + 16;
     char *url = malloc(ulen);
     if (!url) {
         curl_free(esc);
         return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     }
-    snprintf(url, ulen, "%s/?query=%s", c->base, esc);
+    snprintf(url, ulen, "%s/?query=%s%s%s", c->base, esc, *c->settings ? "&" : "", c->settings);
     curl_free(esc);
     char what[300];
     snprintf(what, sizeof what, "INSERT INTO %s", table);

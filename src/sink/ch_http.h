@@ -36,6 +36,9 @@ typedef struct ch_http_config {
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
     size_t max_response_bytes;
+    /* ClickHouse settings for every statement, as URL parameters
+     * ("insert_quorum=2&max_insert_block_size=1048576"), or NULL. */
+    const char *settings;
 } ch_http_config;
 
 int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err);
