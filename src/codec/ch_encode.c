@@ -713,25 +713,22 @@ static int encode_uuid(const ch_type *t, const cvalue *v, buf *out, sluice_error
                                     v->len);
         memcpy(be, v->s, 16);
     } else if (v->kind == CV_STRING) {
-        static const char dash_at[36] = {[8] = 1, [13] = 1, [18] = 1, [23] = 1};
-        size_t k = 0;
-        int ok = v->len == 36;
-        for (size_t i = 0; ok && i < 36; i++) {
-            char c = v->s[i];
-            if (dash_at[i]) {
-                ok = c == '-';
-                continue;
-            }
-            int h = is_digit(c)              ? c - '0'
-                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                             : -1;
-            if (h < 0)
-                ok = 0;
-            else if (k % 2 == 0)
-                be[k / 2] = (uint8_t)(h << 4), k++;
-            else
-                be[k / 2] |= (uint8_t)h, k++;
+        /* Table-driven: this runs once per row for uuid columns. */
+        static const int8_t hex[256] = {
+            ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+            ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+            ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+            ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16}; /* value + 1; 0 = not hex */
+        static const uint8_t digit_at[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                             12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                             26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+        const unsigned char *q = (const unsigned char *)v->s;
+        int ok = v->len == 36 && q[8] == '-' && q[13] == '-' && q[18] == '-' && q[23] == '-';
+        for (int i = 0; ok && i < 16; i++) {
+            int hi = hex[q[digit_at[2 * i]]], lo = hex[q[digit_at[2 * i + 1]]];
+            ok = hi && lo;
+            if (ok)
+                be[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
         }
         if (!ok) return fail_not_number(err, t, v, "a UUID (8-4-4-4-12 hex digits)");
     } else {

@@ -35,6 +35,23 @@
 #define SCRATCH_CAP ((size_t)64 << 20)
 #define MAX_PATHS 4096
 
+/* Fast paths for the (Avro type, column type) pairs that make up most
+ * events. Everything else goes through cvalue + ch_encode_value, which
+ * handles every pair; a fast path must produce exactly the same bytes (the
+ * plan tests and the ClickHouse round trip run through both). */
+enum fast {
+    FAST_NONE,
+    FAST_STRING,       /* string/bytes -> String */
+    FAST_INT_TO_I64,   /* int/long -> Int64 */
+    FAST_INT_TO_I32,   /* int -> Int32 */
+    FAST_DOUBLE_F64,   /* double -> Float64 */
+    FAST_FLOAT_F32,    /* float -> Float32 */
+    FAST_BOOL_U8,      /* boolean -> UInt8 */
+    FAST_ENUM8,        /* enum -> Enum8 (values precomputed) */
+    FAST_ENUM16,       /* enum -> Enum16 */
+    FAST_TS_MS_DATETIME, /* timestamp-millis -> DateTime */
+};
+
 enum opcode {
     OP_SKIP,    /* decode nothing out of this writer value */
     OP_SCALAR,  /* one value into a column (enc) and/or a slot */
@@ -68,6 +85,11 @@ struct op {
     int decimal_scale;         /* >= 0 when the value is a decimal */
     int as_string;             /* reader says string where the writer has bytes */
     const char *const *enum_map; /* writer symbol index -> reader symbol (NULL: not in reader) */
+    int fast;                  /* FAST_*: a direct decode+encode for a common pair, or 0 */
+    int once;                  /* writes its column(s) exactly once per row, at top level:
+                                * may write straight into the row (see row_target) */
+    int nullable;              /* fast path: the column is Nullable: write the flag first */
+    const int16_t *enum_values; /* FAST_ENUM*: writer symbol index -> column value */
     /* OP_RECORD */
     op *children;
     size_t n_children;
@@ -113,6 +135,8 @@ struct plan {
     char *columns_sql;
     op root;
     op *explode;              /* the explode op inside the tree, or NULL */
+    int explode_inline;       /* nothing after the exploded array feeds a column or slot:
+                               * rows are emitted as its items are decoded (one pass) */
     const int *elem_columns;  /* columns fed below the explode op: reset per element */
     size_t n_elem_columns;
     const int *elem_slots;
@@ -153,6 +177,7 @@ typedef struct compiler {
     int path_slots[MAX_PATHS];
     size_t n_paths;
     int in_explode;
+    int in_items;             /* > 0 inside an array's or map's items */
     /* columns and slots touched below the current explode op */
     int *collect_columns;
     size_t n_collect_columns;
@@ -298,6 +323,76 @@ static void init_op(op *o, int code, const sluice_avro_node *w, const char *epat
     o->decimal_scale = -1;
 }
 
+/* Pick a fast path for this leaf, if its pair is a common one. */
+static void choose_fast(compiler *c, op *o, const sluice_avro_node *w)
+{
+    const ch_type *t = o->enc;
+    if (t->kind == CH_LOW_CARDINALITY)
+        t = t->inner;
+    if (t->kind == CH_NULLABLE) {
+        o->nullable = 1;
+        t = t->inner;
+    }
+    if (t->kind == CH_LOW_CARDINALITY)
+        t = t->inner;
+    int plain_int = o->unit == CV_UNIT_NONE;
+    switch (w->type) {
+    case SLUICE_AVRO_STRING:
+    case SLUICE_AVRO_BYTES:
+        if (t->kind == CH_STRING && o->decimal_scale < 0)
+            o->fast = FAST_STRING;
+        break;
+    case SLUICE_AVRO_LONG:
+        if (t->kind == CH_INT64 && plain_int)
+            o->fast = FAST_INT_TO_I64;
+        else if (t->kind == CH_DATETIME && o->unit == CV_UNIT_TS_MS)
+            o->fast = FAST_TS_MS_DATETIME;
+        break;
+    case SLUICE_AVRO_INT:
+        if (t->kind == CH_INT64 && plain_int)
+            o->fast = FAST_INT_TO_I64;
+        else if (t->kind == CH_INT32 && plain_int)
+            o->fast = FAST_INT_TO_I32;
+        break;
+    case SLUICE_AVRO_DOUBLE:
+        if (t->kind == CH_FLOAT64)
+            o->fast = FAST_DOUBLE_F64;
+        break;
+    case SLUICE_AVRO_FLOAT:
+        if (t->kind == CH_FLOAT32)
+            o->fast = FAST_FLOAT_F32;
+        break;
+    case SLUICE_AVRO_BOOLEAN:
+        if (t->kind == CH_UINT8)
+            o->fast = FAST_BOOL_U8;
+        break;
+    case SLUICE_AVRO_ENUM: {
+        if (t->kind != CH_ENUM8 && t->kind != CH_ENUM16)
+            break;
+        /* Each writer symbol's column value, resolved now; a symbol the
+         * column lacks keeps the general path, which reports it. */
+        int16_t *vals = arena_alloc(&c->p->a, (w->n_symbols ? w->n_symbols : 1) * sizeof *vals,
+                                    _Alignof(int16_t));
+        if (!vals)
+            return;
+        for (size_t i = 0; i < w->n_symbols; i++) {
+            const char *sym = o->enum_map[i];
+            size_t k = 0;
+            while (sym && k < t->n_enum && strcmp(t->enum_names[k], sym) != 0)
+                k++;
+            if (!sym || k == t->n_enum)
+                return;
+            vals[i] = t->enum_values[k];
+        }
+        o->enum_values = vals;
+        o->fast = t->kind == CH_ENUM8 ? FAST_ENUM8 : FAST_ENUM16;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 /* A writer scalar (or enum/fixed) read as reader type r into column/slot. */
 static int map_scalar(compiler *c, op *o, const sluice_avro_node *w, const sluice_avro_node *r,
                       const char *epath, int column, const ch_type *enc, int slot)
@@ -337,6 +432,9 @@ static int map_scalar(compiler *c, op *o, const sluice_avro_node *w, const sluic
         o->enum_map = map;
     }
     if (column >= 0)
+        choose_fast(c, o, w);
+    o->once = !c->in_items && !c->in_explode;
+    if (column >= 0)
         note_column(c, column);
     note_slot(c, slot);
     return 0;
@@ -347,6 +445,7 @@ static int column_list_op_null(compiler *c, op *o, const sluice_avro_node *w, co
                                const int *slots, size_t n_slots)
 {
     init_op(o, OP_NULL, w, epath);
+    o->once = !c->in_items && !c->in_explode;
     o->null_columns = cols;
     o->null_types = types;
     o->n_null_columns = n;
@@ -487,7 +586,10 @@ static int map_array_into(compiler *c, op *o, const sluice_avro_node *w, const s
     o->n_count_columns = 1;
     note_column(c, column);
     char *ep = err_path(&c->p->a, epath, "", 1);
-    return map_value(c, o->elem, w->items, r->items, name, ep, core_type(level)->inner, column);
+    c->in_items++;
+    int rc = map_value(c, o->elem, w->items, r->items, name, ep, core_type(level)->inner, column);
+    c->in_items--;
+    return rc;
 }
 
 /* An array of records into Nested-style columns name.sub (each Array(T)). */
@@ -500,7 +602,9 @@ static int map_nested(compiler *c, op *o, const sluice_avro_node *w, const sluic
     if (!o->elem)
         return fail(c, SLUICE_ENOMEM, "out of memory");
     char *ep = err_path(&c->p->a, epath, "", 1);
+    c->in_items++;
     int rc = map_record(c, o->elem, w->items, r->items, name, ep, 1);
+    c->in_items--;
     if (rc)
         return rc;
     /* The count goes to every column the element record feeds. */
@@ -530,6 +634,7 @@ static int map_json(compiler *c, op *o, const sluice_avro_node *w, const char *e
     init_op(o, OP_JSON, w, epath);
     o->column = column;
     o->enc = level;
+    o->once = !c->in_items && !c->in_explode;
     note_column(c, column);
     return 0;
 }
@@ -557,7 +662,10 @@ static int map_map(compiler *c, op *o, const sluice_avro_node *w, const sluice_a
         o->key_column = -1;
         o->key_enc = m->inner;
         note_column(c, column);
-        return map_value(c, o->elem, w->values, r->values, name, ep, m->inner2, column);
+        c->in_items++;
+        int rc = map_value(c, o->elem, w->values, r->values, name, ep, m->inner2, column);
+        c->in_items--;
+        return rc;
     }
     char *kname = join_path(&c->p->a, name, c->p->separator, "keys");
     char *vname = join_path(&c->p->a, name, c->p->separator, "values");
@@ -579,8 +687,11 @@ static int map_map(compiler *c, op *o, const sluice_avro_node *w, const sluice_a
     o->enc = c->p->cols[vc].type;
     note_column(c, kc);
     note_column(c, vc);
-    return map_value(c, o->elem, w->values, r->values, vname, ep,
-                     core_type(c->p->cols[vc].type)->inner, vc);
+    c->in_items++;
+    int rc = map_value(c, o->elem, w->values, r->values, vname, ep,
+                       core_type(c->p->cols[vc].type)->inner, vc);
+    c->in_items--;
+    return rc;
 }
 
 /* The heart of the mapping: writer value w, read as reader type r, named
@@ -607,6 +718,7 @@ static int map_value(compiler *c, op *o, const sluice_avro_node *w, const sluice
     if (c->opt->explode && !c->in_explode && strcmp(name, c->opt->explode) == 0 &&
         w->type == SLUICE_AVRO_ARRAY) {
         init_op(o, OP_EXPLODE, w, epath);
+        o->min_item_bytes = min_bytes(w->items, 0);
         o->elem = arena_calloc(&c->p->a, 1, sizeof(op), _Alignof(op));
         size_t cap = c->p->n_cols + 1;
         c->collect_columns = arena_alloc(&c->p->a, cap * 4 * sizeof(int), _Alignof(int));
@@ -842,6 +954,7 @@ static int map_record(compiler *c, op *o, const sluice_avro_node *w, const sluic
     }
     o->consts = consts;
     o->n_consts = n_consts;
+    o->once = !array_level && !c->in_items && !c->in_explode; /* for its constants */
     return 0;
 }
 
@@ -931,6 +1044,62 @@ static int compile_expressions(compiler *c, const sluice_avro_node *reader_root)
         p->n_derived++;
     }
     p->index_slot = opt->explode ? slot_for_path(c, "#index") : -1;
+    return 0;
+}
+
+/* Does any op write a column or slot? */
+static int op_writes(const op *o, int depth)
+{
+    if (!o || depth > 2 * SLUICE_AVRO_MAX_DEPTH)
+        return 1;
+    switch (o->code) {
+    case OP_SCALAR: return o->column >= 0 || o->slot >= 0;
+    case OP_JSON: return 1;
+    case OP_NULL: return o->n_null_columns || o->n_null_slots;
+    case OP_ARRAY:
+    case OP_MAP: return o->n_count_columns || o->column >= 0 || op_writes(o->elem, depth + 1);
+    case OP_EXPLODE: return 1;
+    case OP_RECORD:
+        if (o->n_consts)
+            return 1;
+        for (size_t i = 0; i < o->n_children; i++)
+            if (op_writes(&o->children[i], depth + 1))
+                return 1;
+        return 0;
+    case OP_UNION:
+        for (size_t i = 0; i < o->n_branches; i++)
+            if (op_writes(&o->branches[i], depth + 1))
+                return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+/* Walking in decode order: does anything after the explode op write? */
+static int writes_after(const op *o, const op *explode, int *seen, int depth)
+{
+    if (depth > 2 * SLUICE_AVRO_MAX_DEPTH)
+        return 1;
+    if (o == explode) {
+        *seen = 1;
+        return 0;
+    }
+    if (*seen)
+        return op_writes(o, depth);
+    if (o->code == OP_RECORD) {
+        for (size_t i = 0; i < o->n_children; i++)
+            if (writes_after(&o->children[i], explode, seen, depth + 1))
+                return 1;
+        return *seen && o->n_consts; /* constants come after the children */
+    }
+    if (o->code == OP_UNION) {
+        for (size_t i = 0; i < o->n_branches; i++) {
+            int branch_seen = 0;
+            if (writes_after(&o->branches[i], explode, &branch_seen, depth + 1))
+                return 1;
+            *seen |= branch_seen;
+        }
+    }
     return 0;
 }
 
@@ -1041,6 +1210,10 @@ int plan_compile_avro(const sluice_avro_node *writer, const sluice_avro_node *re
     if (rc == 0 && opt->explode && !p->explode)
         rc = fail(c, SLUICE_ECONFIG, "transform.explode: %s is not an array field of the schema",
                   opt->explode);
+    if (rc == 0 && p->explode) {
+        int seen = 0;
+        p->explode_inline = !writes_after(&p->root, p->explode, &seen, 0);
+    }
     if (rc == 0 && (rc = finish_list(p, fed)) != 0)
         sluice_error_set(err, rc, "out of memory");
     if (rc == 0 && p->n_list == 0)
@@ -1108,9 +1281,14 @@ void plan_state_free(plan_state *st)
 typedef struct run {
     const plan *p;
     plan_state *st;
+    buf *out;          /* the batch the row goes to */
+    size_t next;       /* rows written straight into out: list position reached */
+    int direct;        /* straight writes allowed (not under explode) */
     avro_reader r;
     sluice_error *err;
     const uint8_t *explode_at; /* where the exploded array's bytes start */
+    int64_t now_s;             /* for rows emitted in place (explode_inline) */
+    plan_result *res;
     int depth;
 } run;
 
@@ -1131,6 +1309,26 @@ static int run_fail(run *x, const op *o, int code, const char *fmt, ...)
 static int read_fail(run *x, const op *o, int avro_code)
 {
     return run_fail(x, o, SLUICE_EINVAL, "%s", avro_strerror(avro_code));
+}
+
+/* Skip a primitive in place: returns 1 and sets *rc when w is one (the
+ * common case, handled without a call), 0 for complex types. */
+static inline int skip_primitive(avro_reader *r, const sluice_avro_node *w, int *rc)
+{
+    int64_t n;
+    const uint8_t *p;
+    size_t len;
+    switch (w->type) {
+    case SLUICE_AVRO_NULL: *rc = 0; return 1;
+    case SLUICE_AVRO_INT:
+    case SLUICE_AVRO_LONG: *rc = avro_read_long(r, &n); return 1;
+    case SLUICE_AVRO_FLOAT: *rc = avro_read_fixed(r, 4, &p); return 1;
+    case SLUICE_AVRO_DOUBLE: *rc = avro_read_fixed(r, 8, &p); return 1;
+    case SLUICE_AVRO_BYTES:
+    case SLUICE_AVRO_STRING: *rc = avro_read_bytes(r, &p, &len); return 1;
+    case SLUICE_AVRO_FIXED: *rc = avro_read_fixed(r, w->size, &p); return 1;
+    default: return 0; /* boolean and enum need range checks: the full path */
+    }
 }
 
 /* Skip one writer value. Uses block byte sizes where the writer gave them. */
@@ -1169,14 +1367,19 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
             return skip_value(x, o, w->branches[n], depth + 1);
         break;
     case SLUICE_AVRO_RECORD:
-        for (size_t k = 0; k < w->n_fields; k++)
-            if ((rc = skip_value(x, o, w->fields[k].type, depth + 1)) != 0)
+        for (size_t k = 0; k < w->n_fields; k++) {
+            const sluice_avro_node *f = w->fields[k].type;
+            if (skip_primitive(r, f, &rc)) {
+                if (rc)
+                    return read_fail(x, o, rc);
+            } else if ((rc = skip_value(x, o, f, depth + 1)) != 0) {
                 return rc;
+            }
+        }
         return 0;
     case SLUICE_AVRO_ARRAY:
     case SLUICE_AVRO_MAP: {
         const sluice_avro_node *item = w->type == SLUICE_AVRO_ARRAY ? w->items : w->values;
-        size_t minb = min_bytes(item, 0) + (w->type == SLUICE_AVRO_MAP);
         uint64_t total = 0;
         for (;;) {
             int64_t count, bytes;
@@ -1188,15 +1391,24 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
                 r->p += bytes; /* checked against the input by avro_read_block_count */
                 continue;
             }
-            if ((minb && (uint64_t)count > avro_reader_left(r) / minb) ||
-                (total += (uint64_t)count) > MAX_ITEMS_PER_ARRAY)
+            /* Only items that can take zero bytes may outnumber the bytes
+             * left; count those against a cap so they cannot spin. */
+            if ((uint64_t)count > avro_reader_left(r) &&
+                (w->type == SLUICE_AVRO_MAP || min_bytes(item, 0) > 0))
                 return run_fail(x, o, SLUICE_EINVAL,
                                 "block of %lld items is longer than the input", (long long)count);
+            if ((total += (uint64_t)count) > MAX_ITEMS_PER_ARRAY)
+                return run_fail(x, o, SLUICE_EINVAL, "array of more than %d items",
+                                MAX_ITEMS_PER_ARRAY);
             for (int64_t k = 0; k < count; k++) {
                 if (w->type == SLUICE_AVRO_MAP && (rc = avro_read_bytes(r, &p, &len)) != 0)
                     return read_fail(x, o, rc);
-                if ((rc = skip_value(x, o, item, depth + 1)) != 0)
+                if (skip_primitive(r, item, &rc)) {
+                    if (rc)
+                        return read_fail(x, o, rc);
+                } else if ((rc = skip_value(x, o, item, depth + 1)) != 0) {
                     return rc;
+                }
             }
         }
         break;
@@ -1275,11 +1487,26 @@ static int decode_scalar(run *x, const op *o, cvalue *v)
     return rc ? read_fail(x, o, rc) : 0;
 }
 
+/* Where column col's bytes go: straight into the row when the op writes it
+ * once per row and it is the very next column of the INSERT list (true for
+ * most columns of most tables, which mirror their schema), else into the
+ * column's scratch, appended in list order when the row is emitted. Either
+ * way the row's bytes come out in list order. */
+static inline buf *row_target(run *x, const op *o, int col)
+{
+    if (o->once && x->direct && x->next < x->p->n_list && x->p->list[x->next] == col) {
+        x->next++;
+        return x->out;
+    }
+    x->st->set[col] = 1;
+    return &x->st->scratch[col];
+}
+
 /* Encode v for column col at type enc (NULL into a non-Nullable type writes
  * the type's default, as ClickHouse's input_format_null_as_default does). */
 static int put_column(run *x, const op *o, int col, const ch_type *enc, const cvalue *v)
 {
-    buf *b = &x->st->scratch[col];
+    buf *b = row_target(x, o, col);
     sluice_error e;
     int rc = ch_encode_value(enc, v, b, &e);
     if (rc && v->kind == CV_NULL && rc != SLUICE_ENOMEM)
@@ -1289,19 +1516,21 @@ static int put_column(run *x, const op *o, int col, const ch_type *enc, const cv
                         x->p->cols[col].name);
     if (rc)
         return run_fail(x, o, rc, "column %s: %s", x->p->cols[col].name, e.msg);
-    x->st->set[col] = 1;
     return 0;
 }
 
-static int put_varint(buf *b, uint64_t v)
+static inline int put_varint(buf *b, uint64_t v)
 {
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    if (b->alloc - b->len <= 10 && buf_reserve(b, 10) != 0)
+        return SLUICE_ENOMEM;
+    uint8_t *d = b->data + b->len;
+    while (v > 0x7f) {
+        *d++ = (uint8_t)(v | 0x80);
         v >>= 7;
-    } while (v);
-    return buf_append(b, tmp, n);
+    }
+    *d++ = (uint8_t)v;
+    b->len = (size_t)(d - b->data);
+    return 0;
 }
 
 static size_t varint_len(uint64_t v)
@@ -1339,6 +1568,146 @@ static int patch_count(buf *b, size_t pos, uint64_t was, uint64_t now)
 }
 
 static int exec(run *x, const op *o);
+static int explode_items(run *x, const op *o);
+
+static inline void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Decode one leaf and write its column bytes directly (see enum fast). Any
+ * value the fast path cannot take as is (out of range) is re-run through
+ * the general path from the same input position, which reports it. */
+static int exec_fast(run *x, const op *o, cvalue *slot_value)
+{
+    avro_reader *r = &x->r;
+    const uint8_t *start = r->p;
+    uint8_t tmp[16];
+    size_t n = 0;
+    int rc = 0;
+    int64_t i64;
+    const uint8_t *p;
+    size_t len;
+    if (o->nullable)
+        tmp[n++] = 0;
+    switch (o->fast) {
+    case FAST_STRING: {
+        if ((rc = avro_read_bytes(r, &p, &len)) != 0)
+            return read_fail(x, o, rc);
+        buf *b = row_target(x, o, o->column);
+        /* flag (1) + LEB128 length (<= 10) + bytes, in one reservation */
+        if (b->alloc - b->len <= len + 11 && buf_reserve(b, len + 11) != 0)
+            return run_fail(x, o, SLUICE_ENOMEM, "row buffer bound reached");
+        uint8_t *d = b->data + b->len;
+        if (o->nullable)
+            *d++ = 0;
+        uint64_t v = len;
+        while (v > 0x7f) {
+            *d++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *d++ = (uint8_t)v;
+        memcpy(d, p, len);
+        b->len = (size_t)(d + len - b->data);
+        if (slot_value)
+            *slot_value = (cvalue){.kind = o->as_string ? CV_STRING : CV_BYTES,
+                                   .s = (const char *)p, .len = len};
+        return 0;
+    }
+    case FAST_INT_TO_I64:
+        if ((rc = avro_read_long(r, &i64)) != 0)
+            return read_fail(x, o, rc);
+        if (o->w->type == SLUICE_AVRO_INT && (i64 < INT32_MIN || i64 > INT32_MAX))
+            return read_fail(x, o, AVRO_ERANGE);
+        put_le(tmp + n, (uint64_t)i64, 8);
+        n += 8;
+        if (slot_value)
+            *slot_value = cv_int(i64, CV_UNIT_NONE);
+        break;
+    case FAST_INT_TO_I32: {
+        int32_t i32;
+        if ((rc = avro_read_int(r, &i32)) != 0)
+            return read_fail(x, o, rc);
+        put_le(tmp + n, (uint32_t)i32, 4);
+        n += 4;
+        if (slot_value)
+            *slot_value = cv_int(i32, CV_UNIT_NONE);
+        break;
+    }
+    case FAST_DOUBLE_F64:
+    case FAST_FLOAT_F32: {
+        size_t w = o->fast == FAST_DOUBLE_F64 ? 8 : 4;
+        if (avro_reader_left(r) < w)
+            return read_fail(x, o, AVRO_ETRUNCATED);
+        memcpy(tmp + n, r->p, w); /* both little-endian IEEE: the same bytes */
+        if (slot_value) {
+            if (w == 8) {
+                *slot_value = cv_double(0);
+                memcpy(&slot_value->d, r->p, 8);
+            } else {
+                float f;
+                memcpy(&f, r->p, 4);
+                *slot_value = cv_double(f);
+                slot_value->is_float32 = 1;
+            }
+        }
+        r->p += w;
+        n += w;
+        break;
+    }
+    case FAST_BOOL_U8: {
+        int bv;
+        if ((rc = avro_read_boolean(r, &bv)) != 0)
+            return read_fail(x, o, rc);
+        tmp[n++] = (uint8_t)bv;
+        if (slot_value)
+            *slot_value = cv_bool(bv);
+        break;
+    }
+    case FAST_ENUM8:
+    case FAST_ENUM16: {
+        int32_t idx;
+        if ((rc = avro_read_int(r, &idx)) != 0)
+            return read_fail(x, o, rc);
+        if (idx < 0 || (size_t)idx >= o->w->n_symbols)
+            return run_fail(x, o, SLUICE_EINVAL, "enum index %d out of range (%zu symbols)",
+                            (int)idx, o->w->n_symbols);
+        int16_t v = o->enum_values[idx];
+        put_le(tmp + n, (uint16_t)v, o->fast == FAST_ENUM8 ? 1 : 2);
+        n += o->fast == FAST_ENUM8 ? 1 : 2;
+        if (slot_value) {
+            const char *sym = o->enum_map[idx];
+            *slot_value = (cvalue){.kind = CV_ENUM, .s = sym, .len = strlen(sym), .i = idx};
+        }
+        break;
+    }
+    case FAST_TS_MS_DATETIME: {
+        if ((rc = avro_read_long(r, &i64)) != 0)
+            return read_fail(x, o, rc);
+        int64_t s = i64 / 1000 - (i64 % 1000 < 0); /* floor */
+        if (s < 0 || s > UINT32_MAX) {
+            r->p = start; /* the general path says why */
+            cvalue v;
+            if ((rc = decode_scalar(x, o, &v)) != 0)
+                return rc;
+            if (slot_value)
+                *slot_value = v;
+            return put_column(x, o, o->column, o->enc, &v);
+        }
+        put_le(tmp + n, (uint64_t)s, 4);
+        n += 4;
+        if (slot_value)
+            *slot_value = cv_int(i64, CV_UNIT_TS_MS);
+        break;
+    }
+    default:
+        return run_fail(x, o, SLUICE_EINTERNAL, "unknown fast path");
+    }
+    if (buf_append(row_target(x, o, o->column), tmp, n) != 0)
+        return run_fail(x, o, SLUICE_ENOMEM, "row buffer bound reached");
+    return 0;
+}
 
 static int exec_items(run *x, const op *o)
 {
@@ -1372,10 +1741,16 @@ static int exec_items(run *x, const op *o)
                 size_t klen;
                 if ((rc = avro_read_bytes(r, &key, &klen)) != 0)
                     return read_fail(x, o, rc);
-                cvalue kv = cv_string((const char *)key, klen);
                 int kc = o->key_column >= 0 ? o->key_column : o->column;
-                if ((rc = put_column(x, o, kc, o->key_enc, &kv)) != 0)
-                    return rc;
+                if (o->key_enc->kind == CH_STRING) {
+                    buf *kb = &st->scratch[kc];
+                    if (put_varint(kb, klen) || buf_append(kb, key, klen))
+                        return run_fail(x, o, SLUICE_ENOMEM, "scratch bound reached");
+                } else {
+                    cvalue kv = cv_string((const char *)key, klen);
+                    if ((rc = put_column(x, o, kc, o->key_enc, &kv)) != 0)
+                        return rc;
+                }
             }
             if ((rc = exec(x, o->elem)) != 0)
                 return rc;
@@ -1423,6 +1798,10 @@ static int exec(run *x, const op *o)
                       sluice_avro_type_name(o->w->type));
         break;
     case OP_SCALAR: {
+        if (o->fast) {
+            rc = exec_fast(x, o, o->slot >= 0 ? &st->slots[o->slot] : NULL);
+            break;
+        }
         cvalue v;
         if ((rc = decode_scalar(x, o, &v)) != 0)
             break;
@@ -1433,13 +1812,19 @@ static int exec(run *x, const op *o)
         break;
     }
     case OP_RECORD:
-        for (size_t i = 0; i < o->n_children && rc == 0; i++)
-            rc = exec(x, &o->children[i]);
+        for (size_t i = 0; i < o->n_children && rc == 0; i++) {
+            const op *ch = &o->children[i];
+            if (ch->code == OP_SCALAR && ch->fast)
+                rc = exec_fast(x, ch, ch->slot >= 0 ? &st->slots[ch->slot] : NULL);
+            else if (ch->code == OP_SKIP && skip_primitive(&x->r, ch->w, &rc))
+                rc = rc ? read_fail(x, ch, rc) : 0;
+            else
+                rc = exec(x, ch);
+        }
         for (size_t i = 0; i < o->n_consts && rc == 0; i++) {
             const op_const *k = &o->consts[i];
-            if (buf_append(&st->scratch[k->column], k->bytes, k->len))
-                rc = run_fail(x, o, SLUICE_ENOMEM, "scratch bound reached");
-            st->set[k->column] = 1;
+            if (buf_append(row_target(x, o, k->column), k->bytes, k->len))
+                rc = run_fail(x, o, SLUICE_ENOMEM, "row buffer bound reached");
         }
         break;
     case OP_UNION: {
@@ -1483,7 +1868,7 @@ static int exec(run *x, const op *o)
     case OP_JSON: rc = exec_json(x, o); break;
     case OP_EXPLODE:
         x->explode_at = x->r.p;
-        rc = skip_value(x, o, o->w, 0);
+        rc = x->p->explode_inline ? explode_items(x, o) : skip_value(x, o, o->w, 0);
         break;
     }
     x->depth--;
@@ -1491,7 +1876,9 @@ static int exec(run *x, const op *o)
 }
 
 /* Filter, derived columns, then the row in INSERT order. */
-static int emit_row(run *x, int64_t now_s, buf *out, plan_result *res)
+/* row_start: where this row began in out (columns written straight into
+ * out may already be there; a filtered row takes them back). */
+static int emit_row(run *x, int64_t now_s, buf *out, size_t row_start, plan_result *res)
 {
     const plan *p = x->p;
     plan_state *st = x->st;
@@ -1503,6 +1890,7 @@ static int emit_row(run *x, int64_t now_s, buf *out, plan_result *res)
         if (expr_eval_bool(p->filter, &ctx, &keep, &e) != 0)
             return sluice_error_set(x->err, SLUICE_EINVAL, "transform.filter: %s", e.msg);
         if (!keep) {
+            out->len = row_start;
             res->filtered++;
             return 0;
         }
@@ -1521,7 +1909,7 @@ static int emit_row(run *x, int64_t now_s, buf *out, plan_result *res)
             return sluice_error_set(x->err, rc, "transform.columns.%s: %s", d->name, e.msg);
         st->set[d->column] = 1;
     }
-    for (size_t i = 0; i < p->n_list; i++) {
+    for (size_t i = x->next; i < p->n_list; i++) {
         int col = p->list[i];
         int rc = st->set[col] ? buf_append(out, st->scratch[col].data, st->scratch[col].len)
                               : ch_encode_default(p->cols[col].type, out);
@@ -1544,12 +1932,12 @@ static void reset_row(const plan *p, plan_state *st)
         st->slots[p->slot_consts[i].slot] = p->slot_consts[i].v;
 }
 
-static int run_explode(run *x, int64_t now_s, buf *out, plan_result *res)
+/* One row per item of the exploded array at the reader's position: the
+ * item's columns and slots are reset, decoded, and the row emitted. */
+static int explode_items(run *x, const op *o)
 {
     const plan *p = x->p;
     plan_state *st = x->st;
-    const op *o = p->explode;
-    x->r.p = x->explode_at;
     int64_t index = 0;
     for (;;) {
         int64_t count, bytes;
@@ -1558,7 +1946,7 @@ static int run_explode(run *x, int64_t now_s, buf *out, plan_result *res)
             return read_fail(x, o, rc);
         if (count == 0)
             return 0;
-        size_t minb = min_bytes(o->w->items, 0);
+        size_t minb = o->min_item_bytes;
         if ((minb && (uint64_t)count > avro_reader_left(&x->r) / minb) ||
             index + count > MAX_ITEMS_PER_ARRAY)
             return run_fail(x, o, SLUICE_EINVAL, "block of %lld items is longer than the input",
@@ -1572,10 +1960,19 @@ static int run_explode(run *x, int64_t now_s, buf *out, plan_result *res)
                 st->slots[p->elem_slots[i]] = cv_null();
             if (p->index_slot >= 0)
                 st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
-            if ((rc = exec(x, o->elem)) != 0 || (rc = emit_row(x, now_s, out, res)) != 0)
+            if ((rc = exec(x, o->elem)) != 0 ||
+                (rc = emit_row(x, x->now_s, x->out, x->out->len, x->res)) != 0)
                 return rc;
         }
     }
+}
+
+/* The two-pass explode: the parent was decoded with the array skipped;
+ * now go back to the array and emit its rows. */
+static int run_explode(run *x)
+{
+    x->r.p = x->explode_at;
+    return explode_items(x, x->p->explode);
 }
 
 static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len,
@@ -1590,15 +1987,18 @@ int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int6
     if (p->is_json) {
         rc = run_json(p, st, msg, len, now_s, out, res, err);
     } else {
-        run x = {.p = p, .st = st, .err = err};
+        run x = {.p = p, .st = st, .err = err, .out = out, .direct = !p->explode,
+                 .now_s = now_s, .res = res};
         avro_reader_init(&x.r, msg, len);
         reset_row(p, st);
         rc = exec(&x, &p->root);
         if (rc == 0 && avro_reader_left(&x.r) > 0)
             rc = run_fail(&x, NULL, SLUICE_EINVAL, "%zu bytes left over after the message",
                           avro_reader_left(&x.r));
-        if (rc == 0)
-            rc = p->explode ? run_explode(&x, now_s, out, res) : emit_row(&x, now_s, out, res);
+        if (rc == 0 && !p->explode)
+            rc = emit_row(&x, now_s, out, mark, res);
+        else if (rc == 0 && !p->explode_inline)
+            rc = run_explode(&x);
     }
     if (rc) {
         out->len = mark; /* nothing of a failed message stays in the batch */
@@ -1756,7 +2156,7 @@ static int json_row(run *x, json_t *root, json_t *elem, int64_t index, int64_t n
                                     p->cols[col].name, e.msg);
         st->set[col] = 1;
     }
-    return emit_row(x, now_s, out, res);
+    return emit_row(x, now_s, out, out->len, res);
 }
 
 static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len,
@@ -1767,7 +2167,7 @@ static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t le
     if (!root)
         return sluice_error_set(err, SLUICE_EINVAL, "not JSON: %s at line %d column %d (offset %d)",
                                 je.text, je.line, je.column, je.position);
-    run x = {.p = p, .st = st, .err = err};
+    run x = {.p = p, .st = st, .err = err, .out = out};
     int rc = 0;
     if (!json_is_object(root)) {
         rc = sluice_error_set(err, SLUICE_EINVAL, "a JSON message must be an object");

@@ -26,11 +26,6 @@ void buf_free(buf *b)
     b->len = b->alloc = 0;
 }
 
-void buf_reset(buf *b)
-{
-    b->len = 0;
-}
-
 int buf_reserve(buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len - 1)
@@ -53,30 +48,9 @@ int buf_reserve(buf *b, size_t extra)
     return 0;
 }
 
-int buf_append(buf *b, const void *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    int rc = buf_reserve(b, n);
-    if (rc)
-        return rc;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
 int buf_append_str(buf *b, const char *s)
 {
     return buf_append(b, s, strlen(s));
-}
-
-int buf_append_byte(buf *b, uint8_t c)
-{
-    int rc = buf_reserve(b, 1);
-    if (rc)
-        return rc;
-    b->data[b->len++] = c;
-    return 0;
 }
 
 int buf_vprintf(buf *b, const char *fmt, va_list ap)
