@@ -88,12 +88,121 @@ static const cfg_key registry_keys[] = {
     {NULL},
 };
 
+static const cfg_key kafka_keys[] = {
+    {"brokers", CFG_STRING, K(app_kafka_config, brokers), 0, NULL,
+     .doc = "Bootstrap servers (host:port,...). Left out under `sluice run`: an embedded "
+            "in-process cluster, for trying sluice out only (not durable)."},
+    {"properties", CFG_STRING_MAP, K(app_kafka_config, properties), 0, NULL,
+     .doc = "Any librdkafka property (security.protocol, sasl.*, ssl.*, ...), passed as is to "
+            "every Kafka client sluice creates; sluice's own settings cannot be overridden."},
+    {NULL},
+};
+
+static const cfg_key clickhouse_keys[] = {
+    {"url", CFG_STRING, K(app_clickhouse_config, url), 0, "http://127.0.0.1:8123",
+     .doc = "ClickHouse HTTP interface (http:// or https://)."},
+    {"user", CFG_STRING, K(app_clickhouse_config, user), 0, "default", .doc = "User name."},
+    {"password", CFG_STRING, K(app_clickhouse_config, password), 0, NULL,
+     .doc = "Password. Use ${ENV} substitution."},
+    {"ca_file", CFG_STRING, K(app_clickhouse_config, ca_file), 0, NULL,
+     .doc = "CA bundle (PEM) for https:// URLs."},
+    {"connect_timeout", CFG_DURATION, K(app_clickhouse_config, connect_timeout_ms), 0, "5s",
+     .min = 1, .max = 600000, .doc = "Time allowed to connect."},
+    {"request_timeout", CFG_DURATION, K(app_clickhouse_config, request_timeout_ms), 0, "60s",
+     .min = 1, .max = 3600000, .doc = "Time allowed for one INSERT or query."},
+    {"settings", CFG_STRING_MAP, K(app_clickhouse_config, settings), 0, NULL,
+     .doc = "ClickHouse settings sent with every statement, e.g. insert_quorum: 2."},
+    {NULL},
+};
+
+static const cfg_key batch_keys[] = {
+    {"max_rows", CFG_INT, K(app_batch_config, max_rows), 0, "100000", .min = 1,
+     .max = 100000000, .doc = "A batch closes at this many messages."},
+    {"max_bytes", CFG_SIZE, K(app_batch_config, max_bytes), 0, "16MiB", .min = 1024,
+     .max = (int64_t)1 << 40, .doc = "... or at this many message bytes."},
+    {"max_age", CFG_DURATION, K(app_batch_config, max_age_ms), 0, "1s", .min = 1,
+     .max = 3600000, .doc = "... or this long after its first message."},
+    {NULL},
+};
+
+static const cfg_key transform_keys[] = {
+    {"explode", CFG_STRING, K(app_transform_config, explode), 0, NULL,
+     .doc = "An array field: one row per element (docs/TRANSFORMS.md)."},
+    {"filter", CFG_STRING, K(app_transform_config, filter), 0, NULL,
+     .doc = "Rows for which this expression is not true are dropped."},
+    {"columns", CFG_STRING_MAP, K(app_transform_config, columns), 0, NULL,
+     .doc = "Derived columns: column name -> expression."},
+    {NULL},
+};
+
+static const char *const extra_fields_values[] = {"ignore", "reject", NULL};
+
+static const cfg_key route_keys[] = {
+    {"topic", CFG_STRING, K(app_route_config, topic), 1, NULL, .doc = "Kafka topic to read."},
+    {"table", CFG_STRING, K(app_route_config, table), 1, NULL,
+     .doc = "ClickHouse table to write (db.table or table)."},
+    {"dlq_topic", CFG_STRING, K(app_route_config, dlq_topic), 0, NULL,
+     .doc = "Dead-letter topic for messages that can never be written; default <topic>.dlq."},
+    {"subject", CFG_STRING, K(app_route_config, subject), 0, NULL,
+     .doc = "Registry subject whose latest schema reads Avro messages; default <topic>-value."},
+    {"flatten", CFG_STRING, K(app_route_config, flatten), 0, ".",
+     .doc = "Separator joining nested field names into column names: \".\" or \"_\"."},
+    {"extra_fields", CFG_ENUM, K(app_route_config, extra_fields), 0, "ignore",
+     .enum_values = extra_fields_values,
+     .doc = "Fields without a column: ignore them, or reject the schema (its messages go to the DLQ)."},
+    {"batch", CFG_SECTION, K(app_route_config, batch), 0, NULL, .children = batch_keys,
+     .doc = "When a batch closes."},
+    {"transform", CFG_SECTION, K(app_route_config, transform), 0, NULL,
+     .children = transform_keys, .doc = "Explode, filter and derived columns."},
+    {NULL},
+};
+
+static const char *const offset_reset_values[] = {"earliest", "latest", NULL};
+
+static const cfg_key sink_keys[] = {
+    {"group_id", CFG_STRING, K(app_sink_config, group_id), 0, "sluice",
+     .doc = "Kafka consumer group; several `sluice sink` processes share its partitions."},
+    {"auto_offset_reset", CFG_ENUM, K(app_sink_config, auto_offset_reset), 0, "earliest",
+     .enum_values = offset_reset_values,
+     .doc = "Where a new group starts: earliest (as Kafka Connect sinks do) or latest."},
+    {"memory_limit", CFG_SIZE, K(app_sink_config, memory_limit), 0, "256MiB", .min = 1 << 20,
+     .max = (int64_t)1 << 40,
+     .doc = "Bytes the sink may hold in messages and rows (librdkafka's own queue comes on top: "
+            "see docs/OPERATIONS.md for the formula)."},
+    {"writers", CFG_INT, K(app_sink_config, writers), 0, "2", .min = 1, .max = 64,
+     .doc = "Writer threads (decode + INSERT); the consumer thread never calls ClickHouse."},
+    {"max_message_bytes", CFG_SIZE, K(app_sink_config, max_message_bytes), 0, "8MiB",
+     .min = 1024, .max = (int64_t)1 << 31, .doc = "Larger messages go to the DLQ."},
+    {"retry_initial", CFG_DURATION, K(app_sink_config, retry_initial_ms), 0, "100ms", .min = 1,
+     .max = 3600000, .doc = "First INSERT retry's wait ceiling (full jitter, doubling)."},
+    {"retry_max", CFG_DURATION, K(app_sink_config, retry_max_ms), 0, "30s", .min = 1,
+     .max = 3600000, .doc = "Longest wait between INSERT retries (retries never give up)."},
+    {"rebalance_timeout", CFG_DURATION, K(app_sink_config, rebalance_timeout_ms), 0, "10s",
+     .min = 0, .max = 3600000,
+     .doc = "On a rebalance, how long to wait for in-flight batches of revoked partitions."},
+    {"shutdown_timeout", CFG_DURATION, K(app_sink_config, shutdown_timeout_ms), 0, "30s",
+     .min = 0, .max = 3600000, .doc = "On SIGTERM, how long to wait for batches to land."},
+    {"inserts_per_s", CFG_INT, K(app_sink_config, inserts_per_s), 0, "0", .min = 0,
+     .max = 1000000, .doc = "Rate limit on INSERTs (token bucket); 0 = none."},
+    {"rows_per_s", CFG_INT, K(app_sink_config, rows_per_s), 0, "0", .min = 0,
+     .max = (int64_t)1 << 40, .doc = "Rate limit on rows; 0 = none."},
+    {"routes", CFG_SECTION_LIST, K(app_sink_config, routes), 0, NULL, .children = route_keys,
+     .elem_size = sizeof(app_route_config), .doc = "Topic → table routes."},
+    {NULL},
+};
+
 const cfg_key app_config_keys[] = {
     {"log", CFG_SECTION, K(app_config, log), 0, NULL, .children = log_keys, .doc = "Logging."},
     {"metrics", CFG_SECTION, K(app_config, metrics), 0, NULL, .children = metrics_keys,
      .doc = "Prometheus metrics and health endpoints."},
     {"registry", CFG_SECTION, K(app_config, registry), 0, NULL, .children = registry_keys,
      .doc = "The Schema Registry client (one per process, shared by every stage)."},
+    {"kafka", CFG_SECTION, K(app_config, kafka), 0, NULL, .children = kafka_keys,
+     .doc = "Kafka."},
+    {"clickhouse", CFG_SECTION, K(app_config, clickhouse), 0, NULL, .children = clickhouse_keys,
+     .doc = "ClickHouse."},
+    {"sink", CFG_SECTION, K(app_config, sink), 0, NULL, .children = sink_keys,
+     .doc = "`sluice sink`: Kafka → ClickHouse."},
     {NULL},
 };
 

@@ -54,10 +54,66 @@ typedef struct app_registry_config {
     app_registry_cache_config cache;
 } app_registry_config;
 
+typedef struct app_kafka_config {
+    char *brokers;            /* bootstrap servers; NULL under `sluice run`: embedded cluster */
+    cfg_map properties;       /* passed to librdkafka as they are */
+} app_kafka_config;
+
+typedef struct app_clickhouse_config {
+    char *url;
+    char *user;
+    char *password;
+    char *ca_file;
+    int64_t connect_timeout_ms;
+    int64_t request_timeout_ms;
+    cfg_map settings;         /* ClickHouse settings sent with every statement */
+} app_clickhouse_config;
+
+typedef struct app_batch_config {
+    int64_t max_rows;
+    uint64_t max_bytes;
+    int64_t max_age_ms;
+} app_batch_config;
+
+typedef struct app_transform_config {
+    char *explode;
+    char *filter;
+    cfg_map columns;          /* column -> expression */
+} app_transform_config;
+
+typedef struct app_route_config {
+    char *topic;
+    char *table;
+    char *dlq_topic;          /* default: <topic>.dlq */
+    char *subject;            /* reader schema subject; default: <topic>-value */
+    char *flatten;            /* "." or "_" */
+    int extra_fields;         /* 0 ignore, 1 reject */
+    app_batch_config batch;
+    app_transform_config transform;
+} app_route_config;
+
+typedef struct app_sink_config {
+    char *group_id;
+    int auto_offset_reset;    /* 0 earliest, 1 latest */
+    uint64_t memory_limit;
+    int64_t writers;
+    uint64_t max_message_bytes;
+    int64_t retry_initial_ms;
+    int64_t retry_max_ms;
+    int64_t rebalance_timeout_ms;
+    int64_t shutdown_timeout_ms;
+    int64_t inserts_per_s;    /* 0: no limit */
+    int64_t rows_per_s;
+    cfg_list routes;          /* app_route_config */
+} app_sink_config;
+
 typedef struct app_config {
     app_log_config log;
     app_metrics_config metrics;
     app_registry_config registry;
+    app_kafka_config kafka;
+    app_clickhouse_config clickhouse;
+    app_sink_config sink;
 } app_config;
 
 extern const cfg_key app_config_keys[];

@@ -14,6 +14,7 @@ struct cli_command {
 };
 
 int cmd_registry(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static const struct cli_command commands[] = {
+    {"sink", "consume Kafka topics into ClickHouse tables", cmd_sink},
     {"registry", "run the Confluent-compatible Schema Registry server", cmd_registry},
     {"check-config", "validate a sluice.yaml without starting anything", cmd_check_config},
 };

@@ -1115,6 +1115,11 @@ static int copy_columns(plan *p, const plan_column *columns, size_t n)
         cols[i].name = arena_strdup(&p->a, columns[i].name);
         if (!cols[i].name)
             return SLUICE_ENOMEM;
+        /* The plan owns its types: the caller's column list may be freed
+         * and replaced (a table re-read after an ALTER) while plans live. */
+        if (columns[i].type &&
+            ch_type_parse(columns[i].type->text, &p->a, &cols[i].type, NULL) != 0)
+            return SLUICE_ENOMEM; /* the text came from ch_type_parse: only memory can fail */
     }
     p->cols = cols;
     p->n_cols = n;

@@ -1,0 +1,33 @@
+/*
+ * sink.h — `sluice sink`: a Kafka consumer group writing routes of topics
+ * into ClickHouse tables, with bounded memory, per-partition back pressure,
+ * retries, a dead-letter topic, and offsets committed only behind what has
+ * landed (at-least-once). The design is in docs/ARCHITECTURE.md.
+ */
+#ifndef SLUICE_SINK_H
+#define SLUICE_SINK_H
+
+#include <sluice/error.h>
+#include <sluice/metrics.h>
+#include <sluice/sr.h>
+
+#include "app/config.h"
+
+typedef struct sink sink;
+
+/* Start the consumer and writer threads. cfg, sr and metrics must outlive
+ * the sink; brokers overrides cfg->kafka.brokers (the embedded cluster of
+ * `sluice run`); sr may be NULL (then Avro messages go to the DLQ). */
+int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
+               sink **out, sluice_error *err);
+
+/* Drain: stop fetching, let open batches land (up to sink.shutdown_timeout),
+ * commit, stop the threads, free. Returns 0 when everything consumed landed
+ * and was committed, 1 when the timeout left some uncommitted (it will be
+ * read again: at-least-once). */
+int sink_stop(sink *s);
+
+/* Has the consumer joined its group and got an assignment? (/readyz) */
+int sink_ready(const sink *s);
+
+#endif

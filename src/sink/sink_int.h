@@ -1,0 +1,102 @@
+/*
+ * sink_int.h — the sink's runtime state, shared by its files:
+ *   consumer.c  the consumer thread (owns the partition table, open batches,
+ *               the pending list, pause/resume, offsets, rebalances);
+ *   writer.c    the writer threads (own one batch at a time, their plan
+ *               caches and ClickHouse connections);
+ *   sink.c      start/stop, routes, metrics.
+ * Which thread may touch what is written next to each field.
+ */
+#ifndef SLUICE_SINK_INT_H
+#define SLUICE_SINK_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "codec/plan.h"
+#include "sink/batch.h"
+#include "sink/ch_http.h"
+#include "sink/dlq.h"
+#include "sink/partition.h"
+#include "sink/queue.h"
+#include "sink/sink.h"
+
+typedef struct route_rt {
+    int index;
+    const app_route_config *cfg;
+    char *dlq_topic;            /* resolved defaults; immutable after start */
+    char *subject;
+    plan_options opt;
+    plan_derived *derived;
+    /* the table's columns, fetched by the first writer that needs them;
+     * guarded by mu; cols_gen bumps when they are re-read (after an ALTER) */
+    pthread_mutex_t mu;
+    arena cols_arena;
+    plan_column *cols;
+    size_t n_cols;
+    _Atomic uint64_t cols_gen;
+    /* consumer thread only */
+    batch *open;
+    /* metrics */
+    sluice_counter *m_messages, *m_rows, *m_filtered, *m_dlq, *m_inserts, *m_insert_bytes,
+        *m_retries, *m_errors_transient, *m_errors_data, *m_errors_config, *m_errors_decode;
+    sluice_histogram *m_batch_rows, *m_batch_bytes, *m_insert_seconds;
+} route_rt;
+
+struct sink {
+    const app_config *cfg;
+    const char *brokers;
+    char *ch_settings;         /* clickhouse.settings as URL parameters */
+    sluice_sr *sr;
+    sluice_metrics *m;
+    rd_kafka_t *consumer;
+    dlq *dlq;
+    route_rt *routes;
+    size_t n_routes;
+    work_queue q;
+
+    /* consumer thread only */
+    part_table parts;
+    char *metrics_seen;                 /* per slot: series registered */
+    size_t metrics_seen_len;
+    batch *pending_head, *pending_tail; /* closed, waiting for room in the queue */
+    uint64_t next_batch_id;
+    size_t in_flight;                   /* batches handed out and not yet back */
+    int64_t high_mark, low_mark;
+
+    /* writers -> consumer: landed (or abandoned) batches */
+    pthread_mutex_t done_mu;
+    batch *done_head, *done_tail;
+
+    /* rate limit (token buckets), shared by writers */
+    pthread_mutex_t rl_mu;
+    double rl_inserts, rl_rows;
+    int64_t rl_last_ms;
+
+    pthread_t consumer_thread;
+    pthread_t *writers;
+    size_t n_writers;
+    _Atomic int stopping;      /* SIGTERM: stop fetching, drain */
+    _Atomic int64_t give_up_ms;/* writers abandon retries after this (monotonic; 0 = never) */
+    _Atomic int ready;
+    _Atomic int consumer_done;
+    int drain_result;
+
+    sluice_counter *m_pauses, *m_resumes, *m_pause_calls, *m_resume_calls, *m_rebalances,
+        *m_commit_errors;
+};
+
+/* consumer.c */
+void *consumer_main(void *sink);
+void sink_post_done(sink *s, batch *b); /* writer -> consumer */
+void consumer_set_rebalance(rd_kafka_conf_t *conf, sink *s);
+
+/* sink.c: the metrics series of a partition (first assignment only). */
+void sink_partition_metrics(sink *s, part *p);
+
+/* writer.c: a writer's state (owned by its thread once started) */
+void *writer_new(sink *s, int index, sluice_error *err);
+void *writer_main(void *writer);
+
+#endif

@@ -1,0 +1,656 @@
+/*
+ * writer.c — the sink's writer threads.
+ *
+ * A writer takes one batch at a time off the work queue and owns it until it
+ * hands it back (sink_post_done). For each message it finds the plan —
+ * Confluent-framed messages by writer schema id (through the shared
+ * registry client, which caches), JSON messages by route — and runs it into
+ * the rows of one INSERT per column list. It then INSERTs them, retrying
+ * transient failures forever with full-jitter backoff (the batch keeps its
+ * memory while it waits, so back pressure reaches Kafka through the
+ * partition buffers). When ClickHouse rejects the data itself, the rows are
+ * split in halves by message until the culprit is alone; it goes to the
+ * dead-letter topic with the reason, the rest lands. Undecodable messages go
+ * there too. Only then is the batch "landed" and its offsets may move.
+ *
+ * Owned by the thread: its ClickHouse connection, its plan cache (plans and
+ * their states are never shared between writers, so running them takes no
+ * lock), its row buffers. Shared: the registry client, the DLQ producer,
+ * the routes' column lists (under the route's mutex), the rate limiter.
+ */
+#include "sink/sink_int.h"
+
+#include <sluice/avro.h>
+#include <sluice/log.h>
+#include <sluice/wire.h>
+
+#include "common/backoff.h"
+#include "common/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAN_CACHE 64
+#define MAX_GROUPS 8
+
+typedef struct plan_entry {
+    int used;
+    int route;
+    int32_t writer_id;     /* -1: the route's JSON plan */
+    int32_t reader_id;
+    uint64_t cols_gen;
+    plan *p;
+    plan_state *st;
+    sluice_avro_schema *w, *r;
+    char *error;           /* compiling failed: every message of this writer gets it */
+    uint64_t last_used;
+} plan_entry;
+
+/* The rows for one INSERT (one column list), and which message made which. */
+typedef struct group {
+    const plan *p;         /* its column list; the plan lives while the batch does */
+    int route;
+    buf rows;
+    size_t *msg;           /* batch message index */
+    size_t *start;         /* where its rows begin in `rows` */
+    size_t *n_rows;
+    size_t n, cap;
+} group;
+
+typedef struct writer {
+    sink *s;
+    int index;
+    ch_http *ch;
+    plan_entry cache[PLAN_CACHE];
+    uint64_t tick;
+    group groups[MAX_GROUPS];
+    size_t n_groups;
+    dlq_msg *dlq;
+    size_t n_dlq, cap_dlq;
+    arena reasons;         /* dead-letter reasons of the current batch */
+    uint64_t rng;
+} writer;
+
+enum { LANDED = 0, ABANDON = 1, REPLAN = 2 };
+
+static int give_up(const sink *s)
+{
+    int64_t t = atomic_load(&s->give_up_ms);
+    return t && clock_mono_ms() >= t;
+}
+
+/* Wait before retry `attempt`; returns 1 when it is time to give up. */
+static int backoff_wait(writer *w, int attempt)
+{
+    const app_sink_config *c = &w->s->cfg->sink;
+    int64_t ms = backoff_delay_ms(attempt, c->retry_initial_ms, c->retry_max_ms, &w->rng);
+    for (int64_t slept = 0; slept < ms; slept += 50) {
+        if (give_up(w->s))
+            return 1;
+        clock_sleep_ms(ms - slept < 50 ? ms - slept : 50);
+    }
+    return give_up(w->s);
+}
+
+/* ---- dead letters ---------------------------------------------------------- */
+
+static void dead_letter(writer *w, const batch *b, size_t i, int32_t schema_id, const char *reason)
+{
+    if (w->n_dlq == w->cap_dlq) {
+        size_t cap = w->cap_dlq ? 2 * w->cap_dlq : 64;
+        dlq_msg *q = realloc(w->dlq, cap * sizeof *q);
+        if (!q) {
+            /* Cannot even remember it: give the batch up (it will be read
+             * again) rather than lose the message. */
+            sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory recording a dead letter", (char *)0);
+            abort();
+        }
+        w->dlq = q;
+        w->cap_dlq = cap;
+    }
+    const batch_msg *m = &b->msgs[i];
+    const route_rt *r = &w->s->routes[b->route];
+    char *why = arena_strdup(&w->reasons, reason);
+    w->dlq[w->n_dlq++] = (dlq_msg){.topic = r->dlq_topic,
+                                   .key = m->key,
+                                   .key_len = m->key_len,
+                                   .value = m->value,
+                                   .value_len = m->value_len,
+                                   .reason = why ? why : "(reason lost: out of memory)",
+                                   .source_topic = r->cfg->topic,
+                                   .source_partition = w->s->parts.parts[m->part]->partition,
+                                   .source_offset = m->offset,
+                                   .schema_id = schema_id};
+}
+
+/* ---- table columns ----------------------------------------------------------- */
+
+/* The route's columns, read from system.columns once (and again after
+ * refresh). Retries until it works or it is time to give up. */
+static int route_columns(writer *w, route_rt *r, int refresh)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->cols && !refresh) {
+        pthread_mutex_unlock(&r->mu);
+        return 0;
+    }
+    int rc = ABANDON;
+    for (int attempt = 1;; attempt++) {
+        arena a;
+        arena_init(&a, 8192, 16u << 20);
+        plan_column *cols;
+        size_t n;
+        sluice_error err;
+        if (ch_http_columns(w->ch, r->cfg->table, &a, &cols, &n, &err) == 0) {
+            arena_free(&r->cols_arena);
+            r->cols_arena = a;
+            r->cols = cols;
+            r->n_cols = n;
+            atomic_fetch_add(&r->cols_gen, 1);
+            rc = 0;
+            break;
+        }
+        arena_free(&a);
+        sluice_log(SLUICE_LOG_ERROR, "sink", "cannot read the table's columns; retrying", "route",
+                   r->cfg->topic, "table", r->cfg->table, "error", err.msg, (char *)0);
+        if (backoff_wait(w, attempt))
+            break;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* ---- plans ------------------------------------------------------------------------ */
+
+static void entry_clear(plan_entry *e)
+{
+    plan_state_free(e->st);
+    plan_free(e->p);
+    sluice_avro_schema_free(e->w);
+    sluice_avro_schema_free(e->r);
+    free(e->error);
+    memset(e, 0, sizeof *e);
+}
+
+static plan_entry *cache_find(writer *w, int route, int32_t writer_id, int32_t reader_id,
+                              uint64_t gen)
+{
+    for (int i = 0; i < PLAN_CACHE; i++) {
+        plan_entry *e = &w->cache[i];
+        if (e->used && e->route == route && e->writer_id == writer_id &&
+            e->reader_id == reader_id && e->cols_gen == gen) {
+            e->last_used = ++w->tick;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* A free entry, evicting the least recently used (never one used by the
+ * current batch: entries of this batch have last_used >= batch_tick). */
+static plan_entry *cache_slot(writer *w, uint64_t batch_tick)
+{
+    plan_entry *victim = NULL;
+    for (int i = 0; i < PLAN_CACHE; i++) {
+        plan_entry *e = &w->cache[i];
+        if (!e->used)
+            return e;
+        if (e->last_used < batch_tick && (!victim || e->last_used < victim->last_used))
+            victim = e;
+    }
+    if (victim)
+        entry_clear(victim);
+    return victim;
+}
+
+static int parse_schema(const sluice_sr_schema *s, sluice_avro_schema **out, sluice_error *err);
+
+/* Fill a fresh cache entry: parse the schemas, compile the plan; any
+ * failure is remembered in e->error (every message of this writer id then
+ * goes to the DLQ with it). */
+static void compile_avro_entry(plan_entry *e, route_rt *r, const sluice_sr_schema *ws,
+                               const sluice_sr_schema *latest, int32_t id, int32_t reader_id,
+                               uint64_t gen, uint64_t tick)
+{
+    e->used = 1;
+    e->route = r->index;
+    e->writer_id = id;
+    e->reader_id = reader_id;
+    e->cols_gen = gen;
+    e->last_used = tick;
+    sluice_error err;
+    if (parse_schema(ws, &e->w, &err) != 0 ||
+        (latest && reader_id != id && parse_schema(latest, &e->r, &err) != 0)) {
+        e->error = strdup(err.msg);
+        return;
+    }
+    const sluice_avro_node *wnode = sluice_avro_schema_root(e->w);
+    const sluice_avro_node *rnode = e->r ? sluice_avro_schema_root(e->r) : NULL;
+    /* A writer the subject's latest cannot read (compatibility NONE, or
+     * another subject's schema) is decoded with its own schema. */
+    if (rnode && sluice_avro_can_read(rnode, wnode, NULL) != 0)
+        rnode = NULL;
+    pthread_mutex_lock(&r->mu); /* another writer may be re-reading the columns */
+    int rc = plan_compile_avro(wnode, rnode, r->cols, r->n_cols, &r->opt, &e->p, &err);
+    pthread_mutex_unlock(&r->mu);
+    if (rc != 0)
+        e->error = strdup(err.msg);
+    else if (!(e->st = plan_state_new(e->p)))
+        e->error = strdup("out of memory");
+}
+
+static int parse_schema(const sluice_sr_schema *s, sluice_avro_schema **out, sluice_error *err)
+{
+    if (strcmp(s->schema_type, "AVRO") != 0)
+        return sluice_error_set(err, SLUICE_EUNSUPPORTED, "schema %d is %s, not AVRO", (int)s->id,
+                                s->schema_type);
+    return sluice_avro_schema_parse(s->schema, s->schema_len, out, err);
+}
+
+enum { PLAN_READY, PLAN_UNDECODABLE, PLAN_GIVE_UP };
+
+/* The plan for a framed message of route r written with schema `id`: *out
+ * (whose ->error may say why it cannot be decoded), or PLAN_UNDECODABLE
+ * with `why` (an id the registry does not know), or PLAN_GIVE_UP when the
+ * registry stays unreachable until shutdown. */
+static int avro_plan(writer *w, route_rt *r, int32_t id, uint64_t batch_tick, plan_entry **out,
+                     char *why, size_t why_len)
+{
+    sink *s = w->s;
+    uint64_t gen = atomic_load(&r->cols_gen);
+    if (!s->sr) {
+        snprintf(why, why_len, "schema id %d: no schema registry configured", (int)id);
+        return PLAN_UNDECODABLE;
+    }
+    for (int attempt = 1;; attempt++) {
+        sluice_error err;
+        const sluice_sr_schema *ws = NULL, *latest = NULL;
+        int rc = sluice_sr_get_by_id(s->sr, id, &ws, &err);
+        if (rc == SLUICE_ENOTFOUND) {
+            snprintf(why, why_len, "unknown schema id %d: %.400s", (int)id, err.msg);
+            return PLAN_UNDECODABLE;
+        }
+        if (rc == 0) {
+            rc = sluice_sr_get_latest(s->sr, r->subject, &latest, &err);
+            if (rc == SLUICE_ENOTFOUND)
+                rc = 0; /* no such subject: read with the writer's own schema */
+        }
+        if (rc == 0) {
+            int32_t reader_id = latest ? latest->id : id;
+            plan_entry *e = cache_find(w, r->index, id, reader_id, gen);
+            if (!e && (e = cache_slot(w, batch_tick)) != NULL)
+                compile_avro_entry(e, r, ws, latest, id, reader_id, gen, ++w->tick);
+            sluice_sr_schema_release(ws);
+            sluice_sr_schema_release(latest);
+            if (!e) {
+                snprintf(why, why_len, "more than %d schemas in one batch", PLAN_CACHE);
+                return PLAN_UNDECODABLE;
+            }
+            *out = e;
+            return PLAN_READY;
+        }
+        sluice_sr_schema_release(ws);
+        /* The registry is unreachable or failing: not the message's fault.
+         * Wait and try again; the batch holds its partitions meanwhile. */
+        sluice_log(SLUICE_LOG_WARN, "sink", "schema registry unavailable; retrying", "error",
+                   err.msg, (char *)0);
+        if (backoff_wait(w, attempt))
+            return PLAN_GIVE_UP;
+    }
+}
+
+static plan_entry *json_plan(writer *w, route_rt *r, uint64_t batch_tick)
+{
+    uint64_t gen = atomic_load(&r->cols_gen);
+    plan_entry *e = cache_find(w, r->index, -1, -1, gen);
+    if (e || (e = cache_slot(w, batch_tick)) == NULL)
+        return e;
+    e->used = 1;
+    e->route = r->index;
+    e->writer_id = e->reader_id = -1;
+    e->cols_gen = gen;
+    e->last_used = ++w->tick;
+    sluice_error err;
+    pthread_mutex_lock(&r->mu);
+    int rc = plan_compile_json(r->cols, r->n_cols, &r->opt, &e->p, &err);
+    pthread_mutex_unlock(&r->mu);
+    if (rc != 0)
+        e->error = strdup(err.msg);
+    else if (!(e->st = plan_state_new(e->p)))
+        e->error = strdup("out of memory");
+    return e;
+}
+
+/* ---- groups and INSERTs ----------------------------------------------------------- */
+
+static group *group_for(writer *w, const plan *p, int route)
+{
+    const char *cols = plan_columns_sql(p);
+    for (size_t i = 0; i < w->n_groups; i++)
+        if (w->groups[i].route == route && strcmp(plan_columns_sql(w->groups[i].p), cols) == 0)
+            return &w->groups[i];
+    if (w->n_groups == MAX_GROUPS)
+        return NULL;
+    group *g = &w->groups[w->n_groups++];
+    g->p = p;
+    g->route = route;
+    buf_reset(&g->rows);
+    g->n = 0;
+    return g;
+}
+
+static int group_note(group *g, size_t msg, size_t start, size_t n_rows)
+{
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 256;
+        size_t *a = realloc(g->msg, cap * sizeof *a);
+        size_t *b = a ? realloc(g->start, cap * sizeof *b) : NULL;
+        size_t *c = b ? realloc(g->n_rows, cap * sizeof *c) : NULL;
+        if (a)
+            g->msg = a;
+        if (b)
+            g->start = b;
+        if (!c)
+            return SLUICE_ENOMEM;
+        g->n_rows = c;
+        g->cap = cap;
+    }
+    g->msg[g->n] = msg;
+    g->start[g->n] = start;
+    g->n_rows[g->n] = n_rows;
+    g->n++;
+    return 0;
+}
+
+static void rate_limit(writer *w, size_t rows)
+{
+    sink *s = w->s;
+    const app_sink_config *c = &s->cfg->sink;
+    if (!c->inserts_per_s && !c->rows_per_s)
+        return;
+    for (;;) {
+        pthread_mutex_lock(&s->rl_mu);
+        int64_t now = clock_mono_ms();
+        double dt = (double)(now - s->rl_last_ms) / 1000.0;
+        s->rl_last_ms = now;
+        /* Buckets hold at most one second of tokens. */
+        if (c->inserts_per_s) {
+            s->rl_inserts += dt * (double)c->inserts_per_s;
+            if (s->rl_inserts > (double)c->inserts_per_s)
+                s->rl_inserts = (double)c->inserts_per_s;
+        }
+        if (c->rows_per_s) {
+            s->rl_rows += dt * (double)c->rows_per_s;
+            if (s->rl_rows > (double)c->rows_per_s)
+                s->rl_rows = (double)c->rows_per_s;
+        }
+        int ok = (!c->inserts_per_s || s->rl_inserts >= 1.0) &&
+                 (!c->rows_per_s || s->rl_rows >= (double)rows ||
+                  s->rl_rows >= (double)c->rows_per_s); /* a batch above a second's worth waits for a full bucket */
+        if (ok) {
+            if (c->inserts_per_s)
+                s->rl_inserts -= 1.0;
+            if (c->rows_per_s)
+                s->rl_rows -= (double)rows;
+        }
+        pthread_mutex_unlock(&s->rl_mu);
+        if (ok || give_up(s))
+            return;
+        clock_sleep_ms(20);
+    }
+}
+
+/* INSERT the rows of messages [from, to) of g; on a data error, split. */
+static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t to, int depth)
+{
+    route_rt *r = &w->s->routes[g->route];
+    size_t begin = g->start[from], end = to < g->n ? g->start[to] : g->rows.len;
+    size_t rows = 0;
+    for (size_t i = from; i < to; i++)
+        rows += g->n_rows[i];
+    if (end == begin)
+        return LANDED;
+    for (int attempt = 1;; attempt++) {
+        rate_limit(w, rows);
+        sluice_error err;
+        int64_t t0 = clock_mono_ns();
+        int rc = ch_http_insert(w->ch, r->cfg->table, plan_columns_sql(g->p), g->rows.data + begin,
+                                end - begin, &err);
+        if (rc == 0) {
+            sluice_histogram_observe(r->m_insert_seconds, (double)(clock_mono_ns() - t0) / 1e9);
+            sluice_counter_inc(r->m_inserts);
+            sluice_counter_add(r->m_insert_bytes, end - begin);
+            sluice_counter_add(r->m_rows, rows);
+            return LANDED;
+        }
+        ch_fail kind = ch_http_classify(&err);
+        if (kind == CH_FAIL_DATA) {
+            sluice_counter_inc(r->m_errors_data);
+            if (to - from == 1) {
+                char why[SLUICE_ERROR_MSG_MAX + 64];
+                snprintf(why, sizeof why, "clickhouse rejected the row: %s", err.msg);
+                dead_letter(w, b, g->msg[from], -1, why);
+                return LANDED;
+            }
+            /* Halve by message until the culprit is alone; depth is bounded
+             * by log2 of the batch. */
+            size_t mid = from + (to - from) / 2;
+            int a = insert_range(w, b, g, from, mid, depth + 1);
+            return a != LANDED ? a : insert_range(w, b, g, mid, to, depth + 1);
+        }
+        if (kind == CH_FAIL_CONFIG) {
+            sluice_counter_inc(r->m_errors_config);
+            sluice_log(SLUICE_LOG_ERROR, "sink", "clickhouse refuses the INSERT: check the table",
+                       "table", r->cfg->table, "error", err.msg, (char *)0);
+            /* The table may have changed under us (ALTER): re-read its
+             * columns and decode the batch again with fresh plans. */
+            if (route_columns(w, r, 1) != 0)
+                return ABANDON;
+            return REPLAN;
+        }
+        sluice_counter_inc(r->m_errors_transient);
+        sluice_counter_inc(r->m_retries);
+        sluice_log(attempt == 1 ? SLUICE_LOG_WARN : SLUICE_LOG_DEBUG, "sink",
+                   "INSERT failed; retrying", "table", r->cfg->table, "error", err.msg, (char *)0);
+        if (backoff_wait(w, attempt))
+            return ABANDON;
+    }
+}
+
+/* ---- one batch ---------------------------------------------------------------------- */
+
+static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
+{
+    sink *s = w->s;
+    route_rt *r = &s->routes[b->route];
+    int64_t now_s = clock_wall_ms() / 1000;
+    for (size_t i = 0; i < b->n_msgs; i++) {
+        const batch_msg *m = &b->msgs[i];
+        char why[SLUICE_ERROR_MSG_MAX];
+        int32_t schema_id = -1;
+        plan_entry *e;
+        const uint8_t *payload = m->value;
+        size_t len = m->value_len;
+        if (len > s->cfg->sink.max_message_bytes) {
+            snprintf(why, sizeof why, "message of %zu bytes is larger than sink.max_message_bytes",
+                     len);
+            dead_letter(w, b, i, -1, why);
+            sluice_counter_inc(r->m_errors_decode);
+            continue;
+        }
+        if (sluice_wire_is_framed(m->value, m->value_len)) {
+            const uint8_t *p;
+            size_t plen;
+            sluice_wire_read(m->value, m->value_len, &schema_id, &p, &plen, NULL);
+            int prc = avro_plan(w, r, schema_id, batch_tick, &e, why, sizeof why);
+            if (prc == PLAN_GIVE_UP)
+                return ABANDON;
+            if (prc == PLAN_UNDECODABLE) {
+                dead_letter(w, b, i, schema_id, why);
+                sluice_counter_inc(r->m_errors_decode);
+                continue;
+            }
+            payload = p;
+            len = plen;
+        } else {
+            e = json_plan(w, r, batch_tick);
+            if (!e)
+                return ABANDON;
+        }
+        if (e->error) {
+            snprintf(why, sizeof why, "%s", e->error);
+            dead_letter(w, b, i, schema_id, why);
+            sluice_counter_inc(r->m_errors_decode);
+            continue;
+        }
+        group *g = group_for(w, e->p, b->route);
+        if (!g)
+            return ABANDON;
+        for (int tries = 0;; tries++) {
+            size_t start = g->rows.len;
+            plan_result res;
+            sluice_error err;
+            int rc = plan_run(e->p, e->st, payload, len, now_s, &g->rows, &res, &err);
+            if (rc == 0) {
+                if (res.rows && group_note(g, i, start, res.rows) != 0)
+                    return ABANDON;
+                b->rows += res.rows;
+                b->filtered += res.filtered;
+                sluice_counter_add(r->m_filtered, res.filtered);
+                break;
+            }
+            if (rc == SLUICE_ENOMEM && tries == 0 && g->n > 0) {
+                /* The group's rows reached their bound: INSERT what is
+                 * there now and decode this message into an empty buffer. */
+                int ins = insert_range(w, b, g, 0, g->n, 0);
+                if (ins != LANDED)
+                    return ins;
+                buf_reset(&g->rows);
+                g->n = 0;
+                continue;
+            }
+            snprintf(why, sizeof why, "%s", err.msg);
+            dead_letter(w, b, i, schema_id, why);
+            sluice_counter_inc(r->m_errors_decode);
+            break;
+        }
+    }
+    for (size_t k = 0; k < w->n_groups; k++) {
+        group *g = &w->groups[k];
+        if (g->n) {
+            int rc = insert_range(w, b, g, 0, g->n, 0);
+            if (rc != LANDED)
+                return rc;
+        }
+    }
+    return LANDED;
+}
+
+static int send_dead_letters(writer *w)
+{
+    for (int attempt = 1; w->n_dlq; attempt++) {
+        sluice_error err;
+        if (dlq_send(w->s->dlq, w->dlq, w->n_dlq, &err) == 0)
+            return LANDED;
+        /* A DLQ that cannot be written holds the batch: nothing is dropped. */
+        sluice_log(SLUICE_LOG_ERROR, "sink", "dead-letter topic unavailable; retrying", "error",
+                   err.msg, (char *)0);
+        if (backoff_wait(w, attempt))
+            return ABANDON;
+    }
+    return LANDED;
+}
+
+static void process(writer *w, batch *b)
+{
+    route_rt *r = &w->s->routes[b->route];
+    uint64_t batch_tick = w->tick + 1;
+    int rc = route_columns(w, r, 0);
+    for (int replans = 0; rc == LANDED; replans++) {
+        w->n_groups = 0;
+        w->n_dlq = 0;
+        arena_free(&w->reasons);
+        b->rows = b->filtered = 0;
+        rc = decode_batch(w, b, batch_tick);
+        if (rc != REPLAN)
+            break;
+        if (replans > 0 && backoff_wait(w, replans)) /* the table keeps refusing: slow down */
+            rc = ABANDON;
+        else
+            rc = LANDED;
+    }
+    if (rc == LANDED)
+        rc = send_dead_letters(w);
+    if (rc == LANDED) {
+        b->landed = 1;
+        b->dead_lettered = w->n_dlq;
+        sluice_counter_add(r->m_dlq, w->n_dlq);
+        sluice_histogram_observe(r->m_batch_rows, (double)b->rows);
+        sluice_histogram_observe(r->m_batch_bytes, (double)b->bytes);
+    }
+    w->n_dlq = 0;
+    arena_free(&w->reasons);
+    sink_post_done(w->s, b);
+}
+
+void *writer_new(sink *s, int index, sluice_error *err)
+{
+    writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->s = s;
+    w->index = index;
+    w->rng = backoff_seed();
+    arena_init(&w->reasons, 4096, SIZE_MAX);
+    /* One INSERT's rows: past this, the rows so far are sent and decoding
+     * continues into the emptied buffer. Twice the largest batch. */
+    uint64_t cap = 8u << 20;
+    const cfg_list *routes = &s->cfg->sink.routes;
+    for (size_t i = 0; i < routes->n; i++) {
+        const app_route_config *rc = &((const app_route_config *)routes->items)[i];
+        if (2 * rc->batch.max_bytes > cap)
+            cap = 2 * rc->batch.max_bytes;
+    }
+    for (int i = 0; i < MAX_GROUPS; i++)
+        buf_init(&w->groups[i].rows, cap);
+    const app_clickhouse_config *c = &s->cfg->clickhouse;
+    ch_http_config hc = {.url = c->url,
+                         .user = c->user,
+                         .password = c->password,
+                         .ca_file = c->ca_file,
+                         .connect_timeout_ms = c->connect_timeout_ms,
+                         .request_timeout_ms = c->request_timeout_ms,
+                         .settings = s->ch_settings};
+    if (ch_http_new(&hc, &w->ch, err) != 0) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void *writer_main(void *arg)
+{
+    writer *w = arg;
+    char name[16];
+    snprintf(name, sizeof name, "sink-writer-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
+    batch *b;
+    while ((b = wq_pop(&w->s->q)) != NULL)
+        process(w, b);
+    for (int i = 0; i < PLAN_CACHE; i++)
+        entry_clear(&w->cache[i]);
+    for (int i = 0; i < MAX_GROUPS; i++) {
+        buf_free(&w->groups[i].rows);
+        free(w->groups[i].msg);
+        free(w->groups[i].start);
+        free(w->groups[i].n_rows);
+    }
+    free(w->dlq);
+    arena_free(&w->reasons);
+    ch_http_free(w->ch);
+    free(w);
+    return NULL;
+}
