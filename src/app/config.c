@@ -182,6 +182,10 @@ static const cfg_key sink_keys[] = {
      .doc = "On a rebalance, how long to wait for in-flight batches of revoked partitions."},
     {"shutdown_timeout", CFG_DURATION, K(app_sink_config, shutdown_timeout_ms), 0, "30s",
      .min = 0, .max = 3600000, .doc = "On SIGTERM, how long to wait for batches to land."},
+    {"resume_percent", CFG_INT, K(app_sink_config, resume_percent), 0, "50", .min = 1,
+     .max = 100,
+     .doc = "A paused partition resumes when its buffer falls below this percentage of its high "
+            "mark (hysteresis; 100 = no hysteresis, for comparison only)."},
     {"inserts_per_s", CFG_INT, K(app_sink_config, inserts_per_s), 0, "0", .min = 0,
      .max = 1000000, .doc = "Rate limit on INSERTs (token bucket); 0 = none."},
     {"rows_per_s", CFG_INT, K(app_sink_config, rows_per_s), 0, "0", .min = 0,

@@ -102,6 +102,7 @@ typedef struct app_sink_config {
     int64_t retry_max_ms;
     int64_t rebalance_timeout_ms;
     int64_t shutdown_timeout_ms;
+    int64_t resume_percent;   /* low mark as a percentage of the high mark */
     int64_t inserts_per_s;    /* 0: no limit */
     int64_t rows_per_s;
     cfg_list routes;          /* app_route_config */

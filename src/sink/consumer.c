@@ -197,7 +197,9 @@ static void on_assign(sink *s, rd_kafka_topic_partition_list_t *parts)
     if (high < 64 * 1024)
         high = 64 * 1024;
     s->high_mark = high;
-    s->low_mark = high / 2;
+    s->low_mark = high * s->cfg->sink.resume_percent / 100;
+    if (s->low_mark >= high)
+        s->low_mark = high - 1; /* "below the high mark": the naive policy */
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int route = route_of(s, tp->topic);
