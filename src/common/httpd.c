@@ -63,6 +63,7 @@ struct httpd {
 
 typedef struct request_state {
     char *raw_path; /* as sent, before decoding; the query is cut off */
+    char *raw_query; /* after '?', as sent (not decoded); "" when none */
     bool started;   /* the access handler has seen the headers */
     bool too_large;
     size_t drained; /* bytes read and dropped after the bound was passed */
@@ -258,6 +259,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     }
     size_t n = strcspn(path, "?#");
     st->raw_path = strndup(path, n);
+    const char *q = path[n] == '?' ? path + n + 1 : "";
+    st->raw_query = strndup(q, strcspn(q, "#"));
     /* + 1: buf keeps room for the NUL the handler gets after the body */
     buf_init(&st->body, h->max_body_bytes < SIZE_MAX ? h->max_body_bytes + 1 : SIZE_MAX);
     return st;
@@ -273,6 +276,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st) return;
     buf_free(&st->body);
     free(st->raw_path);
+    free(st->raw_query);
     free(st);
     *con_cls = NULL;
 }
@@ -358,7 +362,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     httpd *h = cls;
     request_state *st = *con_cls;
-    if (!st || !st->raw_path) return queue_error(conn, 500, "out of memory");
+    if (!st || !st->raw_path || !st->raw_query) return queue_error(conn, 500, "out of memory");
 
     if (!st->started) {
         st->started = true;
@@ -395,6 +399,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     httpd_request req = {
         .method = method,
         .path = st->raw_path,
+        .raw_query = st->raw_query,
         .body = (const char *)st->body.data,
         .body_len = body_len,
         .internal = conn,

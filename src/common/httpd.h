@@ -26,6 +26,8 @@ typedef struct httpd httpd;
 typedef struct httpd_request {
     const char *method;  /* "GET", "POST", ... */
     const char *path;    /* URL path, percent-decoded, without the query */
+    const char *raw_query; /* the query string as sent (not decoded), "" if none; may be NULL
+                            * in hand-made requests */
     const char *body;    /* NUL-terminated for convenience; body_len excludes it */
     size_t body_len;
     void *internal;      /* the MHD connection; use the accessors below */

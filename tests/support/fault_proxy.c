@@ -27,6 +27,26 @@ struct fault_proxy {
     char last_auth[256];
 };
 
+/* httpd_response.content_type must outlive the handler: keep a few
+ * interned copies of the upstream's content types. */
+static const char *strdup_static(const char *ct)
+{
+    static char types[8][128];
+    static int n;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    const char *found = NULL;
+    for (int i = 0; i < n && !found; i++)
+        if (strcmp(types[i], ct) == 0)
+            found = types[i];
+    if (!found && n < 8) {
+        snprintf(types[n], sizeof types[n], "%s", ct);
+        found = types[n++];
+    }
+    pthread_mutex_unlock(&mu);
+    return found ? found : "application/octet-stream";
+}
+
 static void forward(fault_proxy *p, const httpd_request *req, httpd_response *resp)
 {
     /* httpd hands us the decoded path: escape it again, segment by segment. */
@@ -40,6 +60,8 @@ static void forward(fault_proxy *p, const httpd_request *req, httpd_response *re
             n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", *q);
     }
     url[n] = '\0';
+    if (req->raw_query && *req->raw_query && n + 1 < sizeof url)
+        snprintf(url + n, sizeof url - n, "?%s", req->raw_query);
     CURL *c = curl_easy_init();
     test_grow g = {NULL, 0};
     struct curl_slist *h = NULL;
@@ -62,7 +84,9 @@ static void forward(fault_proxy *p, const httpd_request *req, httpd_response *re
     if (curl_easy_perform(c) == CURLE_OK) {
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        httpd_respond(resp, (int)status, "application/vnd.schemaregistry.v1+json",
+        char *ct_up = NULL;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct_up);
+        httpd_respond(resp, (int)status, ct_up && *ct_up ? strdup_static(ct_up) : "application/octet-stream",
                       g.p ? g.p : "", g.len);
     } else {
         httpd_respond_printf(resp, 502, "application/json", "{\"error_code\":502,\"message\":\"upstream down\"}");
