@@ -551,8 +551,200 @@ static void test_kcat_talks_to_the_tool(void)
     test_kafka_stop(&k);
 }
 
+/* ---- consumer groups across processes ---- */
+
+/* What the mock does with groups (rdkafka_mock_cgrp.c of 2.0.2, measured
+ * here): a new group's first join waits a fixed 3 s; every later
+ * rebalance waits session.timeout.ms - 1000 ms for members to (re)join, so
+ * members of these tests use 4 s sessions (1 s would be below the 3 s first
+ * join: the member times out before its group forms, forever). */
+#define GROUP_SESSION_MS "4000"
+
+typedef struct member_state {
+    int assigned; /* partitions held now */
+    int revokes;  /* revoke callbacks seen */
+    int messages;
+    int partitions_seen[8];
+} member_state;
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    member_state *m = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop)
+            rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+        else
+            rd_kafka_assign(rk, parts);
+    } else {
+        m->revokes++;
+        if (coop)
+            rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+        else
+            rd_kafka_assign(rk, NULL);
+    }
+    rd_kafka_topic_partition_list_t *now = NULL;
+    if (rd_kafka_assignment(rk, &now) == 0) {
+        m->assigned = now->cnt;
+        rd_kafka_topic_partition_list_destroy(now);
+    }
+}
+
+static rd_kafka_t *group_consumer(const char *bootstrap, const char *group, const char *strategy,
+                                  member_state *m)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *props[] = {"bootstrap.servers",
+                           bootstrap,
+                           "group.id",
+                           group,
+                           "partition.assignment.strategy",
+                           strategy,
+                           "session.timeout.ms",
+                           GROUP_SESSION_MS,
+                           "heartbeat.interval.ms",
+                           "500",
+                           "auto.offset.reset",
+                           "earliest",
+                           "enable.auto.commit",
+                           "false",
+                           NULL};
+    for (int i = 0; props[i]; i += 2)
+        if (rd_kafka_conf_set(conf, props[i], props[i + 1], errstr, sizeof errstr)) {
+            fprintf(stderr, "%s\n", errstr);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, m);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+/* Poll until the member holds `partitions` partitions and has read
+ * `messages` messages; 0, or -1 after timeout_ms. */
+static int poll_until(rd_kafka_t *rk, member_state *m, int partitions, int messages, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 100);
+        if (msg) {
+            if (!msg->err && msg->partition >= 0 && msg->partition < 8) {
+                m->messages++;
+                m->partitions_seen[msg->partition]++;
+            }
+            rd_kafka_message_destroy(msg);
+        }
+        if (m->assigned == partitions && m->messages >= messages)
+            return 0;
+    }
+    fprintf(stderr, "member holds %d partitions (wanted %d), read %d messages (wanted %d)\n",
+            m->assigned, partitions, m->messages, messages);
+    return -1;
+}
+
+/* Two members of one group in two processes (kcat and this test) split a
+ * 4-partition topic 2 and 2, each reads only its own partitions, and the
+ * one left takes all 4 when the other leaves. Eager (range): the leave
+ * revokes everything and assigns all again. Cooperative-sticky: nothing
+ * this member held is ever revoked. */
+static void group_across_processes(const char *strategy, bool cooperative)
+{
+    test_kafka k;
+    CHECK_EQ(test_kafka_start(&k, 1, workdir()), 0);
+    char topic[64], group[64], log[700], ready[128], xs[96];
+    snprintf(topic, sizeof topic, "grp-%s", strategy);
+    snprintf(group, sizeof group, "g-%s", strategy);
+    CHECK_EQ(test_kafka_create_topic(&k, topic, 4), 0);
+
+    snprintf(log, sizeof log, "%s/kcat-%s.log", workdir(), strategy);
+    snprintf(xs, sizeof xs, "partition.assignment.strategy=%s", strategy);
+    char *argv[] = {"/usr/bin/kcat",
+                    "-b",
+                    k.bootstrap,
+                    "-G",
+                    group,
+                    topic,
+                    "-X",
+                    xs,
+                    "-X",
+                    "session.timeout.ms=" GROUP_SESSION_MS,
+                    "-X",
+                    "heartbeat.interval.ms=500",
+                    "-X",
+                    "auto.offset.reset=earliest",
+                    "-f",
+                    "got %p:%s\n",
+                    "-u",
+                    NULL};
+    test_proc kcat;
+    CHECK_EQ(test_proc_start(&kcat, argv, log), 0);
+    snprintf(ready, sizeof ready, "Group %s rebalanced", group);
+    CHECK_EQ(test_proc_wait_log(&kcat, ready, 30000, NULL, 0), 0);
+
+    member_state me = {0};
+    rd_kafka_t *rk = group_consumer(k.bootstrap, group, strategy, &me);
+    CHECK(rk != NULL);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    CHECK_EQ(rd_kafka_subscribe(rk, sub), 0);
+    rd_kafka_topic_partition_list_destroy(sub);
+    CHECK_EQ(poll_until(rk, &me, 2, 0, 60000), 0);
+
+    /* One message a partition: two for each member. */
+    test_producer *p = test_producer_new(k.bootstrap, NULL);
+    CHECK(p != NULL);
+    for (int part = 0; part < 4; part++) {
+        char v[16];
+        int n = snprintf(v, sizeof v, "after-p%d", part);
+        CHECK_EQ(test_produce(p, topic, part, NULL, 0, v, (size_t)n), 0);
+    }
+    CHECK_EQ(test_producer_flush(p, 30000), 0);
+    test_producer_free(p);
+    CHECK_EQ(poll_until(rk, &me, 2, 2, 30000), 0);
+    for (int part = 0; part < 4; part++) {
+        char want[32];
+        snprintf(want, sizeof want, "got %d:after-p%d", part, part);
+        if (me.partitions_seen[part] == 0)
+            CHECK_EQ(test_proc_wait_log(&kcat, want, 30000, NULL, 0), 0);
+        else
+            CHECK_EQ(me.partitions_seen[part], 1);
+    }
+    int revokes_while_two = me.revokes;
+
+    /* kcat leaves cleanly (SIGTERM closes its consumer): all 4 are ours. */
+    CHECK_EQ(test_proc_stop(&kcat, SIGTERM, 20000), 0);
+    CHECK_EQ(poll_until(rk, &me, 4, 2, 60000), 0);
+    if (cooperative) {
+        CHECK_EQ(revokes_while_two, 0);
+        CHECK_EQ(me.revokes, 0);
+    } else {
+        CHECK_INT(me.revokes, >, revokes_while_two);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    test_kafka_stop(&k);
+}
+
+static void test_group_rebalance_range(void)
+{
+    group_across_processes("range", false);
+}
+
+static void test_group_rebalance_cooperative_sticky(void)
+{
+    group_across_processes("cooperative-sticky", true);
+}
+
 TEST_MAIN(T(test_tool_commands), T(test_tool_exits_on_eof_and_sigterm), T(test_roundtrip_lz4_zstd),
           T(test_broker_down_then_up), T(test_produce_errors_retried_without_duplicates),
           T(test_lost_produce_response_duplicates_in_mock), T(test_committed_offsets),
           T(test_retention_is_5_mib_of_batches), T(test_retention_counts_compressed_bytes),
-          T(test_kcat_talks_to_the_tool))
+          T(test_kcat_talks_to_the_tool), T(test_group_rebalance_range),
+          T(test_group_rebalance_cooperative_sticky))
