@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,20 @@ void test_rmtree(const char *path)
         nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* In the forked child: undo what the test process changed for itself and
+ * become argv. */
+_Noreturn static void exec_child(char *const argv[])
+{
+    /* Unblock what a test may have blocked; the child sets its own. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* An ignored SIGPIPE survives exec; a test may ignore it for itself. */
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
 int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
 {
     snprintf(p->log_path, sizeof p->log_path, "%s", log_path);
@@ -109,16 +124,92 @@ int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
             dup2(fd, 2);
             close(fd);
         }
-        /* Unblock what a test may have blocked; the child sets its own. */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(argv[0], argv);
-        _exit(127);
+        exec_child(argv);
     }
     p->pid = pid;
     remember(pid);
     return 0;
+}
+
+int test_proc_start_io(test_proc *p, char *const argv[], const char *log_path, FILE **to_child,
+                       int *from_child)
+{
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return -1;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    snprintf(p->log_path, sizeof p->log_path, "%s", log_path);
+    int tfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    FILE *w = tfd >= 0 ? fdopen(in[1], "w") : NULL;
+    pid_t parent = getpid();
+    pid_t pid = w ? fork() : -1;
+    if (pid < 0) {
+        if (tfd >= 0)
+            close(tfd);
+        if (w)
+            fclose(w);
+        else
+            close(in[1]);
+        close(in[0]);
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        dup2(in[0], 0); /* dup2 clears close-on-exec on the copies */
+        dup2(out[1], 1);
+        dup2(tfd, 2);
+        exec_child(argv);
+    }
+    close(tfd);
+    close(in[0]);
+    close(out[1]);
+    setvbuf(w, NULL, _IOLBF, 0);
+    *to_child = w;
+    *from_child = out[0];
+    p->pid = pid;
+    remember(pid);
+    return 0;
+}
+
+int test_read_line(int fd, char *line, size_t n, int timeout_ms)
+{
+    size_t len = 0;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    line[0] = '\0';
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= timeout_ms)
+            return -1;
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int r = poll(&pfd, 1, (int)(timeout_ms - elapsed));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        char c;
+        ssize_t got = read(fd, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        if (c == '\n')
+            return 0;
+        if (len + 1 < n) {
+            line[len++] = c;
+            line[len] = '\0';
+        }
+    }
 }
 
 int test_proc_alive(const test_proc *p)
@@ -195,7 +286,7 @@ int test_registry_start(test_proc *p, const char *db_path, uint16_t want_port, u
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)want_port);
     char *argv[] = {(char *)test_sluice_bin(), "registry", "--listen", listen, "--db",
-                    (char *)db_path, NULL};
+                    (char *)db_path,           NULL};
     if (test_proc_start(p, argv, log_path) != 0)
         return -1;
     char line[512];

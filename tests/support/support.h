@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 typedef struct test_proc {
@@ -28,6 +29,17 @@ void test_rmtree(const char *path);
 
 /* Start argv (argv[0] is a path) with output to log_path. 0 or -1. */
 int test_proc_start(test_proc *p, char *const argv[], const char *log_path);
+/* Like test_proc_start, but the child's stdin and stdout are pipes to the
+ * parent and only its stderr goes to log_path: the parent writes commands
+ * to *to_child (line-buffered; fclose it to give the child EOF) and reads
+ * answers from the file descriptor *from_child with test_read_line. Both
+ * ends are close-on-exec, so later children never hold them open. */
+int test_proc_start_io(test_proc *p, char *const argv[], const char *log_path, FILE **to_child,
+                       int *from_child);
+/* One line from fd without its newline, waiting at most timeout_ms for it.
+ * Reads byte by byte, so nothing after the line is consumed. 0, or -1 on
+ * timeout, EOF or error (line then holds what came). */
+int test_read_line(int fd, char *line, size_t n, int timeout_ms);
 /* Wait until the child's log contains needle; copies that line into line
  * (if given). 0 when found, -1 on timeout or if the child exited. */
 int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *line, size_t n);
