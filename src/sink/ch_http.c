@@ -345,6 +345,7 @@ ch_fail ch_http_classify(const sluice_error *err)
     case 117: /* INCORRECT_DATA */
     case 131: /* TOO_LARGE_STRING_SIZE */
     case 349: /* CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN */
+    case 395: /* FUNCTION_THROW_IF_VALUE_IS_NON_ZERO: a throwIf() check in the table */
     case 469: /* VIOLATED_CONSTRAINT */
         return CH_FAIL_DATA;
     /* The target: wrong table, column, database or credentials. */

@@ -65,7 +65,7 @@ int test_kafka_start(test_kafka *k, int brokers, const char *workdir)
         test_kafka_stop(k);
         return -1;
     }
-    snprintf(k->bootstrap, sizeof k->bootstrap, "%s", line + 10);
+    snprintf(k->bootstrap, sizeof k->bootstrap, "%.*s", (int)sizeof k->bootstrap - 1, line + 10);
     return 0;
 }
 
