@@ -165,10 +165,11 @@ static const cfg_key sink_keys[] = {
     {"auto_offset_reset", CFG_ENUM, K(app_sink_config, auto_offset_reset), 0, "earliest",
      .enum_values = offset_reset_values,
      .doc = "Where a new group starts: earliest (as Kafka Connect sinks do) or latest."},
-    {"memory_limit", CFG_SIZE, K(app_sink_config, memory_limit), 0, "256MiB", .min = 1 << 20,
+    {"memory_limit", CFG_SIZE, K(app_sink_config, memory_limit), 0, "256MiB", .min = 48 << 20,
      .max = (int64_t)1 << 40,
-     .doc = "Bytes the sink may hold in messages and rows (librdkafka's own queue comes on top: "
-            "see docs/OPERATIONS.md for the formula)."},
+     .doc = "What the sink process may use (its resident set): 24 MiB are set aside for the "
+            "process itself, the rest is split between partition buffers, writers' rows and "
+            "librdkafka's queue (docs/OPERATIONS.md, Memory)."},
     {"writers", CFG_INT, K(app_sink_config, writers), 0, "2", .min = 1, .max = 64,
      .doc = "Writer threads (decode + INSERT); the consumer thread never calls ClickHouse."},
     {"max_message_bytes", CFG_SIZE, K(app_sink_config, max_message_bytes), 0, "8MiB",

@@ -191,9 +191,8 @@ static void wait_landed(sink *s, int64_t deadline)
 static void on_assign(sink *s, rd_kafka_topic_partition_list_t *parts)
 {
     int n = parts->cnt > 0 ? parts->cnt : 1;
-    /* Half the budget for messages held across partitions; the rest is for
-     * the rows writers build from them. */
-    int64_t high = (int64_t)(s->cfg->sink.memory_limit / 2 / (uint64_t)n);
+    /* The partitions' share of the budget, split evenly (sink_int.h). */
+    int64_t high = (int64_t)(s->budget.partitions / (uint64_t)n);
     if (high < 64 * 1024)
         high = 64 * 1024;
     s->high_mark = high;

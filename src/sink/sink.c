@@ -255,15 +255,22 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     if (!s)
         return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     s->cfg = cfg;
+    uint64_t rest = sc->memory_limit - SINK_BASELINE_BYTES; /* config ensures the limit exceeds it */
+    s->budget.partitions = rest / 2;
+    s->budget.writer_rows = rest / 4 / (uint64_t)sc->writers;
+    if (s->budget.writer_rows < (1u << 20))
+        s->budget.writer_rows = 1u << 20;
+    s->budget.kafka_queue = rest / 8;
     s->brokers = brokers;
     s->sr = sr;
     s->m = m;
     pthread_mutex_init(&s->done_mu, NULL);
     pthread_mutex_init(&s->rl_mu, NULL);
     s->rl_last_ms = 0;
-    /* A quarter of the budget may wait in the queue; the partition buffers
-     * (half the budget) bound everything consumed and unlanded anyway. */
-    wq_init(&s->q, sc->memory_limit / 4);
+    /* The queue is part of the partition budget (what waits in it is
+     * counted there); its own bound keeps most of it with the consumer,
+     * where it can still be grouped into bigger batches. */
+    wq_init(&s->q, s->budget.partitions / 2);
     s->ch_settings = settings_query(&cfg->clickhouse.settings);
     s->routes = calloc(sc->routes.n, sizeof *s->routes);
     int rc = s->routes && s->ch_settings ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
@@ -274,14 +281,14 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     if (rc == 0)
         sink_metrics(s);
 
-    /* The consumer: librdkafka's prefetch queue sized from the budget (an
-     * eighth of it, at most 64 MiB), so pausing — which discards a
-     * partition's prefetched messages — rarely has much to throw away. */
+    /* The consumer: librdkafka's prefetch queue and fetch responses share
+     * their part of the budget; a small queue also means pausing (which
+     * discards a partition's prefetched messages) has little to throw away. */
     char queued_kb[32], fetch_max[32];
-    uint64_t q = sc->memory_limit / 8 / 1024;
-    snprintf(queued_kb, sizeof queued_kb, "%llu", (unsigned long long)(q < 1024 ? 1024 : q > 65536 ? 65536 : q));
+    uint64_t q = s->budget.kafka_queue / 2 / 1024, f = s->budget.kafka_queue / 2;
+    snprintf(queued_kb, sizeof queued_kb, "%llu", (unsigned long long)(q < 512 ? 512 : q > 65536 ? 65536 : q));
     snprintf(fetch_max, sizeof fetch_max, "%llu",
-             (unsigned long long)(sc->memory_limit / 8 < (16u << 20) ? sc->memory_limit / 8 : (16u << 20)));
+             (unsigned long long)(f < (1u << 20) ? (1u << 20) : f > (32u << 20) ? (32u << 20) : f));
     const kafka_setting defaults[] = {
         {"queued.max.messages.kbytes", queued_kb},
         {"fetch.max.bytes", fetch_max},

@@ -44,8 +44,27 @@ typedef struct route_rt {
     sluice_histogram *m_batch_rows, *m_batch_bytes, *m_insert_seconds;
 } route_rt;
 
+/* How sink.memory_limit is spent (docs/OPERATIONS.md, "Memory"). The
+ * process's own baseline (code, libraries, connections, metrics) is set
+ * aside first; the rest, R, is split:
+ *   R/2  partition buffers: messages consumed and not yet landed (whether
+ *        open, queued, or being inserted) — the pause/resume high marks;
+ *   R/4  the writers' RowBinary buffers (each writer gets R/4/writers and
+ *        sends what it has when its share is full);
+ *   R/8  librdkafka's prefetch queue (queued.max.messages.kbytes) and fetch
+ *        responses (fetch.max.bytes);
+ *   R/8  slack for allocator overhead. */
+#define SINK_BASELINE_BYTES ((uint64_t)24 << 20)
+
+typedef struct sink_budget {
+    uint64_t partitions;   /* all partition buffers together */
+    uint64_t writer_rows;  /* one writer's RowBinary buffer */
+    uint64_t kafka_queue;
+} sink_budget;
+
 struct sink {
     const app_config *cfg;
+    sink_budget budget;
     const char *brokers;
     char *ch_settings;         /* clickhouse.settings as URL parameters */
     sluice_sr *sr;

@@ -605,17 +605,13 @@ void *writer_new(sink *s, int index, sluice_error *err)
     w->index = index;
     w->rng = backoff_seed();
     arena_init(&w->reasons, 4096, SIZE_MAX);
-    /* One INSERT's rows: past this, the rows so far are sent and decoding
-     * continues into the emptied buffer. Twice the largest batch. */
-    uint64_t cap = 8u << 20;
-    const cfg_list *routes = &s->cfg->sink.routes;
-    for (size_t i = 0; i < routes->n; i++) {
-        const app_route_config *rc = &((const app_route_config *)routes->items)[i];
-        if (2 * rc->batch.max_bytes > cap)
-            cap = 2 * rc->batch.max_bytes;
-    }
+    /* One INSERT's rows: past this writer's share of the budget, the rows
+     * so far are sent and decoding continues into the emptied buffer. A
+     * batch whose messages need several column lists (a schema change in
+     * mid-batch) has one buffer each; that brief overshoot is what the
+     * budget's slack is for. */
     for (int i = 0; i < MAX_GROUPS; i++)
-        buf_init(&w->groups[i].rows, cap);
+        buf_init(&w->groups[i].rows, s->budget.writer_rows);
     const app_clickhouse_config *c = &s->cfg->clickhouse;
     ch_http_config hc = {.url = c->url,
                          .user = c->user,
