@@ -35,7 +35,8 @@ int test_ch_start(test_ch *ch, const char *dir)
 {
     if (ch->running)
         return 0;
-    snprintf(ch->dir, sizeof ch->dir, "%s", dir);
+    if (dir != ch->dir) /* a restart passes the server's own directory */
+        snprintf(ch->dir, sizeof ch->dir, "%s", dir);
     char cmd[1400];
     /* Keep the port across restarts so clients configured with it reconnect. */
     if (ch->http_port)

@@ -22,6 +22,8 @@ struct fault_proxy {
     _Atomic int fail_left;
     _Atomic int fail_status;
     _Atomic int delay_ms;
+    _Atomic int serial;
+    pthread_mutex_t serial_mu;
     _Atomic uint64_t requests;
     pthread_mutex_t mu;
     char last_auth[256];
@@ -105,6 +107,9 @@ static void proxy_handle(void *opaque, const httpd_request *req, httpd_response 
     snprintf(p->last_auth, sizeof p->last_auth, "%s", auth ? auth : "");
     pthread_mutex_unlock(&p->mu);
 
+    int serial = atomic_load(&p->serial);
+    if (serial)
+        pthread_mutex_lock(&p->serial_mu);
     int delay = atomic_load(&p->delay_ms);
     if (delay > 0)
         clock_sleep_ms(delay);
@@ -116,9 +121,11 @@ static void proxy_handle(void *opaque, const httpd_request *req, httpd_response 
         httpd_respond_printf(resp, status, "application/json",
                              "{\"error_code\":%d,\"message\":\"injected fault\"}",
                              status == 500 ? 50001 : status);
-        return;
+    } else {
+        forward(p, req, resp);
     }
-    forward(p, req, resp);
+    if (serial)
+        pthread_mutex_unlock(&p->serial_mu);
 }
 
 fault_proxy *fault_proxy_start(const char *upstream_base_url)
@@ -134,6 +141,7 @@ fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *ce
         return NULL;
     snprintf(p->upstream, sizeof p->upstream, "%s", upstream_base_url);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->serial_mu, NULL);
     httpd_config cfg = {.listen = "127.0.0.1:0",
                         .max_body_bytes = 16 << 20,
                         .threads = 8,
@@ -177,6 +185,11 @@ void fault_proxy_fail_next(fault_proxy *p, int n, int status)
 void fault_proxy_set_delay_ms(fault_proxy *p, int ms)
 {
     atomic_store(&p->delay_ms, ms);
+}
+
+void fault_proxy_set_serial(fault_proxy *p, int on)
+{
+    atomic_store(&p->serial, on);
 }
 
 uint64_t fault_proxy_requests(const fault_proxy *p)

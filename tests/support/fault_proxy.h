@@ -28,6 +28,9 @@ const char *fault_proxy_url(const fault_proxy *p);
 void fault_proxy_fail_next(fault_proxy *p, int n, int status);
 /* Hold every answer for ms milliseconds before sending it. */
 void fault_proxy_set_delay_ms(fault_proxy *p, int ms);
+/* Serve one request at a time (with the delay above: at most 1000/ms
+ * requests a second, however many clients) — a rate-limited upstream. */
+void fault_proxy_set_serial(fault_proxy *p, int on);
 uint64_t fault_proxy_requests(const fault_proxy *p);
 /* Copy of the last Authorization header seen ("" if none). */
 void fault_proxy_last_auth(fault_proxy *p, char *out, size_t n);

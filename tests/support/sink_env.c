@@ -77,6 +77,12 @@ double sink_env_scalar(sink_env *e, const char *sql)
 int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out,
                     size_t n)
 {
+    return sink_env_config_via(e, name, e->ch.url, sink_yaml, path_out, n);
+}
+
+int sink_env_config_via(sink_env *e, const char *name, const char *ch_url, const char *sink_yaml,
+                        char *path_out, size_t n)
+{
     snprintf(path_out, n, "%s/%s.yaml", e->dir, name);
     FILE *f = fopen(path_out, "w");
     if (!f)
@@ -86,7 +92,7 @@ int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *
             "metrics:\n  listen: 127.0.0.1:0\n"
             "kafka:\n  brokers: \"%s\"\n"
             "clickhouse:\n  url: %s\n",
-            e->kafka.bootstrap, e->ch.url);
+            e->kafka.bootstrap, ch_url);
     if (e->reg_url[0])
         fprintf(f, "registry:\n  urls: [%s]\n  backoff_initial: 20ms\n  backoff_max: 500ms\n",
                 e->reg_url);

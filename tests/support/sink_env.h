@@ -36,6 +36,9 @@ double sink_env_scalar(sink_env *e, const char *sql);
  * The path is written to path_out. */
 int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out,
                     size_t n);
+/* The same with ClickHouse reached at ch_url (a proxy in front of it). */
+int sink_env_config_via(sink_env *e, const char *name, const char *ch_url, const char *sink_yaml,
+                        char *path_out, size_t n);
 
 /* Start `sluice sink -c config` with its log in <dir>/<log>.log; wait until
  * it logs "assigned" (up to timeout_ms) when wait_assigned. */
