@@ -6,9 +6,10 @@
 //
 // usage: node mock_kafka_kafkajs.js BOOTSTRAP TOPIC GROUP EXPECTED_COUNT
 //
-// kafkajs' idempotent producer does not work against librdkafka 2.0.2's
-// mock (KafkaJSBrokerNotFound: its controller lookup finds no broker in the
-// mock's metadata), so this one is a plain acks=-1 producer.
+// kafkajs' idempotent producer does not connect to librdkafka 2.0.2's mock
+// ("KafkaJSBrokerNotFound: Broker 0 not found in the cached metadata" from
+// its controller lookup; the mock's brokers are numbered from 1), so this
+// one is a plain acks=-1 producer.
 'use strict';
 const { Kafka, logLevel } = require('kafkajs');
 

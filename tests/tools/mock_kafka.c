@@ -40,6 +40,12 @@
  * are 65,608 bytes on the wire; 79 of them (5,183,032 bytes) are all kept,
  * the 80th (5,248,640 in all) drops the first.
  *
+ * Two members of one group with different partition.assignment.strategy
+ * make the mock fail an assertion and abort (rdkafka_mock_cgrp.c:348, exit
+ * status 134): the tool is gone, and so is everything it stored. Group
+ * timing (3 s first join, session.timeout.ms - 1 s per rebalance) is
+ * described in tests/support/kafka.h.
+ *
  * The listeners are bound by librdkafka to 127.0.0.1 (INADDR_LOOPBACK) on
  * ports the kernel picks; nothing here listens elsewhere.
  *
