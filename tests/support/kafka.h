@@ -44,7 +44,9 @@
 /* What librdkafka 2.0.2's mock keeps of each partition: record batches as
  * the producer sent them (compressed size, 61-byte batch headers included),
  * the oldest dropped while there are more than this many bytes of them, or
- * more than TEST_KAFKA_MOCK_PARTITION_BATCHES batches. */
+ * more than TEST_KAFKA_MOCK_PARTITION_BATCHES batches. The byte limit is
+ * always the one reached: 100,000 batches of even the smallest size (over
+ * 61 bytes each) are more than 5 MiB. */
 #define TEST_KAFKA_MOCK_PARTITION_BYTES (5 * 1024 * 1024)
 #define TEST_KAFKA_MOCK_PARTITION_BATCHES 100000
 
