@@ -7,10 +7,13 @@
  * come back byte-exact (keys, values, headers) under lz4 and zstd; a broker
  * that is down makes a flush fail and one that is up again lets it finish;
  * injected Produce errors are retried by the idempotent producer without a
- * duplicate, but a lost Produce response is not deduplicated by the mock; committed offsets are
- * readable without joining the group; the mock's retention (5 MiB of record batches per partition,
- * compressed size) is exactly what mock_kafka.c says; and a third-party client (kcat) talks to the
- * same broker.
+ * duplicate, but a lost Produce response is not deduplicated by the mock;
+ * committed offsets are readable without joining the group; the mock's
+ * retention (5 MiB of record batches per partition, compressed size; its
+ * batch-count limit never binds) is exactly what mock_kafka.c says; a
+ * third-party client (kcat) talks to the same broker; and two members of
+ * one group in two processes share and hand over partitions, eager and
+ * cooperative-sticky.
  */
 #include "test.h"
 
@@ -499,6 +502,36 @@ static void test_retention_counts_compressed_bytes(void)
     test_kafka_stop(&k);
 }
 
+/* The mock's other limit, 100,000 batches, is never the one that binds:
+ * even the smallest batch (61-byte header and a record of a few bytes) is
+ * over 52 bytes, so 5 MiB fill first. kcat sends 90,000 one-record batches
+ * of a 5-digit value, 73 bytes each: the partition keeps 5 MiB / 73 of
+ * them, not 90,000. */
+static void test_retention_bytes_bind_before_batch_count(void)
+{
+    test_kafka k;
+    CHECK_EQ(test_kafka_start(&k, 1, workdir()), 0);
+    CHECK_EQ(test_kafka_create_topic(&k, "small", 1), 0);
+    size_t batch = 61 + 1 + (1 + 1 + 1 + varint_len(-1) + varint_len(5) + 5 + 1);
+    CHECK_EQ(batch, 73);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "kcat -b '%s' -P -t small -p 0 -X batch.num.messages=1 -X linger.ms=0 "
+             "2>%s/kcat-small.log",
+             k.bootstrap, workdir());
+    FILE *w = popen(cmd, "w");
+    CHECK(w != NULL);
+    for (int i = 10000; i < 100000; i++)
+        fprintf(w, "%d\n", i);
+    CHECK_EQ(pclose(w), 0);
+    int64_t low[1], high[1];
+    CHECK_EQ(test_kafka_watermarks(&k, "small", low, high, 1), 1);
+    CHECK_EQ(high[0], 90000);
+    CHECK_EQ(low[0], 90000 - (int64_t)(TEST_KAFKA_MOCK_PARTITION_BYTES / batch));
+    CHECK_EQ(low[0], 18180);
+    test_kafka_stop(&k);
+}
+
 /* kcat (librdkafka underneath too, but its own program and protocol use)
  * produces to and consumes from the tool's broker, and sees what our
  * producer wrote. */
@@ -746,5 +779,5 @@ TEST_MAIN(T(test_tool_commands), T(test_tool_exits_on_eof_and_sigterm), T(test_r
           T(test_broker_down_then_up), T(test_produce_errors_retried_without_duplicates),
           T(test_lost_produce_response_duplicates_in_mock), T(test_committed_offsets),
           T(test_retention_is_5_mib_of_batches), T(test_retention_counts_compressed_bytes),
-          T(test_kcat_talks_to_the_tool), T(test_group_rebalance_range),
-          T(test_group_rebalance_cooperative_sticky))
+          T(test_retention_bytes_bind_before_batch_count), T(test_kcat_talks_to_the_tool),
+          T(test_group_rebalance_range), T(test_group_rebalance_cooperative_sticky))

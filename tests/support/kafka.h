@@ -10,9 +10,26 @@
  * Producers still alive at exit are purged and destroyed by an atexit
  * handler of kafka.c. All functions are for the test's main thread.
  *
- * The mock keeps about 5 MiB per partition and silently drops older data
- * (TEST_KAFKA_MOCK_PARTITION_BYTES): a test that proves nothing was lost
- * must stay below it and check test_kafka_nothing_dropped.
+ * What librdkafka 2.0.2's mock does that a test must allow for (each one
+ * shown by tests/integration/test_mock_kafka.c):
+ * - It keeps about 5 MiB per partition and silently drops older data
+ *   (TEST_KAFKA_MOCK_PARTITION_BYTES): a test that proves nothing was lost
+ *   stays below it and checks test_kafka_nothing_dropped.
+ * - It checks producer sequence numbers only for transactional producers:
+ *   a Produce response that is lost (timed out, connection dropped after
+ *   the append) makes the idempotent producer's retry a duplicate. Errors
+ *   pushed with `errors Produce ...` are answered before the append and
+ *   duplicate nothing.
+ * - A new group's first join takes 3 s, fixed in the mock. Every later
+ *   rebalance waits session.timeout.ms - 1000 ms for the members, so group
+ *   members in tests use session.timeout.ms=4000 (heartbeat.interval.ms=500):
+ *   3 s a rebalance round instead of 44 s with the default 45 s. Not below
+ *   about 3500: a member whose session is shorter than the 3 s first join
+ *   is timed out before its group forms, and never gets partitions. A
+ *   member killed with -9 is noticed after its session timeout.
+ * - Members of one group must use the same partition.assignment.strategy:
+ *   the mock takes the leader's first protocol and asserts that every
+ *   member has it first too (a mismatch aborts the tool).
  */
 #ifndef SLUICE_TEST_KAFKA_H
 #define SLUICE_TEST_KAFKA_H
@@ -27,7 +44,9 @@
 /* What librdkafka 2.0.2's mock keeps of each partition: record batches as
  * the producer sent them (compressed size, 61-byte batch headers included),
  * the oldest dropped while there are more than this many bytes of them, or
- * more than TEST_KAFKA_MOCK_PARTITION_BATCHES batches. */
+ * more than TEST_KAFKA_MOCK_PARTITION_BATCHES batches. The byte limit is
+ * always the one reached: 100,000 batches of even the smallest size (over
+ * 61 bytes each) are more than 5 MiB. */
 #define TEST_KAFKA_MOCK_PARTITION_BYTES (5 * 1024 * 1024)
 #define TEST_KAFKA_MOCK_PARTITION_BATCHES 100000
 
