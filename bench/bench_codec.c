@@ -96,8 +96,8 @@ static void put_count(buf *out, size_t n)
 
 static cvalue string_of(avro_value_t *v)
 {
-    const char *s;
-    size_t size;
+    const char *s = "";
+    size_t size = 0;
     avro_value_get_string(v, &s, &size);
     return cv_string(s, size ? size - 1 : 0); /* avro-c counts the NUL */
 }
@@ -105,7 +105,7 @@ static cvalue string_of(avro_value_t *v)
 /* A [null, T] union: NULL, or T's value through `leaf`. */
 static cvalue nullable_of(avro_value_t *v, cvalue (*leaf)(avro_value_t *))
 {
-    int disc;
+    int disc = 0;
     avro_value_t branch;
     avro_value_get_discriminant(v, &disc);
     avro_value_get_current_branch(v, &branch);
@@ -116,7 +116,7 @@ static cvalue nullable_of(avro_value_t *v, cvalue (*leaf)(avro_value_t *))
 
 static cvalue double_of(avro_value_t *v)
 {
-    double d;
+    double d = 0;
     avro_value_get_double(v, &d);
     return cv_double(d);
 }
@@ -125,11 +125,11 @@ static void generic_row(avro_value_t *rec, const char *const *symbols_type,
                         const char *const *symbols_device, buf *out)
 {
     avro_value_t f, e, sub;
-    int32_t i32;
-    int64_t i64;
-    int en, b;
+    int32_t i32 = 0;
+    int64_t i64 = 0;
+    int en = 0, b = 0;
     cvalue v;
-    size_t n, k;
+    size_t n = 0, k = 0;
     avro_value_get_by_index(rec, 0, &f, NULL);
     v = string_of(&f);
     put_leaf(plain_types[0], &v, out);
@@ -187,7 +187,7 @@ static void generic_row(avro_value_t *rec, const char *const *symbols_type,
             } else if (field == 2) {
                 v = double_of(&sub);
             } else {
-                size_t nt;
+                size_t nt = 0;
                 avro_value_get_size(&sub, &nt);
                 put_count(out, nt);
                 for (size_t t = 0; t < nt; t++) {
