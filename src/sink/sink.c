@@ -295,6 +295,9 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
         {"max.partition.fetch.bytes", "1048576"},
         {"partition.assignment.strategy", "range,roundrobin"},
         {"session.timeout.ms", "30000"},
+        /* Stored offsets go to the broker once a second: after a kill -9 the
+         * next owner re-reads at most about a second of landed rows. */
+        {"auto.commit.interval.ms", "1000"},
         {"client.id", "sluice-sink"},
     };
     const kafka_setting forced[] = {

@@ -21,6 +21,9 @@ typedef struct sink_env {
     char reg_url[64];
     sluice_sr *sr;
     test_producer *prod;
+    /* YAML lines written under `kafka:` after brokers (e.g. properties for
+     * group timing); NULL for none. */
+    const char *kafka_extra;
 } sink_env;
 
 /* Start Kafka (brokers), ClickHouse, and (if registry) the registry. */
