@@ -29,9 +29,10 @@ static int setup(void)
 {
     if (env.dir)
         return 0;
+    int rc = sink_env_start(&env, "sluice-sink-faults", 3, 0);
     env.kafka_extra = "  properties:\n    session.timeout.ms: \"4000\"\n"
                       "    heartbeat.interval.ms: \"500\"\n";
-    return sink_env_start(&env, "sluice-sink-faults", 3, 0);
+    return rc;
 }
 
 /* Produce ids [from, to) as JSON to `topic`, keyed by id. */
