@@ -196,6 +196,72 @@ static const cfg_key sink_keys[] = {
     {NULL},
 };
 
+static const cfg_key ingest_topic_keys[] = {
+    {"name", CFG_STRING, K(app_ingest_topic_config, name), 1, NULL, .doc = "Kafka topic."},
+    {"schemaless", CFG_BOOL, K(app_ingest_topic_config, schemaless), 0, "false",
+     .doc = "Pass events through as JSON without looking up <topic>-value in the registry."},
+    {"key_field", CFG_STRING, K(app_ingest_topic_config, key_field), 0, NULL,
+     .doc = "Top-level field whose value becomes the message key (strings as they are, other "
+            "values as JSON text); the X-Sluice-Key header wins over it."},
+    {NULL},
+};
+
+static const cfg_key ingest_token_keys[] = {
+    {"token", CFG_STRING, K(app_ingest_token_config, token), 1, NULL,
+     .doc = "Bearer token (use ${ENV} substitution)."},
+    {"topics", CFG_STRING_LIST, K(app_ingest_token_config, topics), 1, NULL,
+     .doc = "Topics the token may write; \"*\" for all."},
+    {NULL},
+};
+
+static const cfg_key ingest_tls_keys[] = {
+    {"cert_file", CFG_STRING, K(app_ingest_tls_config, cert_file), 0, NULL,
+     .doc = "Server certificate (PEM): serve HTTPS."},
+    {"key_file", CFG_STRING, K(app_ingest_tls_config, key_file), 0, NULL,
+     .doc = "Its private key (PEM)."},
+    {"client_ca_file", CFG_STRING, K(app_ingest_tls_config, client_ca_file), 0, NULL,
+     .doc = "Require client certificates signed by this CA (PEM)."},
+    {NULL},
+};
+
+static const cfg_key ingest_keys[] = {
+    {"listen", CFG_STRING, K(app_ingest_config, listen), 0, "127.0.0.1:8080",
+     .doc = "Address of the HTTP ingest endpoint."},
+    {"threads", CFG_INT, K(app_ingest_config, threads), 0, "4", .min = 1, .max = 256,
+     .doc = "HTTP worker threads (requests waiting for Kafka do not hold one)."},
+    {"max_connections", CFG_INT, K(app_ingest_config, max_connections), 0, "1024", .min = 1,
+     .max = 1000000, .doc = "Open connections accepted at once."},
+    {"max_body_bytes", CFG_SIZE, K(app_ingest_config, max_body_bytes), 0, "10MiB", .min = 1024,
+     .max = (int64_t)1 << 31, .doc = "Larger request bodies get 413."},
+    {"max_inflight_bytes", CFG_SIZE, K(app_ingest_config, max_inflight_bytes), 0, "256MiB",
+     .min = 1 << 20, .max = (int64_t)1 << 40,
+     .doc = "Request bodies plus encoded events not yet acknowledged by Kafka; past it, 429 "
+            "with Retry-After."},
+    {"delivery_timeout", CFG_DURATION, K(app_ingest_config, delivery_timeout_ms), 0, "30s",
+     .min = 100, .max = 3600000,
+     .doc = "How long an event may wait for Kafka's acknowledgement (librdkafka's "
+            "message.timeout.ms); then the request gets 503."},
+    {"retry_after", CFG_DURATION, K(app_ingest_config, retry_after_ms), 0, "1s", .min = 1000,
+     .max = 3600000, .doc = "Retry-After sent with 429 and 503 (whole seconds)."},
+    {"idle_timeout", CFG_DURATION, K(app_ingest_config, idle_timeout_ms), 0, "60s", .min = 1000,
+     .max = 3600000, .doc = "Idle keep-alive connections are closed after this."},
+    {"schema_cache_entries", CFG_INT, K(app_ingest_config, schema_cache_entries), 0, "256",
+     .min = 1, .max = 1000000, .doc = "Compiled schemas kept (by registry id)."},
+    {"shutdown_timeout", CFG_DURATION, K(app_ingest_config, shutdown_timeout_ms), 0, "30s",
+     .min = 0, .max = 3600000,
+     .doc = "On SIGTERM, how long to wait for in-flight requests' acknowledgements."},
+    {"tls", CFG_SECTION, K(app_ingest_config, tls), 0, NULL, .children = ingest_tls_keys,
+     .doc = "HTTPS (GnuTLS through libmicrohttpd)."},
+    {"topics", CFG_SECTION_LIST, K(app_ingest_config, topics), 0, NULL,
+     .children = ingest_topic_keys, .elem_size = sizeof(app_ingest_topic_config),
+     .doc = "Per-topic settings; when any are listed, other topics get 404."},
+    {"tokens", CFG_SECTION_LIST, K(app_ingest_config, tokens), 0, NULL,
+     .children = ingest_token_keys, .elem_size = sizeof(app_ingest_token_config),
+     .doc = "Bearer tokens and the topics each may write; when any are listed, requests "
+            "without a valid one get 401, with one not allowed the topic 403."},
+    {NULL},
+};
+
 const cfg_key app_config_keys[] = {
     {"log", CFG_SECTION, K(app_config, log), 0, NULL, .children = log_keys, .doc = "Logging."},
     {"metrics", CFG_SECTION, K(app_config, metrics), 0, NULL, .children = metrics_keys,
@@ -206,6 +272,8 @@ const cfg_key app_config_keys[] = {
      .doc = "Kafka."},
     {"clickhouse", CFG_SECTION, K(app_config, clickhouse), 0, NULL, .children = clickhouse_keys,
      .doc = "ClickHouse."},
+    {"ingest", CFG_SECTION, K(app_config, ingest), 0, NULL, .children = ingest_keys,
+     .doc = "`sluice ingest`: HTTP → Kafka."},
     {"sink", CFG_SECTION, K(app_config, sink), 0, NULL, .children = sink_keys,
      .doc = "`sluice sink`: Kafka → ClickHouse."},
     {NULL},

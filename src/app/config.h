@@ -108,12 +108,46 @@ typedef struct app_sink_config {
     cfg_list routes;          /* app_route_config */
 } app_sink_config;
 
+typedef struct app_ingest_topic_config {
+    char *name;
+    int schemaless;           /* pass events through as JSON, never look up a schema */
+    char *key_field;          /* top-level field whose value becomes the message key */
+} app_ingest_topic_config;
+
+typedef struct app_ingest_token_config {
+    char *token;
+    cfg_strings topics;       /* topics this token may write; "*" = all */
+} app_ingest_token_config;
+
+typedef struct app_ingest_tls_config {
+    char *cert_file;
+    char *key_file;
+    char *client_ca_file;
+} app_ingest_tls_config;
+
+typedef struct app_ingest_config {
+    char *listen;
+    int64_t threads;
+    int64_t max_connections;
+    uint64_t max_body_bytes;
+    uint64_t max_inflight_bytes;
+    int64_t delivery_timeout_ms;
+    int64_t retry_after_ms;
+    int64_t idle_timeout_ms;
+    int64_t schema_cache_entries;
+    int64_t shutdown_timeout_ms;
+    app_ingest_tls_config tls;
+    cfg_list topics;          /* app_ingest_topic_config; when non-empty, an allowlist */
+    cfg_list tokens;          /* app_ingest_token_config; when non-empty, bearer auth */
+} app_ingest_config;
+
 typedef struct app_config {
     app_log_config log;
     app_metrics_config metrics;
     app_registry_config registry;
     app_kafka_config kafka;
     app_clickhouse_config clickhouse;
+    app_ingest_config ingest;
     app_sink_config sink;
 } app_config;
 

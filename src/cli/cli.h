@@ -15,6 +15,7 @@ struct cli_command {
 
 int cmd_registry(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 
 #endif

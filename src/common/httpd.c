@@ -36,13 +36,17 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <stddef.h>
+#include <unistd.h>
 
 /* Bytes past max_body_bytes we are willing to read and throw away to answer
  * an oversized chunked upload with a proper 413. */
@@ -59,12 +63,34 @@ struct httpd {
     char listen[160]; /* with the port actually bound, for logs */
     char *tls_cert, *tls_key, *tls_trust; /* PEM texts, alive as long as the daemon */
     bool require_client_cert;
+    uint64_t inflight_limit; /* 0: no budget */
+    unsigned retry_after_s;
+    _Atomic uint64_t inflight;
+};
+
+/* Deferred answers: the handler thread, the MHD thread that resumes the
+ * connection and the thread calling httpd_complete meet under `mu`.
+ * `suspended` is set only once the connection really is suspended, so a
+ * completion that comes first is queued by the handler's own call; one that
+ * comes later resumes the connection, and MHD calls on_request again, which
+ * queues it. The state is freed by on_completed, which MHD runs only after
+ * the answer went out (never while suspended). */
+struct httpd_pending {
+    pthread_mutex_t mu;
+    bool deferred, suspended, completed;
+    httpd_response resp;
 };
 
 typedef struct request_state {
+    httpd *h;
+    struct MHD_Connection *conn;
+    struct httpd_pending pending;
+    uint64_t reserved;  /* counted against h->inflight */
+    bool over_budget;
     char *raw_path; /* as sent, before decoding; the query is cut off */
     char *raw_query; /* after '?', as sent (not decoded); "" when none */
     bool started;   /* the access handler has seen the headers */
+    bool chunked;   /* no Content-Length: the budget is taken chunk by chunk */
     bool too_large;
     size_t drained; /* bytes read and dropped after the bound was passed */
     buf body;
@@ -161,6 +187,28 @@ const char *httpd_request_query(const httpd_request *req, const char *name)
     return MHD_lookup_connection_value(req->internal, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct each_header {
+    int (*fn)(void *opaque, const char *name, const char *value);
+    void *opaque;
+};
+
+static enum MHD_Result each_header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct each_header *e = cls;
+    return e->fn(e->opaque, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+void httpd_request_each_header(const httpd_request *req,
+                               int (*fn)(void *opaque, const char *name, const char *value),
+                               void *opaque)
+{
+    if (!req->internal) return;
+    struct each_header e = {fn, opaque};
+    MHD_get_connection_values(req->internal, MHD_HEADER_KIND, each_header_cb, &e);
+}
+
 void httpd_respond(httpd_response *resp, int status, const char *content_type, const char *body,
                    size_t len)
 {
@@ -246,10 +294,12 @@ static bool percent_decode_path(char *s)
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)conn;
     httpd *h = cls;
     request_state *st = calloc(1, sizeof *st);
     if (!st) return NULL; /* the access handler answers 500 */
+    st->h = h;
+    st->conn = conn;
+    pthread_mutex_init(&st->pending.mu, NULL);
     /* absolute-form ("http://host/path") is legal in a request line */
     const char *path = uri;
     const char *scheme = strstr(uri, "://");
@@ -274,6 +324,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     request_state *st = *con_cls;
     if (!st) return;
+    if (st->reserved)
+        atomic_fetch_sub(&st->h->inflight, st->reserved);
+    free(st->pending.resp.body);
+    pthread_mutex_destroy(&st->pending.mu);
     buf_free(&st->body);
     free(st->raw_path);
     free(st->raw_query);
@@ -304,16 +358,93 @@ static enum MHD_Result queue(struct MHD_Connection *conn, httpd_response *resp)
 
 static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static enum MHD_Result queue_error_v(struct MHD_Connection *conn, int status,
+                                     unsigned retry_after_s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Errors we answer ourselves use the registry's error shape, which every
  * sluice client already parses. */
 static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    enum MHD_Result rc = queue_error_v(conn, status, 0, fmt, ap);
     va_end(ap);
+    return rc;
+}
+
+static enum MHD_Result queue_error_retry(struct MHD_Connection *conn, int status,
+                                         unsigned retry_after_s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum MHD_Result queue_error_retry(struct MHD_Connection *conn, int status,
+                                         unsigned retry_after_s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = queue_error_v(conn, status, retry_after_s, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static enum MHD_Result queue_busy(struct MHD_Connection *conn, const httpd *h)
+{
+    return queue_error_retry(conn, 429, h->retry_after_s,
+                             "too many bytes in flight (limit %llu); retry later",
+                             (unsigned long long)h->inflight_limit);
+}
+
+/* Count n more bytes of this request against the server's budget. */
+static bool reserve(request_state *st, uint64_t n)
+{
+    httpd *h = st->h;
+    if (!h->inflight_limit) return true;
+    uint64_t cur = atomic_load(&h->inflight);
+    do {
+        if (cur + n > h->inflight_limit || cur + n < cur) return false;
+    } while (!atomic_compare_exchange_weak(&h->inflight, &cur, cur + n));
+    st->reserved += n;
+    return true;
+}
+
+int httpd_reserve(const httpd_request *req, uint64_t n)
+{
+    request_state *st = req->state;
+    if (!st) return 0;
+    return reserve(st, n) ? 0 : -1;
+}
+
+uint64_t httpd_inflight_bytes(const httpd *h)
+{
+    return h ? atomic_load(&h->inflight) : 0;
+}
+
+httpd_pending *httpd_defer(const httpd_request *req)
+{
+    request_state *st = req->state;
+    if (!st) return NULL;
+    st->pending.deferred = true;
+    return &st->pending;
+}
+
+void httpd_complete(httpd_pending *p, httpd_response *resp)
+{
+    request_state *st = (request_state *)((char *)p - offsetof(request_state, pending));
+    pthread_mutex_lock(&p->mu);
+    p->resp = *resp;
+    resp->body = NULL;
+    p->completed = true;
+    if (p->suspended) {
+        p->suspended = false;
+        MHD_resume_connection(st->conn);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static enum MHD_Result queue_error_v(struct MHD_Connection *conn, int status,
+                                     unsigned retry_after_s, const char *fmt, va_list ap)
+{
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     buf b;
     buf_init(&b, 1024);
     buf_printf(&b, "{\"error_code\":%d,\"message\":", status);
@@ -322,20 +453,27 @@ static enum MHD_Result queue_error(struct MHD_Connection *conn, int status, cons
     httpd_response resp = {.status = status, .content_type = "application/json"};
     resp.body = buf_detach(&b, &resp.body_len);
     if (!resp.body) resp.body_len = 0;
+    if (retry_after_s) {
+        char v[16];
+        snprintf(v, sizeof v, "%u", retry_after_s);
+        httpd_add_header(&resp, "Retry-After", v);
+    }
     return queue(conn, &resp);
 }
 
-static bool content_length_over(struct MHD_Connection *conn, size_t max)
+/* The request's Content-Length, or -1 if it has none (chunked) or it does
+ * not fit in 63 bits. */
+static long long content_length(struct MHD_Connection *conn)
 {
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!cl) return false;
+    if (!cl) return -1;
     unsigned long long v = 0;
     for (const char *p = cl; *p >= '0' && *p <= '9'; p++) {
-        if (v > (~0ull - 9) / 10) return true;
+        if (v > (~0ull >> 1) / 10 - 9) return (long long)(~0ull >> 1);
         v = v * 10 + (unsigned)(*p - '0');
     }
-    return v > max;
+    return (long long)v;
 }
 
 /* With a client CA configured, MHD asks for a certificate during the
@@ -364,23 +502,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     request_state *st = *con_cls;
     if (!st || !st->raw_path || !st->raw_query) return queue_error(conn, 500, "out of memory");
 
+    if (st->pending.deferred) {
+        /* Called again after httpd_complete resumed the connection. */
+        pthread_mutex_lock(&st->pending.mu);
+        bool done = st->pending.completed;
+        pthread_mutex_unlock(&st->pending.mu);
+        return done ? queue(conn, &st->pending.resp) : MHD_YES;
+    }
+
     if (!st->started) {
         st->started = true;
         if (h->require_client_cert && !client_cert_verified(conn))
             return queue_error(conn, 403, "a client certificate signed by the configured CA is required");
-        if (content_length_over(conn, h->max_body_bytes))
+        long long cl = content_length(conn);
+        if (cl > 0 && (unsigned long long)cl > h->max_body_bytes)
             return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
+        /* The whole declared body is counted before any of it is read. */
+        if (cl > 0 && !reserve(st, (uint64_t)cl))
+            return queue_busy(conn, h);
+        st->chunked = cl < 0;
         return MHD_YES;
     }
 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (!st->too_large && buf_append(&st->body, upload_data, n) != 0) {
+        if (st->chunked && !st->too_large && !st->over_budget && !reserve(st, n)) {
+            st->over_budget = true;
+            buf_free(&st->body);
+        }
+        if (!st->too_large && !st->over_budget && buf_append(&st->body, upload_data, n) != 0) {
             st->too_large = true;
             buf_free(&st->body);
         }
-        if (st->too_large) {
+        if (st->too_large || st->over_budget) {
             st->drained += n;
             if (st->drained > DRAIN_LIMIT)
                 return MHD_NO; /* cut the connection: not worth reading on */
@@ -390,6 +545,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if (st->too_large)
         return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
+    if (st->over_budget)
+        return queue_busy(conn, h);
     if (!percent_decode_path(st->raw_path))
         return queue_error(conn, 400, "invalid percent-encoding in request path");
 
@@ -403,9 +560,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = (const char *)st->body.data,
         .body_len = body_len,
         .internal = conn,
+        .state = st,
     };
     httpd_response resp = {0};
     h->handler(h->opaque, &req, &resp);
+    if (st->pending.deferred) {
+        free(resp.body);
+        pthread_mutex_lock(&st->pending.mu);
+        if (st->pending.completed) {
+            pthread_mutex_unlock(&st->pending.mu);
+            return queue(conn, &st->pending.resp);
+        }
+        MHD_suspend_connection(conn);
+        st->pending.suspended = true;
+        pthread_mutex_unlock(&st->pending.mu);
+        return MHD_YES;
+    }
     if (resp.status < 100 || resp.status > 999) {
         free(resp.body);
         char status[16];
@@ -502,9 +672,12 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
     h->handler = cfg->handler;
     h->opaque = cfg->opaque;
     h->max_body_bytes = cfg->max_body_bytes;
+    h->inflight_limit = cfg->inflight_limit;
+    h->retry_after_s = cfg->retry_after_s ? cfg->retry_after_s : 1;
+    atomic_init(&h->inflight, 0);
     snprintf(h->name, sizeof h->name, "%s", cfg->name ? cfg->name : "httpd");
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
 
@@ -565,6 +738,14 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
 uint16_t httpd_port(const httpd *h)
 {
     return h ? h->port : 0;
+}
+
+void httpd_quiesce(httpd *h)
+{
+    if (!h) return;
+    MHD_socket fd = MHD_quiesce_daemon(h->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
 }
 
 void httpd_stop(httpd *h)

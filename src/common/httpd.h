@@ -5,7 +5,17 @@
  * Threads: libmicrohttpd's internal thread pool (`threads` workers, epoll)
  * calls `handler` on a worker thread once the whole request body has arrived.
  * The handler fills a response and returns; it may block (the registry does
- * SQLite work there), so size `threads` for the expected concurrency.
+ * SQLite work there), so size `threads` for the expected concurrency. A
+ * handler that waits on something else (ingest waits for Kafka's delivery
+ * reports) instead defers: it calls httpd_defer, returns at once, and later
+ * answers from any thread with httpd_complete; meanwhile the connection is
+ * suspended and the worker serves others.
+ *
+ * In-flight bytes: with inflight_limit set, every request body is counted
+ * against one budget from the moment it starts arriving (its Content-Length,
+ * or chunk by chunk) until its answer has been sent; handlers add what they
+ * allocate for the request with httpd_reserve. A request that would pass the
+ * budget is answered 429 with Retry-After before its body is stored.
  *
  * Bounds: a body larger than max_body_bytes is answered 413 without calling
  * the handler and without buffering more than the bound; at most
@@ -31,6 +41,7 @@ typedef struct httpd_request {
     const char *body;    /* NUL-terminated for convenience; body_len excludes it */
     size_t body_len;
     void *internal;      /* the MHD connection; use the accessors below */
+    void *state;         /* httpd's per-request state (NULL in hand-made requests) */
 } httpd_request;
 
 #define HTTPD_MAX_RESPONSE_HEADERS 8
@@ -64,16 +75,41 @@ typedef struct httpd_config {
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *tls_client_ca_file;
+    uint64_t inflight_limit;       /* bytes; 0 = no budget */
+    unsigned retry_after_s;        /* Retry-After of the budget's 429s (default 1) */
 } httpd_config;
 
 int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err);
 uint16_t httpd_port(const httpd *h);
-/* Stops accepting, waits for running handlers, frees. NULL is fine. */
+/* Stops accepting, waits for running handlers, frees. NULL is fine. Every
+ * deferred request must have been completed first. */
 void httpd_stop(httpd *h);
+/* Stop accepting new connections; open ones are still served. */
+void httpd_quiesce(httpd *h);
+/* Bytes currently counted against the in-flight budget. */
+uint64_t httpd_inflight_bytes(const httpd *h);
+
+/* Deferred answers. In the handler: p = httpd_defer(req), return without
+ * filling resp; later, from any thread, exactly once: httpd_complete(p, &r)
+ * (which takes r's body). NULL if the request cannot be deferred (a request
+ * built by hand); answer directly then. */
+typedef struct httpd_pending httpd_pending;
+httpd_pending *httpd_defer(const httpd_request *req);
+void httpd_complete(httpd_pending *p, httpd_response *resp);
+
+/* Count n more bytes against the in-flight budget until the request's
+ * answer is sent: 0, or -1 (nothing counted) if that would pass it. */
+int httpd_reserve(const httpd_request *req, uint64_t n);
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */
 const char *httpd_request_header(const httpd_request *req, const char *name);
 const char *httpd_request_query(const httpd_request *req, const char *name);
+
+/* Call fn for every request header (name as sent, value); stops early when
+ * fn returns nonzero. Nothing for hand-made requests. */
+void httpd_request_each_header(const httpd_request *req,
+                               int (*fn)(void *opaque, const char *name, const char *value),
+                               void *opaque);
 
 /* Helpers that fill a response. They copy body; on allocation failure the
  * response becomes a bodyless 500. */

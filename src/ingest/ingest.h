@@ -1,0 +1,48 @@
+/*
+ * ingest.h — `sluice ingest`: HTTP → Kafka. Every event of a request is
+ * validated and encoded (Avro with the latest schema of <topic>-value, or
+ * JSON as it came), produced with librdkafka's idempotent producer
+ * (acks=all), and the request is answered only once Kafka has acknowledged
+ * every one of its events: 200, or an error and nothing to rely on.
+ *
+ * Threads: libmicrohttpd's workers run the handler (parse, validate, encode,
+ * produce) and return at once, deferring the answer; one poll thread serves
+ * librdkafka's delivery reports and completes each request when its last
+ * report arrives. Nothing here ever waits on ClickHouse.
+ *
+ * Memory: request bodies and encoded events are counted against
+ * ingest.max_inflight_bytes from the first byte until the answer is sent
+ * (src/common/httpd.c); past it the answer is 429 with Retry-After.
+ * librdkafka's own queue is sized above that bound, so producing never
+ * blocks. Parse trees live only while a worker handles its request.
+ */
+#ifndef SLUICE_INGEST_INGEST_H
+#define SLUICE_INGEST_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/error.h>
+#include <sluice/metrics.h>
+#include <sluice/sr.h>
+
+#include "app/config.h"
+
+typedef struct ingest ingest;
+
+/* Start serving cfg->ingest.listen. brokers overrides cfg->kafka.brokers
+ * (the embedded cluster of `sluice run`); sr may be NULL (no registry:
+ * every topic is schemaless). */
+int ingest_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
+                 ingest **out, sluice_error *err);
+uint16_t ingest_port(const ingest *g);
+/* 1 when Kafka answers a metadata request (and the registry, if any, a
+ * lookup); else 0 with why filled. */
+int ingest_ready(ingest *g, char *why, size_t why_len);
+/* Drain: stop accepting connections, answer new requests on open ones 503,
+ * wait (up to ingest.shutdown_timeout) for in-flight requests' delivery
+ * reports, flush the producer, stop. Returns 0 if every request was
+ * answered in time. */
+int ingest_stop(ingest *g);
+
+#endif
