@@ -6,35 +6,31 @@
 #include "app/config.h"
 #include "app/observe.h"
 #include "cli/cli.h"
+#include "cli/cli_config.h"
 #include "cli/signals.h"
 #include "ingest/ingest.h"
 
 #include <sluice/log.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sluice ingest -c FILE\n\n"
-               "Accept events over HTTP on ingest.listen, validate and encode each one with\n"
-               "its topic's schema, and produce them to Kafka; a request is answered 200 only\n"
-               "once Kafka has acknowledged every event (docs/CONFIG.md: kafka, registry,\n"
-               "ingest).\n\n"
-               "  -c, --config FILE   configuration (required)\n"
-               "  -h, --help          this help\n\n"
-               "  POST /v1/topics/{topic}   application/json (object or array), application/x-ndjson\n"
-               "  POST /topics/{topic}      Confluent REST Proxy v2 (vnd.kafka.avro.v2+json, json.v2)\n\n"
-               "Serves /metrics, /healthz and /readyz on metrics.listen (and on ingest.listen).\n"
-               "SIGTERM/SIGINT drain and exit 0. Exit codes: 0 clean shutdown, 1 runtime\n"
-               "failure, 2 bad usage or configuration.\n");
-}
-
-static void print_error(void *opaque, const char *message)
-{
-    (void)opaque;
-    fprintf(stderr, "%s\n", message);
+    fprintf(
+        f,
+        "usage: sluice ingest -c FILE\n\n"
+        "Accept events over HTTP on ingest.listen, validate and encode each one with\n"
+        "its topic's schema, and produce them to Kafka; a request is answered 200 only\n"
+        "once Kafka has acknowledged every event (docs/CONFIG.md: kafka, registry,\n"
+        "ingest).\n\n"
+        "  -c, --config FILE   configuration (required)\n"
+        "  -h, --help          this help\n\n"
+        "  POST /v1/topics/{topic}   application/json (object or array), application/x-ndjson\n"
+        "  POST /topics/{topic}      Confluent REST Proxy v2 (vnd.kafka.avro.v2+json, json.v2)\n\n"
+        "Serves /metrics, /healthz and /readyz on metrics.listen (and on ingest.listen).\n"
+        "SIGTERM/SIGINT drain and exit 0. Exit codes: 0 clean shutdown, 1 runtime\n"
+        "failure, 2 bad usage or configuration.\n");
 }
 
 static int ready(void *opaque, char *why, size_t n)
@@ -44,45 +40,19 @@ static int ready(void *opaque, char *why, size_t n)
 
 int cmd_ingest(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *path = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': path = optarg; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_USAGE;
-        }
-    }
-    if (!path || optind != argc) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
     app_config cfg;
     sluice_error err;
-    if (app_config_load(path, &cfg, &err, print_error, NULL) != 0) {
-        app_config_free(&cfg);
-        return CLI_EXIT_USAGE;
-    }
-    app_config_apply_log(&cfg);
-    cli_block_signals();
+    int early = cli_config_start(argc, argv, usage, &cfg);
+    if (early >= 0) return early;
 
     int exit_code = CLI_EXIT_RUNTIME;
     sluice_metrics *m = sluice_metrics_new((size_t)cfg.metrics.max_series);
     sluice_sr *sr = NULL;
     ingest *g = NULL;
     observe *obs = NULL;
-    if (cfg.registry.urls.n) {
-        sluice_sr_config sc;
-        app_config_sr(&cfg, &sc);
-        sc.metrics = m;
-        if (sluice_sr_new(&sc, &sr, &err) != 0) {
-            sluice_log(SLUICE_LOG_ERROR, "ingest", "registry client", "error", err.msg, (char *)0);
-            exit_code = CLI_EXIT_USAGE;
-            goto out;
-        }
+    if (cli_registry_client(&cfg, m, "ingest", &sr) != 0) {
+        exit_code = CLI_EXIT_USAGE;
+        goto out;
     }
     if (ingest_start(&cfg, NULL, sr, m, &g, &err) != 0) {
         sluice_log(SLUICE_LOG_ERROR, "ingest", "cannot start", "error", err.msg, (char *)0);
@@ -102,8 +72,7 @@ int cmd_ingest(int argc, char **argv)
     exit_code = CLI_EXIT_OK;
 out:
     observe_stop(obs);
-    if (g)
-        ingest_stop(g);
+    if (g) ingest_stop(g);
     sluice_sr_destroy(sr);
     sluice_metrics_free(m);
     app_config_free(&cfg);

@@ -6,13 +6,13 @@
 #include "app/config.h"
 #include "app/observe.h"
 #include "cli/cli.h"
+#include "cli/cli_config.h"
 #include "cli/signals.h"
 #include "sink/ch_http.h"
 #include "sink/sink.h"
 
 #include <sluice/log.h>
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,12 +27,6 @@ static void usage(FILE *f)
                "Serves /metrics, /healthz and /readyz on metrics.listen. SIGTERM/SIGINT drain\n"
                "and exit 0. Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or\n"
                "configuration.\n");
-}
-
-static void print_error(void *opaque, const char *message)
-{
-    (void)opaque;
-    fprintf(stderr, "%s\n", message);
 }
 
 struct readiness {
@@ -72,30 +66,10 @@ static int ready(void *opaque, char *why, size_t n)
 
 int cmd_sink(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *path = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': path = optarg; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_USAGE;
-        }
-    }
-    if (!path || optind != argc) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
     app_config cfg;
     sluice_error err;
-    if (app_config_load(path, &cfg, &err, print_error, NULL) != 0) {
-        app_config_free(&cfg);
-        return CLI_EXIT_USAGE;
-    }
-    app_config_apply_log(&cfg);
-    cli_block_signals();
+    int early = cli_config_start(argc, argv, usage, &cfg);
+    if (early >= 0) return early;
 
     int exit_code = CLI_EXIT_RUNTIME;
     sluice_metrics *m = sluice_metrics_new((size_t)cfg.metrics.max_series);
@@ -104,24 +78,21 @@ int cmd_sink(int argc, char **argv)
     observe *obs = NULL;
     struct readiness rd = {.subject = NULL};
     pthread_mutex_init(&rd.mu, NULL);
-    if (cfg.registry.urls.n) {
-        sluice_sr_config sc;
-        app_config_sr(&cfg, &sc);
-        sc.metrics = m;
-        if (sluice_sr_new(&sc, &sr, &err) != 0) {
-            sluice_log(SLUICE_LOG_ERROR, "sink", "registry client", "error", err.msg, (char *)0);
-            exit_code = CLI_EXIT_USAGE;
-            goto out;
-        }
+    if (cli_registry_client(&cfg, m, "sink", &sr) != 0) {
+        exit_code = CLI_EXIT_USAGE;
+        goto out;
     }
     if (sink_start(&cfg, NULL, sr, m, &s, &err) != 0) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "cannot start", "error", err.msg, (char *)0);
         exit_code = err.code == SLUICE_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
         goto out;
     }
-    ch_http_config hc = {.url = cfg.clickhouse.url, .user = cfg.clickhouse.user,
-                         .password = cfg.clickhouse.password, .ca_file = cfg.clickhouse.ca_file,
-                         .connect_timeout_ms = 2000, .request_timeout_ms = 5000};
+    ch_http_config hc = {.url = cfg.clickhouse.url,
+                         .user = cfg.clickhouse.user,
+                         .password = cfg.clickhouse.password,
+                         .ca_file = cfg.clickhouse.ca_file,
+                         .connect_timeout_ms = 2000,
+                         .request_timeout_ms = 5000};
     rd.s = s;
     rd.sr = sr;
     rd.subject = NULL;
@@ -148,8 +119,7 @@ out:
     observe_stop(obs);
     ch_http_free(rd.ch);
     pthread_mutex_destroy(&rd.mu);
-    if (s)
-        sink_stop(s);
+    if (s) sink_stop(s);
     sluice_sr_destroy(sr);
     sluice_metrics_free(m);
     app_config_free(&cfg);
