@@ -45,7 +45,7 @@ void sink_post_done(sink *s, batch *b)
 }
 
 typedef struct turn {
-    rd_kafka_topic_partition_list_t *pause, *resume;
+    rd_kafka_topic_partition_list_t *pause, *resume, *seek;
 } turn;
 
 static int route_of(const sink *s, const char *topic)
@@ -80,6 +80,12 @@ static void drain_done(sink *s, turn *t)
                     continue;
                 if (part_note_landed(p, b->id, r->bytes) && t) {
                     add_tp(t->resume, s, p);
+                    if (p->refetch_from >= 0) {
+                        rd_kafka_topic_partition_list_add(t->seek, s->routes[p->route].cfg->topic,
+                                                          p->partition)
+                            ->offset = p->refetch_from;
+                        p->refetch_from = -1;
+                    }
                     sluice_counter_inc(s->m_resumes);
                 }
             }
@@ -273,6 +279,17 @@ static void take(sink *s, rd_kafka_message_t *m, turn *t, int64_t now)
     if (slot < 0 || !s->parts.parts[slot]->assigned)
         return; /* a leftover of an earlier assignment */
     part *p = s->parts.parts[slot];
+    if (p->paused) {
+        /* Over its high mark: librdkafka still hands out what it fetched
+         * before the pause took effect (a whole fetch response, several
+         * times the high mark when it was compressed). Taking it would
+         * break the partition's bound, so it is left and re-read from
+         * here on resume. */
+        if (p->refetch_from < 0)
+            p->refetch_from = m->offset;
+        sluice_counter_inc(s->m_refetched);
+        return;
+    }
     route_rt *r = &s->routes[route];
     if (!r->open && !(r->open = batch_new(++s->next_batch_id, route, now))) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
@@ -305,6 +322,19 @@ static void apply(sink *s, turn *t)
         rd_kafka_resume_partitions(s->consumer, t->resume);
         sluice_counter_inc(s->m_resume_calls);
     }
+    if (t->seek->cnt) {
+        /* After the resume, which restarts fetching at the position after
+         * the last message polled: back to the first one not taken. The
+         * seek's version barrier makes librdkafka drop anything fetched
+         * before it. Asynchronous; a failed seek is reported through the
+         * list's per-partition errors. */
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(s->consumer, t->seek, 0);
+        if (e) {
+            sluice_log(SLUICE_LOG_ERROR, "sink", "seek failed", "error", rd_kafka_error_string(e),
+                       (char *)0);
+            rd_kafka_error_destroy(e);
+        }
+    }
 }
 
 /* Lag per partition: the broker's high watermark (as last fetched) minus
@@ -327,7 +357,8 @@ static void update_lag(sink *s)
 
 static void one_turn(sink *s, int64_t *last_lag)
 {
-    turn t = {rd_kafka_topic_partition_list_new(16), rd_kafka_topic_partition_list_new(16)};
+    turn t = {rd_kafka_topic_partition_list_new(16), rd_kafka_topic_partition_list_new(16),
+              rd_kafka_topic_partition_list_new(16)};
     int64_t now = clock_mono_ms();
     /* Short waits while batches are out, so landed ones are taken back
      * promptly; otherwise until the oldest open batch comes of age. */
@@ -359,6 +390,7 @@ static void one_turn(sink *s, int64_t *last_lag)
     }
     rd_kafka_topic_partition_list_destroy(t.pause);
     rd_kafka_topic_partition_list_destroy(t.resume);
+    rd_kafka_topic_partition_list_destroy(t.seek);
 }
 
 /* SIGTERM: stop fetching, let what was consumed land, commit. */

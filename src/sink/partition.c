@@ -93,6 +93,7 @@ void part_assign(part *p, int64_t high_mark, int64_t low_mark)
     p->buffered = 0;
     p->high_mark = high_mark;
     p->low_mark = low_mark;
+    p->refetch_from = -1;
     p->commit_next = -1;
     p->commit_dirty = 0;
     p->head = p->count = 0;
@@ -106,6 +107,7 @@ void part_revoke(part *p)
     p->generation++;
     p->assigned = 0;
     p->paused = 0;
+    p->refetch_from = -1;
     p->buffered = 0;
     p->head = p->count = 0;
     publish(p);

@@ -40,6 +40,9 @@ typedef struct part {
     int paused;
     int64_t buffered;      /* bytes held (consumer thread's count) */
     int64_t high_mark, low_mark;
+    /* The first offset polled while paused and not taken (-1: none): the
+     * partition is sought back there when it resumes. */
+    int64_t refetch_from;
     int64_t commit_next;   /* next offset to commit; -1 before anything is done */
     int commit_dirty;      /* commit_next moved since the last store */
     part_seg *segs;        /* ring: head, count, cap */

@@ -108,6 +108,9 @@ static void sink_metrics(sink *s)
                                               "rd_kafka_pause_partitions calls (one per turn at most)", NULL);
     s->m_resume_calls = sluice_metrics_counter(m, "sluice_sink_resume_calls_total",
                                                "rd_kafka_resume_partitions calls", NULL);
+    s->m_refetched = sluice_metrics_counter(
+        m, "sluice_sink_refetched_messages_total",
+        "Messages polled for a paused partition and left to be re-read on resume", NULL);
     s->m_rebalances = sluice_metrics_counter(m, "sluice_sink_rebalances_total",
                                              "Assignments and revocations", NULL);
     s->m_commit_errors = sluice_metrics_counter(m, "sluice_sink_commit_errors_total",

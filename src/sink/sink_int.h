@@ -103,7 +103,7 @@ struct sink {
     int drain_result;
 
     sluice_counter *m_pauses, *m_resumes, *m_pause_calls, *m_resume_calls, *m_rebalances,
-        *m_commit_errors;
+        *m_commit_errors, *m_refetched;
 };
 
 /* consumer.c */

@@ -92,7 +92,7 @@ static uint64_t sample_for(pid_t pid, int ms)
 static void test_clickhouse_outage_memory_flat(void)
 {
     CHECK_EQ(setup(), 0);
-    CHECK_EQ(test_kafka_create_topic(&env.kafka, "outage", 16), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "outage", 64), 0); /* many partitions: each one's first fetch is several times its high mark */
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE outage (id UInt64, note String) "
                                 "ENGINE = MergeTree ORDER BY id"), 0);
     char config[700];

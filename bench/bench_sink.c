@@ -1,0 +1,581 @@
+/*
+ * bench_sink.c — `sluice sink` against its peers on the same topic, in one
+ * run, everything real: the mock Kafka cluster in its own process,
+ * ClickHouse 18.16, `sluice registry`.
+ *
+ *  1. Throughput: a topic prefilled with N (default 1 M) page events, as
+ *     JSON and as Avro (Confluent framing), drained into a MergeTree table.
+ *     sluice: rows/s, CPU µs per row (the sink process, and ClickHouse's
+ *     server CPU separately), peak RSS, INSERTs. Peers on the JSON topic:
+ *       - kcat -C … | clickhouse-client --query 'INSERT … FORMAT JSONEachRow'
+ *       - ClickHouse's own Kafka engine + a materialized view
+ *       - python3-confluent-kafka + python3-clickhouse-driver
+ *         (bench/peer_sink_python.py)
+ *  2. RSS against backlog size with ClickHouse stalled (every INSERT held
+ *     by a proxy): 100 k and 1 M events waiting.
+ *  3. librdkafka pause/resume calls per million messages with a slow
+ *     ClickHouse: hysteresis (resume at 50 % of the high mark) against the
+ *     naive policy (resume as soon as below it, resume_percent 100).
+ *  4. rows/s at 8 and 256 partitions.
+ *
+ * Every topic is checked at the end for data the mock broker dropped
+ * (it keeps ~5 MiB per partition), and every table for N distinct events:
+ * a figure from a run that lost data would mean nothing.
+ *
+ * usage: bench_sink [--events N] (needs SLUICE_BIN, SLUICE_SOURCE_DIR and
+ * SLUICE_MOCK_KAFKA, as bench/run.sh sets them)
+ */
+#include "codec/avro_json.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "fault_proxy.h"
+#include "sink_env.h"
+
+#include <sluice/avro.h>
+#include <sluice/sr.h>
+#include <sluice/wire.h>
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static sink_env env;
+static long events = 1000000;
+
+#define COLUMNS                                                                                  \
+    "event_id String, ts DateTime, user_id Nullable(String), "                                 \
+    "type Enum8('VIEW' = 1, 'CLICK' = 2, 'ADD_TO_CART' = 3, 'PURCHASE' = 4), url String, "      \
+    "referrer Nullable(String), duration_ms UInt32, amount Nullable(Float64), device String, "   \
+    "consent UInt8"
+
+static const char *avro_schema =
+    "{\"type\":\"record\",\"name\":\"PageEvent\",\"namespace\":\"com.acme\",\"fields\":["
+    "{\"name\":\"event_id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
+    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+    "{\"name\":\"user_id\",\"type\":[\"null\",\"string\"],\"default\":null},"
+    "{\"name\":\"type\",\"type\":{\"type\":\"enum\",\"name\":\"Type\",\"symbols\":[\"VIEW\","
+    "\"CLICK\",\"ADD_TO_CART\",\"PURCHASE\"]}},"
+    "{\"name\":\"url\",\"type\":\"string\"},"
+    "{\"name\":\"referrer\",\"type\":[\"null\",\"string\"],\"default\":null},"
+    "{\"name\":\"duration_ms\",\"type\":\"int\"},"
+    "{\"name\":\"amount\",\"type\":[\"null\",\"double\"],\"default\":null},"
+    "{\"name\":\"device\",\"type\":\"string\"},"
+    "{\"name\":\"consent\",\"type\":\"boolean\"}]}";
+
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/* Event i as JSON (~330 bytes): ts as "YYYY-MM-DD hh:mm:ss", or as epoch
+ * milliseconds for the Avro encoder (timestamp-millis). */
+static int event_json(long i, int ts_millis, char *out, size_t n)
+{
+    static const char *types[] = {"VIEW", "CLICK", "ADD_TO_CART", "PURCHASE"};
+    static const char *devices[] = {"DESKTOP", "MOBILE", "TABLET"};
+    static const char *paths[] = {"p", "c", "search", "cart", "checkout"};
+    uint64_t h = mix((uint64_t)i), g = mix(h);
+    time_t ts = 1795000000 + i / 50;
+    char when[40];
+    if (ts_millis) {
+        snprintf(when, sizeof when, "%lld", (long long)ts * 1000 + (long long)(h % 1000));
+    } else {
+        struct tm tm;
+        gmtime_r(&ts, &tm);
+        when[0] = '"';
+        strftime(when + 1, sizeof when - 2, "%Y-%m-%d %H:%M:%S", &tm);
+        strcat(when, "\"");
+    }
+    char user[32] = "null", ref[96] = "null", amount[32] = "null";
+    if (h % 5)
+        snprintf(user, sizeof user, "\"u%06u\"", (unsigned)(g % 200000));
+    if (h % 3 == 0)
+        snprintf(ref, sizeof ref, "\"https://www.example.org/search?q=item+%u\"",
+                 (unsigned)(g % 5000));
+    if (h % 4 == 3)
+        snprintf(amount, sizeof amount, "%u.%02u", (unsigned)(g % 500), (unsigned)(h % 100));
+    return snprintf(out, n,
+                    "{\"event_id\":\"%08x-%04x-4%03x-a%03x-%012llx\",\"ts\":%s,\"user_id\":%s,"
+                    "\"type\":\"%s\",\"url\":\"https://shop.example.com/%s/%u?utm_source=news"
+                    "&utm_medium=email\",\"referrer\":%s,\"duration_ms\":%u,\"amount\":%s,"
+                    "\"device\":\"%s\",\"consent\":%s}",
+                    (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffff, (unsigned)h & 0xfff,
+                    (unsigned)(g >> 52) & 0xfff, (unsigned long long)(i & 0xffffffffffffLL), when,
+                    user, types[h % 4], paths[g % 5], (unsigned)(g % 100000), ref,
+                    (unsigned)(h % 60000), amount, devices[g % 3],
+                    ts_millis ? (h & 1 ? "true" : "false") : (h & 1 ? "1" : "0"));
+}
+
+static double now_s(void)
+{
+    return (double)clock_mono_ms() / 1000.0;
+}
+
+/* utime + stime of a process, in seconds (0 if it is gone). */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = 0;
+    char *p = strrchr(line, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Peak resident set (VmHWM) of a live process, in bytes. */
+static uint64_t proc_hwm(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    uint64_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lu kB", (unsigned long *)&kb) == 1)
+            break;
+    fclose(f);
+    return kb * 1024;
+}
+
+static pid_t ch_pid(void)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/pid", env.ch.dir);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    return (pid_t)pid;
+}
+
+static int ch_tcp_port(void)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/tcp_port", env.ch.dir);
+    FILE *f = fopen(path, "r");
+    int port = 0;
+    if (f) {
+        if (fscanf(f, "%d", &port) != 1)
+            port = 0;
+        fclose(f);
+    }
+    return port;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_sink: %s\n", what);
+    sink_env_stop(&env);
+    exit(1);
+}
+
+static void create_table(const char *table)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree "
+                              "ORDER BY (type, ts)", table);
+    if (sink_env_sql(&env, sql) != 0)
+        die("cannot create a table");
+}
+
+/* Topic with `parts` partitions and n events, JSON or Avro. */
+static void prefill(const char *topic, int parts, long n, int avro)
+{
+    if (test_kafka_create_topic(&env.kafka, topic, parts) != 0)
+        die("cannot create a topic");
+    sluice_avro_schema *s = NULL;
+    int32_t id = 0;
+    if (avro) {
+        char subject[160];
+        snprintf(subject, sizeof subject, "%s-value", topic);
+        sluice_error err;
+        if (sluice_sr_register(env.sr, subject, avro_schema, NULL, &id, &err) != 0 ||
+            sluice_avro_schema_parse(avro_schema, strlen(avro_schema), &s, NULL) != 0)
+            die("cannot register the Avro schema");
+    }
+    /* Spread evenly by hand: librdkafka's sticky partitioner puts long runs
+     * of keyless messages on one partition, past what the mock keeps. */
+    double t0 = now_s();
+    buf msg;
+    buf_init(&msg, 4096);
+    uint64_t bytes = 0;
+    for (long i = 0; i < n; i++) {
+        char js[1024];
+        int len = event_json(i, avro, js, sizeof js);
+        if (avro) {
+            json_t *v = json_loadb(js, (size_t)len, 0, NULL);
+            uint8_t hdr[5];
+            sluice_wire_write_header(hdr, id);
+            buf_reset(&msg);
+            buf_append(&msg, hdr, 5);
+            avro_json_errors errs;
+            if (!v || avro_json_encode(sluice_avro_schema_root(s), v, &msg, &errs) != 0)
+                die("an event does not encode");
+            json_decref(v);
+            if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) != 0)
+                die("produce failed");
+            bytes += msg.len;
+        } else {
+            if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, js, (size_t)len) != 0)
+                die("produce failed");
+            bytes += (uint64_t)len;
+        }
+    }
+    if (test_producer_flush(env.prod, 300000) != 0)
+        die("prefill was not acknowledged");
+    buf_free(&msg);
+    sluice_avro_schema_free(s);
+    printf("prefill %s: %ld %s events, %d partitions, %.1f MiB of values (%.0f B/event), "
+           "%.1f s (lz4)\n",
+           topic, n, avro ? "Avro" : "JSON", parts, (double)bytes / (1 << 20),
+           (double)bytes / (double)n, now_s() - t0);
+    fflush(stdout);
+}
+
+static void check_kept(const char *topic)
+{
+    if (test_kafka_nothing_dropped(&env.kafka, topic) != 1)
+        die("the mock broker dropped data of a topic (over ~5 MiB per partition): "
+            "figures would be meaningless");
+}
+
+/* Poll count() of table until n rows (or timeout): time of the first row
+ * and of the last. Returns 0 when n rows arrived. */
+static int wait_rows(const char *table, long n, int timeout_s, double *first, double *done)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count() FROM %s", table);
+    double deadline = now_s() + timeout_s;
+    *first = 0;
+    while (now_s() < deadline) {
+        double c = sink_env_scalar(&env, sql);
+        if (c > 0 && *first == 0)
+            *first = now_s();
+        if (c >= (double)n) {
+            *done = now_s();
+            return 0;
+        }
+        clock_sleep_ms(100);
+    }
+    return -1;
+}
+
+static void check_distinct(const char *table, long n)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT uniqExact(event_id) FROM %s", table);
+    double d = sink_env_scalar(&env, sql);
+    if (d != (double)n) {
+        fprintf(stderr, "bench_sink: %s has %.0f distinct events, want %ld\n", table, d, n);
+        die("events missing");
+    }
+}
+
+typedef struct sink_run {
+    double rows_s, wall_s, cpu_us_row, ch_cpu_us_row;
+    uint64_t hwm;
+    double inserts, pause_calls, resume_calls, pauses, rows;
+} sink_run;
+
+static void write_config(const char *name, const char *topic, const char *table, const char *extra,
+                         const char *ch_url, char *config, size_t n)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "sink:\n  group_id: %s\n%s"
+             "  routes:\n    - topic: %s\n      table: %s\n",
+             name, extra ? extra : "", topic, table);
+    if (sink_env_config_via(&env, name, ch_url ? ch_url : env.ch.url, yaml, config, n) != 0)
+        die("cannot write a config");
+}
+
+/* Run `sluice sink` over topic → table until n rows landed. */
+static sink_run run_sluice(const char *name, const char *topic, const char *table, long n,
+                           const char *extra, const char *ch_url)
+{
+    sink_run r = {0};
+    char config[700];
+    write_config(name, topic, table, extra, ch_url, config, sizeof config);
+    double ch0 = proc_cpu_s(ch_pid());
+    double t0 = now_s();
+    test_proc sink;
+    if (sink_env_run_sink(&env, &sink, config, name, 1, 60000) != 0)
+        die("the sink did not get its partitions");
+    double assigned = now_s(), first, done;
+    if (wait_rows(table, n, 900, &first, &done) != 0)
+        die("the sink did not land every row");
+    r.wall_s = done - t0;
+    r.rows_s = (double)n / (done - assigned);
+    r.cpu_us_row = proc_cpu_s(sink.pid) * 1e6 / (double)n;
+    r.ch_cpu_us_row = (proc_cpu_s(ch_pid()) - ch0) * 1e6 / (double)n;
+    r.hwm = proc_hwm(sink.pid);
+    sink_env_metric(&sink, "sluice_sink_inserts_total", NULL, &r.inserts);
+    sink_env_metric(&sink, "sluice_sink_pause_calls_total", NULL, &r.pause_calls);
+    sink_env_metric(&sink, "sluice_sink_resume_calls_total", NULL, &r.resume_calls);
+    sink_env_metric(&sink, "sluice_sink_partition_pauses_total", NULL, &r.pauses);
+    sink_env_metric(&sink, "sluice_sink_rows_inserted_total", NULL, &r.rows);
+    if (test_proc_stop(&sink, SIGTERM, 60000) != 0)
+        die("the sink did not exit 0 on SIGTERM");
+    check_distinct(table, n);
+    return r;
+}
+
+/* Run a shell command; wall seconds and the CPU seconds and peak RSS of
+ * its processes (RUSAGE_CHILDREN, taken around it). */
+static int run_shell(const char *cmd, double *wall, double *cpu, long *maxrss_kb)
+{
+    struct rusage a, b;
+    getrusage(RUSAGE_CHILDREN, &a);
+    double t0 = now_s();
+    int rc = system(cmd);
+    *wall = now_s() - t0;
+    getrusage(RUSAGE_CHILDREN, &b);
+    *cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec) +
+           (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec) / 1e6 +
+           (double)(b.ru_stime.tv_sec - a.ru_stime.tv_sec) +
+           (double)(b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1e6;
+    *maxrss_kb = b.ru_maxrss;
+    return rc;
+}
+
+static void peer_kcat(const char *topic, long n)
+{
+    create_table("peer_kcat");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "set -o pipefail; kcat -C -q -e -o beginning -b '%s' -t %s -f '%%s\\n' | "
+             "clickhouse-client --host 127.0.0.1 --port %d "
+             "--query 'INSERT INTO peer_kcat FORMAT JSONEachRow'",
+             env.kafka.bootstrap, topic, ch_tcp_port());
+    char wrapped[2200];
+    snprintf(wrapped, sizeof wrapped, "bash -c \"%s\"", cmd);
+    double ch0 = proc_cpu_s(ch_pid()), wall, cpu;
+    long rss;
+    if (run_shell(wrapped, &wall, &cpu, &rss) != 0)
+        die("the kcat | clickhouse-client pipeline failed");
+    double ch_cpu = proc_cpu_s(ch_pid()) - ch0;
+    check_distinct("peer_kcat", n);
+    printf("peer kcat|clickhouse-client JSONEachRow: %.0f rows/s, wall %.2f s, CPU %.2f us/row "
+           "(kcat + client), ClickHouse server CPU %.2f us/row, peak RSS %.1f MiB (largest of "
+           "the two), 1 INSERT\n",
+           (double)n / wall, wall, cpu * 1e6 / (double)n, ch_cpu * 1e6 / (double)n,
+           (double)rss / 1024);
+    fflush(stdout);
+}
+
+static void peer_kafka_engine(const char *topic, long n)
+{
+    create_table("peer_engine");
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE peer_engine_queue (" COLUMNS ") ENGINE = Kafka('%s', '%s', "
+             "'ch-engine', 'JSONEachRow')",
+             env.kafka.bootstrap, topic);
+    if (sink_env_sql(&env, sql) != 0) {
+        printf("peer ClickHouse Kafka engine: could not be created (see above)\n");
+        return;
+    }
+    double ch0 = proc_cpu_s(ch_pid()), t0 = now_s(), first, done;
+    if (sink_env_sql(&env, "CREATE MATERIALIZED VIEW peer_engine_mv TO peer_engine AS "
+                           "SELECT * FROM peer_engine_queue") != 0)
+        die("cannot create the materialized view");
+    int rc = wait_rows("peer_engine", n, 300, &first, &done);
+    double ch_cpu = proc_cpu_s(ch_pid()) - ch0;
+    sink_env_sql(&env, "DROP TABLE peer_engine_mv");
+    sink_env_sql(&env, "DROP TABLE peer_engine_queue");
+    if (rc != 0) {
+        printf("peer ClickHouse Kafka engine: only %.0f of %ld rows after 300 s\n",
+               sink_env_scalar(&env, "SELECT count() FROM peer_engine"), n);
+        return;
+    }
+    /* The engine flushes every 7.5 s (stream_flush_interval_ms): rows
+     * appear in a few large steps, so first -> last can be 0. */
+    printf("peer ClickHouse Kafka engine + MV: %.0f rows/s (CREATE -> last row, its group join "
+           "included), %.0f rows/s (first row -> last, if they differ), ClickHouse server CPU "
+           "%.2f us/row (consume + parse + insert), %.0f distinct of %ld\n",
+           (double)n / (done - t0), done > first ? (double)n / (done - first) : 0, ch_cpu * 1e6 / (double)n,
+           sink_env_scalar(&env, "SELECT uniqExact(event_id) FROM peer_engine"), n);
+    fflush(stdout);
+}
+
+static void peer_python(const char *topic, long n)
+{
+    create_table("peer_python");
+    const char *src = getenv("SLUICE_SOURCE_DIR");
+    char out[600], cmd[2048];
+    snprintf(out, sizeof out, "%s/peer_python.out", env.dir);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 %s/bench/peer_sink_python.py '%s' %s py-peer %d peer_python %ld "
+             "> %s",
+             src ? src : ".", env.kafka.bootstrap, topic, ch_tcp_port(), n, out);
+    double ch0 = proc_cpu_s(ch_pid()), wall, cpu;
+    long rss;
+    if (run_shell(cmd, &wall, &cpu, &rss) != 0)
+        die("the Python peer failed");
+    double ch_cpu = proc_cpu_s(ch_pid()) - ch0;
+    double first = 0, done = 0, inserts = 0;
+    FILE *f = fopen(out, "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "first_message_s: %lf", &first);
+        sscanf(line, "done_s: %lf", &done);
+        sscanf(line, "inserts: %lf", &inserts);
+    }
+    if (f)
+        fclose(f);
+    check_distinct("peer_python", n);
+    printf("peer python3-confluent-kafka + clickhouse-driver: %.0f rows/s (first message -> "
+           "done), wall %.2f s, CPU %.2f us/row, ClickHouse server CPU %.2f us/row, peak RSS "
+           "%.1f MiB, %.0f INSERTs\n",
+           (double)n / (done - first), wall, cpu * 1e6 / (double)n, ch_cpu * 1e6 / (double)n,
+           (double)rss / 1024, inserts);
+    fflush(stdout);
+}
+
+static void print_sluice(const char *what, const sink_run *r, long n)
+{
+    printf("sluice sink %s: %.0f rows/s (assigned -> last row), wall %.2f s (start -> last row, "
+           "3 s group join included), CPU %.2f us/row, ClickHouse server CPU %.2f us/row, peak "
+           "RSS %.1f MiB, %.0f INSERTs (%.0f rows each)\n",
+           what, r->rows_s, r->wall_s, r->cpu_us_row, r->ch_cpu_us_row,
+           (double)r->hwm / (1 << 20), r->inserts, r->inserts ? (double)n / r->inserts : 0);
+    fflush(stdout);
+}
+
+/* RSS with ClickHouse stalled: a proxy holds every INSERT for 20 s. */
+static void rss_vs_backlog(const char *topic, long backlog)
+{
+    fault_proxy *fp = fault_proxy_start(env.ch.url);
+    if (!fp)
+        die("cannot start the proxy");
+    fault_proxy_set_delay_ms(fp, 20000); /* longer than the sampling; the proxy's stop waits it out */
+    char name[64], config[700];
+    snprintf(name, sizeof name, "stall-%ld", backlog);
+    write_config(name, topic, "stalled",
+                 "  memory_limit: 64MiB\n  shutdown_timeout: 0s\n", fault_proxy_url(fp), config,
+                 sizeof config);
+    test_proc sink;
+    if (sink_env_run_sink(&env, &sink, config, name, 1, 60000) != 0)
+        die("the stalled sink did not get its partitions");
+    uint64_t max = 0;
+    for (int t = 0; t < 150; t++) { /* 15 s, every 100 ms */
+        uint64_t rss = sink_env_rss(sink.pid);
+        if (rss > max)
+            max = rss;
+        clock_sleep_ms(100);
+    }
+    double buffered = 0, paused = 0, queue = 0;
+    sink_env_metric(&sink, "sluice_sink_partition_buffered_bytes", NULL, &buffered);
+    sink_env_metric(&sink, "sluice_sink_partition_paused", NULL, &paused);
+    sink_env_metric(&sink, "sluice_sink_queue_bytes", NULL, &queue);
+    test_proc_stop(&sink, SIGKILL, 10000);
+    fault_proxy_stop(fp);
+    printf("stalled ClickHouse, backlog %ld events (%.0f MiB): sink peak RSS %.1f MiB "
+           "(memory_limit 64 MiB), partition buffers %.1f MiB, work queue %.1f MiB, %.0f "
+           "partitions paused\n",
+           backlog, (double)backlog * 330 / (1 << 20), (double)max / (1 << 20),
+           buffered / (1 << 20), queue / (1 << 20), paused);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--events") && i + 1 < argc)
+            events = atol(argv[++i]);
+    if (events < 1000)
+        events = 1000;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (sink_env_start(&env, "sluice-bench-sink", 1, 1) != 0)
+        die("cannot start Kafka, ClickHouse and the registry");
+    env.kafka_extra = "  properties:\n    session.timeout.ms: \"6000\"\n"
+                      "    heartbeat.interval.ms: \"500\"\n";
+    printf("events: %ld\n", events);
+
+    /* 1. Throughput, JSON and Avro, and the peers on the JSON topic. 64
+     * partitions keep each under the mock's 5 MiB (compressed). */
+    prefill("ev_json", 64, events, 0);
+    prefill("ev_avro", 64, events, 1);
+    create_table("ev_json_t");
+    create_table("ev_avro_t");
+    sink_run rj = run_sluice("json", "ev_json", "ev_json_t", events, NULL, NULL);
+    print_sluice("JSON", &rj, events);
+    sink_run ra = run_sluice("avro", "ev_avro", "ev_avro_t", events, NULL, NULL);
+    print_sluice("Avro", &ra, events);
+    peer_kcat("ev_json", events);
+    peer_kafka_engine("ev_json", events);
+    peer_python("ev_json", events);
+    printf("peer for Avro: none here — Debian's kcat 1.7.1 is built without Avro (libserdes), "
+           "ClickHouse 18.16 has no AvroConfluent format and Debian has no python3-fastavro "
+           "for confluent-kafka's AvroDeserializer\n");
+
+    /* 2. RSS against backlog, ClickHouse stalled. */
+    create_table("stalled");
+    prefill("backlog_small", 16, events / 10, 0);
+    rss_vs_backlog("backlog_small", events / 10);
+    rss_vs_backlog("ev_json", events);
+
+    /* 3. Pause/resume calls, slow ClickHouse (each INSERT held 300 ms),
+     * small buffers: hysteresis against resume-as-soon-as-below. */
+    fault_proxy *fp = fault_proxy_start(env.ch.url);
+    if (!fp)
+        die("cannot start the proxy");
+    fault_proxy_set_delay_ms(fp, 300);
+    const int pcts[2] = {50, 100};
+    for (int k = 0; k < 2; k++) {
+        char name[32], table[32], extra[256];
+        snprintf(name, sizeof name, "pr%d", pcts[k]);
+        snprintf(table, sizeof table, "pr%d_t", pcts[k]);
+        create_table(table);
+        snprintf(extra, sizeof extra,
+                 "  memory_limit: 48MiB\n  resume_percent: %d\n  writers: 4\n", pcts[k]);
+        char ext2[400];
+        snprintf(ext2, sizeof ext2, "%s", extra);
+        sink_run r = run_sluice(name, "ev_json", table, events, ext2, fault_proxy_url(fp));
+        double per_m = 1e6 / (double)events;
+        printf("slow ClickHouse (300 ms an INSERT), memory_limit 48 MiB, resume_percent %d: "
+               "%.0f pause calls and %.0f resume calls per million messages (%.0f partition "
+               "pauses), %.0f rows/s, peak RSS %.1f MiB\n",
+               pcts[k], r.pause_calls * per_m, r.resume_calls * per_m, r.pauses * per_m,
+               r.rows_s, (double)r.hwm / (1 << 20));
+    }
+    fault_proxy_stop(fp);
+
+    /* 4. Partition count. 8 partitions hold less before the mock drops
+     * data, so this part uses a quarter of the events. */
+    long quarter = events / 4;
+    prefill("p8", 8, quarter, 0);
+    prefill("p256", 256, quarter, 0);
+    create_table("p8_t");
+    create_table("p256_t");
+    sink_run r8 = run_sluice("p8", "p8", "p8_t", quarter, NULL, NULL);
+    print_sluice("JSON, 8 partitions", &r8, quarter);
+    sink_run r256 = run_sluice("p256", "p256", "p256_t", quarter, NULL, NULL);
+    print_sluice("JSON, 256 partitions", &r256, quarter);
+
+    const char *topics[] = {"ev_json", "ev_avro", "backlog_small", "p8", "p256"};
+    for (int i = 0; i < 5; i++)
+        check_kept(topics[i]);
+    printf("broker kept every message of every topic (log start offsets 0)\n");
+    sink_env_stop(&env);
+    return 0;
+}
