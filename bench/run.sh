@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SLUICE_BIN=$PWD/build/sluice SLUICE_SOURCE_DIR=$PWD
+export SLUICE_MOCK_KAFKA=$PWD/build/tests/tools/sluice-mock-kafka
 for b in build/bench/bench_*; do
   [[ -x $b ]] || continue
   echo "== $(basename "$b")"
