@@ -213,7 +213,8 @@ static void run_wrk(const char *label, int batch, int conns)
     fflush(stdout);
 }
 
-/* The same events, Avro-encoded and framed, produced by kcat -P. */
+/* The same events, Avro-encoded and framed, produced by kcat -P from its
+ * stdin (file arguments would each become one message). */
 static void peer_kcat(int32_t id)
 {
     sluice_avro_schema *s;
@@ -254,7 +255,7 @@ static void peer_kcat(int32_t id)
     char cmd[1600];
     snprintf(cmd, sizeof cmd,
              "kcat -P -q -b '%s' -t pages_kcat -D '%s' -z lz4 -X enable.idempotence=true "
-             "-X acks=all -X linger.ms=5 %s",
+             "-X acks=all -X linger.ms=5 < %s",
              env.kafka.bootstrap, delim, path);
     struct rusage a, b;
     getrusage(RUSAGE_CHILDREN, &a);
