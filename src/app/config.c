@@ -262,6 +262,25 @@ static const cfg_key ingest_keys[] = {
     {NULL},
 };
 
+static const cfg_key run_keys[] = {
+    {"data_dir", CFG_STRING, K(app_run_config, data_dir), 0, "data",
+     .doc = "Directory of the embedded registry's SQLite file (created if absent)."},
+    {"registry_listen", CFG_STRING, K(app_run_config, registry_listen), 0, "127.0.0.1:8081",
+     .doc = "Address of the embedded Schema Registry, started when registry.urls is empty "
+            "(port 0: any free port)."},
+    {"brokers", CFG_INT, K(app_run_config, brokers), 0, "1", .min = 1, .max = 16,
+     .doc = "Brokers of the embedded Kafka cluster, started when kafka.brokers is empty."},
+    {"partitions", CFG_INT, K(app_run_config, partitions), 0, "4", .min = 1, .max = 1024,
+     .doc = "Partitions of each topic `sluice run` creates in the embedded Kafka (ingest.topics, "
+            "sink route topics and their DLQs)."},
+    {"backlog_limit", CFG_SIZE, K(app_run_config, backlog_limit), 0, "4MiB", .min = 65536,
+     .max = 5242880,
+     .doc = "Embedded Kafka only: estimated unconsumed bytes of one partition past which ingest "
+            "answers 429. The embedded cluster keeps about 5 MiB per partition and drops older "
+            "data silently; this keeps ingest from accepting what it would drop."},
+    {NULL},
+};
+
 const cfg_key app_config_keys[] = {
     {"log", CFG_SECTION, K(app_config, log), 0, NULL, .children = log_keys, .doc = "Logging."},
     {"metrics", CFG_SECTION, K(app_config, metrics), 0, NULL, .children = metrics_keys,
@@ -276,6 +295,8 @@ const cfg_key app_config_keys[] = {
      .doc = "`sluice ingest`: HTTP → Kafka."},
     {"sink", CFG_SECTION, K(app_config, sink), 0, NULL, .children = sink_keys,
      .doc = "`sluice sink`: Kafka → ClickHouse."},
+    {"run", CFG_SECTION, K(app_config, run), 0, NULL, .children = run_keys,
+     .doc = "`sluice run`: the embedded parts used when kafka.brokers or registry.urls is empty."},
     {NULL},
 };
 

@@ -141,6 +141,14 @@ typedef struct app_ingest_config {
     cfg_list tokens;          /* app_ingest_token_config; when non-empty, bearer auth */
 } app_ingest_config;
 
+typedef struct app_run_config {
+    char *data_dir;           /* the embedded registry's SQLite file lives here */
+    char *registry_listen;    /* the embedded registry, when registry.urls is empty */
+    int64_t brokers;          /* brokers of the embedded Kafka, when kafka.brokers is empty */
+    int64_t partitions;       /* partitions of the topics created in the embedded Kafka */
+    uint64_t backlog_limit;   /* embedded Kafka: unconsumed bytes per partition before 429 */
+} app_run_config;
+
 typedef struct app_config {
     app_log_config log;
     app_metrics_config metrics;
@@ -149,6 +157,7 @@ typedef struct app_config {
     app_clickhouse_config clickhouse;
     app_ingest_config ingest;
     app_sink_config sink;
+    app_run_config run;
 } app_config;
 
 extern const cfg_key app_config_keys[];

@@ -13,6 +13,7 @@ struct cli_command {
     int (*run)(int argc, char **argv);
 };
 
+int cmd_run(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);

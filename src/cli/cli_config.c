@@ -19,7 +19,7 @@ static void print_error(void *opaque, const char *message)
     fprintf(stderr, "%s\n", message);
 }
 
-int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg)
+static int start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg, int optional)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
@@ -39,7 +39,7 @@ int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *c
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path || optind != argc) {
+    if ((!path && !optional) || optind != argc) {
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -51,6 +51,16 @@ int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *c
     app_config_apply_log(cfg);
     cli_block_signals();
     return -1;
+}
+
+int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg)
+{
+    return start(argc, argv, usage, cfg, 0);
+}
+
+int cli_config_start_optional(int argc, char **argv, void (*usage)(FILE *), app_config *cfg)
+{
+    return start(argc, argv, usage, cfg, 1);
 }
 
 int cli_registry_client(const app_config *cfg, sluice_metrics *m, const char *who, sluice_sr **out)

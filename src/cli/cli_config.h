@@ -15,6 +15,8 @@
  * to go on (cfg loaded; free it with app_config_free), or the exit code
  * to return now (--help, bad usage, bad configuration). */
 int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg);
+/* The same with -c optional: without it, the embedded defaults. */
+int cli_config_start_optional(int argc, char **argv, void (*usage)(FILE *), app_config *cfg);
 
 /* The process's one registry client when registry.urls is set (*out NULL
  * otherwise). 0, or -1 (logged as `who`). */

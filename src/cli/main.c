@@ -9,6 +9,7 @@
 #include <string.h>
 
 static const struct cli_command commands[] = {
+    {"run", "ingest, sink and registry in one process (embedded Kafka without brokers)", cmd_run},
     {"ingest", "accept events over HTTP into Kafka topics", cmd_ingest},
     {"sink", "consume Kafka topics into ClickHouse tables", cmd_sink},
     {"registry", "run the Confluent-compatible Schema Registry server", cmd_registry},

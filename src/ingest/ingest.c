@@ -72,6 +72,9 @@ struct ingest {
     sluice_counter *m_requests[N_ROUTES][N_STATUSES];
     sluice_counter *m_events, *m_bytes, *m_invalid, *m_delivery_errors;
     sluice_histogram *m_latency;
+
+    ingest_admit_fn admit; /* set before the server starts; read-only after */
+    void *admit_opaque;
 };
 
 typedef struct msg_ref {
@@ -790,6 +793,15 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
     }
     buf_free(&eb);
 
+    if (g->admit) {
+        char why[512];
+        if (g->admit(g->admit_opaque, topic, n, r->payload.len + r->keys.len, why, sizeof why)) {
+            free(parts);
+            req_free(r);
+            respond_error(g, resp, route, 429, 42901, why);
+            return;
+        }
+    }
     /* Encoded bytes count against the in-flight budget like the body. */
     if (httpd_reserve(req, r->payload.len + r->keys.len + n * sizeof(msg_ref) * 8) != 0) {
         free(parts);
@@ -969,10 +981,11 @@ static void register_metrics(ingest *g)
                             pending_requests, g);
 }
 
-int ingest_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
-                 ingest **out, sluice_error *err)
+int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr,
+                 sluice_metrics *m, ingest **out, sluice_error *err)
 {
     *out = NULL;
+    const char *brokers = opt ? opt->brokers : NULL;
     if (!brokers)
         brokers = cfg->kafka.brokers;
     if (!brokers)
@@ -984,6 +997,10 @@ int ingest_start(const app_config *cfg, const char *brokers, sluice_sr *sr, slui
     g->cfg = cfg;
     g->sr = sr;
     g->m = m;
+    if (opt) {
+        g->admit = opt->admit;
+        g->admit_opaque = opt->admit_opaque;
+    }
     pthread_rwlock_init(&g->sc_lock, NULL);
     pthread_mutex_init(&g->list_mu, NULL);
     g->sc = calloc((size_t)ic->schema_cache_entries, sizeof *g->sc);

@@ -33,8 +33,22 @@ typedef struct ingest ingest;
 /* Start serving cfg->ingest.listen. brokers overrides cfg->kafka.brokers
  * (the embedded cluster of `sluice run`); sr may be NULL (no registry:
  * every topic is schemaless). */
-int ingest_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
-                 ingest **out, sluice_error *err);
+/* Admission hook, asked for every request once its events are validated
+ * and encoded and before any is produced: 0 admits, -1 refuses with a 429
+ * whose message is `why` (`sluice run`'s embedded back pressure,
+ * src/run/backlog.h). Runs on the HTTP worker threads. */
+typedef int (*ingest_admit_fn)(void *opaque, const char *topic, size_t events, size_t bytes,
+                               char *why, size_t why_len);
+
+typedef struct ingest_options {
+    const char *brokers;      /* NULL: kafka.brokers */
+    ingest_admit_fn admit;    /* NULL: none */
+    void *admit_opaque;
+} ingest_options;
+
+/* opt may be NULL. */
+int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr,
+                 sluice_metrics *m, ingest **out, sluice_error *err);
 uint16_t ingest_port(const ingest *g);
 /* 1 when Kafka answers a metadata request (and the registry, if any, a
  * lookup); else 0 with why filled. */

@@ -1,0 +1,50 @@
+/*
+ * backlog.h — end-to-end back pressure for `sluice run`'s embedded Kafka.
+ *
+ * The embedded (mock) cluster keeps about 5 MiB of batches per partition
+ * and drops older data silently. If ingest kept accepting while the sink
+ * could not keep up (ClickHouse down, say), accepted events would vanish.
+ * The guard estimates, per topic, the unconsumed bytes of its fullest
+ * partition — (high watermark − the sink group's committed offset) × the
+ * mean size of the events ingest produced to that topic — plus what ingest
+ * admitted since, and refuses a request (ingest answers 429) that would
+ * take it over `limit` bytes. The estimate errs high: sizes are counted
+ * uncompressed, the committed offset trails what the sink has landed, and
+ * admissions count until two polls after they were made.
+ *
+ * A topic nobody reads (no sink route) is never committed, so it fills to
+ * the limit and then refuses: in embedded mode nothing is kept that the
+ * broker would drop.
+ *
+ * Threads: backlog_guard_admit runs on ingest's HTTP workers (atomics and
+ * a short lock only to add a topic); one guard thread polls the cluster
+ * every 100 ms with its own Kafka handle (group.id of the sink; it never
+ * joins the group). Memory: a fixed table of BACKLOG_MAX_TOPICS topics.
+ */
+#ifndef SLUICE_RUN_BACKLOG_H
+#define SLUICE_RUN_BACKLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/error.h>
+#include <sluice/metrics.h>
+
+#define BACKLOG_MAX_TOPICS 256
+
+typedef struct backlog_guard backlog_guard;
+
+int backlog_guard_start(const char *bootstrap, const char *group_id, uint64_t limit_bytes,
+                        sluice_metrics *m, backlog_guard **out, sluice_error *err);
+
+/* 0: go ahead (the bytes are counted); -1: refuse, with the reason in why.
+ * Signature of ingest_admit_fn (ingest.h). */
+int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t bytes, char *why,
+                        size_t why_len);
+
+/* The largest current estimate over all topics, in bytes. */
+uint64_t backlog_guard_max_bytes(backlog_guard *g);
+
+void backlog_guard_stop(backlog_guard *g);
+
+#endif
