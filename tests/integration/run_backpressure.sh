@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# run_backpressure.sh — `sluice run`'s end-to-end back pressure on its
+# embedded Kafka, whose partitions keep only about 5 MiB and drop older data
+# silently:
+#  - with ClickHouse stopped (the sink cannot land anything, so nothing is
+#    committed), keep pushing incompressible events (~220 bytes of Avro
+#    each), up to 40 MiB — eight times what the two partitions can hold;
+#  - ingest must start answering 429 (with Retry-After and the reason), and
+#    no partition's log start offset may have moved: nothing acknowledged
+#    was dropped by the broker;
+#  - start ClickHouse again: every acknowledged event lands, exactly those
+#    ids, and ingest accepts again; SIGTERM → exit 0.
+# Without the guard the push would run to 40 MiB and the broker would drop
+# the oldest batches (log start > 0), which this test would report.
+set -uo pipefail
+SRC=${SLUICE_SOURCE_DIR:?}
+BIN=${SLUICE_BIN:?}
+tmp=$(mktemp -d /tmp/sluice-run-bp-XXXXXX)
+sluice_pid=
+cleanup() {
+  [[ -n $sluice_pid ]] && kill -9 "$sluice_pid" 2>/dev/null
+  "$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=1; }
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+ch_port=$(free_port)
+"$SRC/scripts/clickhouse.sh" start "$tmp/ch" "$ch_port" >/dev/null || { echo "ClickHouse did not start"; exit 1; }
+ch() { curl -sS "http://127.0.0.1:$ch_port/" --data-binary "$1"; }
+ch "CREATE TABLE bp (id Int64, blob String) ENGINE = MergeTree ORDER BY id"
+
+ingest=127.0.0.1:$(free_port) metrics=127.0.0.1:$(free_port) registry=127.0.0.1:$(free_port)
+cat >"$tmp/sluice.yaml" <<EOF
+metrics: {listen: "$metrics"}
+clickhouse: {url: "http://127.0.0.1:$ch_port"}
+ingest:
+  listen: "$ingest"
+  topics: [{name: bp}]
+sink:
+  group_id: bp
+  routes:
+    - {topic: bp, table: default.bp, batch: {max_age: 200ms}}
+run:
+  data_dir: "$tmp/data"
+  registry_listen: "$registry"
+  partitions: 2
+EOF
+"$BIN" run -c "$tmp/sluice.yaml" >"$tmp/sluice.log" 2>&1 &
+sluice_pid=$!
+for _ in $(seq 1 600); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$metrics/readyz") == 200 ]] && break
+  sleep 0.1
+done
+[[ $(curl -s -o /dev/null -w '%{http_code}' "http://$metrics/readyz") == 200 ]] && ok "sluice run ready" ||
+  { bad "sluice run not ready"; cat "$tmp/sluice.log"; exit 1; }
+grep -q 'EMBEDDED, IN-MEMORY Kafka' "$tmp/sluice.log" && ok "the embedded-Kafka warning is logged" || bad "no warning"
+bootstrap=$(grep -o 'bootstrap=[0-9.:,]*' "$tmp/sluice.log" | head -1 | cut -d= -f2)
+
+schema='{"type":"record","name":"B","fields":[{"name":"id","type":"long"},{"name":"blob","type":"string"}]}'
+curl -s -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+  --data "$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"schema": sys.argv[1]}))' "$schema")" \
+  "http://$registry/subjects/bp-value/versions" >/dev/null
+
+"$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null
+ok "ClickHouse stopped"
+
+# Push 1000-event requests until ten 429s in a row or 40 MiB; write the
+# acknowledged ids and a summary line.
+/usr/bin/python3 - "$ingest" "$tmp/acked" >"$tmp/push.out" <<'PY'
+import http.client, json, random, string, sys
+host, port = sys.argv[1].split(":")
+conn = http.client.HTTPConnection(host, int(port), timeout=60)
+rnd = random.Random(7)
+alpha = string.ascii_letters + string.digits
+acked, pushed, next_id, in_a_row, n429, retry_after, why = [], 0, 0, 0, 0, None, ""
+while pushed < 40 * 1024 * 1024 and in_a_row < 10:
+    ids = range(next_id, next_id + 1000)
+    next_id += 1000
+    body = "".join(json.dumps({"id": i, "blob": "".join(rnd.choices(alpha, k=200))}) + "\n" for i in ids)
+    conn.request("POST", "/v1/topics/bp", body=body.encode(), headers={"Content-Type": "application/x-ndjson"})
+    r = conn.getresponse()
+    text = r.read().decode()
+    if r.status == 200:
+        acked.extend(ids); in_a_row = 0; pushed += 220 * 1000
+    elif r.status == 429:
+        n429 += 1; in_a_row += 1; retry_after = r.getheader("Retry-After"); why = text
+    else:
+        print("unexpected %d %s" % (r.status, text)); sys.exit(1)
+open(sys.argv[2], "w").write("\n".join(map(str, acked)))
+print("acked=%d n429=%d retry_after=%s sum=%d" % (len(acked), n429, retry_after, sum(acked)))
+print("why=" + why)
+PY
+cat "$tmp/push.out"
+acked=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' "$tmp/push.out")
+n429=$(sed -n 's/.*n429=\([0-9]*\).*/\1/p' "$tmp/push.out")
+sum=$(sed -n 's/.* sum=\([0-9]*\).*/\1/p' "$tmp/push.out")
+(( n429 > 0 )) && ok "ingest answered 429 ($n429 times) with ClickHouse down" || bad "no 429 after $acked events"
+grep -q 'retry_after=[0-9]' "$tmp/push.out" && ok "429 carries Retry-After" || bad "no Retry-After"
+grep -q 'why=.*embedded Kafka: topic bp has about' "$tmp/push.out" && ok "429 says why" || bad "429 body"
+(( acked > 20000 )) && ok "it accepted $acked events first (the limit is per partition, ~4 MiB)" || bad "only $acked accepted"
+refusals=$(curl -s "http://$metrics/metrics" | awk '/^sluice_run_backlog_refusals_total/ {print $2}')
+(( refusals == n429 )) && ok "sluice_run_backlog_refusals_total = $refusals" || bad "refusals metric $refusals"
+
+# The broker dropped nothing: the first offset still present is 0 in every
+# partition that has data.
+for p in 0 1; do
+  first=$(kcat -b "$bootstrap" -C -t bp -p "$p" -o beginning -c 1 -e -q -f '%o' 2>/dev/null)
+  [[ $first == 0 ]] && ok "partition $p still starts at offset 0" || bad "partition $p starts at '$first'"
+done
+
+"$SRC/scripts/clickhouse.sh" start "$tmp/ch" "$ch_port" >/dev/null && ok "ClickHouse started again"
+got=
+for _ in $(seq 1 600); do
+  got=$(ch "SELECT count(), uniqExact(id), sum(id) FROM bp" 2>/dev/null)
+  [[ $got == "$acked"$'\t'"$acked"$'\t'"$sum" ]] && break
+  sleep 0.2
+done
+[[ $got == "$acked"$'\t'"$acked"$'\t'"$sum" ]] && ok "every acknowledged event landed, exactly those ids ($acked)" ||
+  bad "ClickHouse has '$got', acknowledged $acked (sum $sum)"
+
+code=
+for _ in $(seq 1 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"id":-1,"blob":"after"}' "http://$ingest/v1/topics/bp")
+  [[ $code == 200 ]] && break
+  sleep 0.2
+done
+[[ $code == 200 ]] && ok "ingest accepts again once the sink caught up" || bad "still $code"
+
+kill -TERM "$sluice_pid"; wait "$sluice_pid"; st=$?; sluice_pid=
+[[ $st == 0 ]] && ok "SIGTERM → exit 0" || { bad "exit $st"; tail -20 "$tmp/sluice.log"; }
+exit $fail
