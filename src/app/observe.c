@@ -43,6 +43,12 @@ static void handle(void *opaque, const httpd_request *req, httpd_response *resp)
     }
 }
 
+static double process_rss(void *opaque)
+{
+    (void)opaque;
+    return (double)sluice_process_rss_bytes();
+}
+
 int observe_start(const char *listen, sluice_metrics *m, observe_ready_fn ready, void *opaque,
                   observe **out, sluice_error *err)
 {
@@ -64,6 +70,9 @@ int observe_start(const char *listen, sluice_metrics *m, observe_ready_fn ready,
         free(o);
         return rc;
     }
+    /* Every process serving /metrics reports its resident set. */
+    sluice_metrics_gauge_fn(m, "sluice_process_resident_bytes", "Resident set size.", NULL,
+                            process_rss, NULL);
     *out = o;
     return 0;
 }

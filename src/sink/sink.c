@@ -28,11 +28,6 @@ static double g_committed(void *p) { return (double)atomic_load(&((part *)p)->m_
 static double g_queue_depth(void *p) { return (double)atomic_load(&((sink *)p)->q.m_depth); }
 static double g_queue_bytes(void *p) { return (double)atomic_load(&((sink *)p)->q.m_bytes); }
 static double g_memory_limit(void *p) { return (double)((sink *)p)->cfg->sink.memory_limit; }
-static double g_rss(void *p)
-{
-    (void)p;
-    return (double)sluice_process_rss_bytes();
-}
 
 void sink_partition_metrics(sink *s, part *p)
 {
@@ -121,7 +116,6 @@ static void sink_metrics(sink *s)
                             NULL, g_queue_bytes, s);
     sluice_metrics_gauge_fn(m, "sluice_sink_memory_limit_bytes", "sink.memory_limit", NULL,
                             g_memory_limit, s);
-    sluice_metrics_gauge_fn(m, "sluice_process_resident_bytes", "Resident set size", NULL, g_rss, s);
 }
 
 /* ---- routes ---------------------------------------------------------------- */
