@@ -10,3 +10,7 @@ for b in build/bench/bench_*; do
   echo "== $(basename "$b")"
   "$b" "$@"
 done
+for b in bench/bench_*.sh; do
+  echo "== $(basename "$b")"
+  "$b"
+done

@@ -18,5 +18,6 @@ int cmd_registry(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif
