@@ -94,6 +94,9 @@ t0=$(date +%s%N)
 wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$tmp/post.lua" "http://$SLUICE_INGEST_LISTEN/v1/topics/events" -- "$tmp/body" >"$tmp/wrk.out" 2>&1
 t1=$(date +%s%N)
 metric() { curl -s "http://$SLUICE_METRICS_LISTEN/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+# Requests wrk abandoned at its deadline are still answered (and counted)
+# once Kafka acknowledges them: wait for none to be pending.
+for _ in $(seq 1 200); do [[ $(metric sluice_ingest_pending_requests) == 0 ]] && break; sleep 0.05; done
 accepted=$(metric sluice_ingest_events_total)
 refused=$(metric sluice_run_backlog_refusals_total)
 rows=0
