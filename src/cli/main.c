@@ -13,7 +13,7 @@ static const struct cli_command commands[] = {
     {"ingest", "accept events over HTTP into Kafka topics", cmd_ingest},
     {"sink", "consume Kafka topics into ClickHouse tables", cmd_sink},
     {"registry", "run the Confluent-compatible Schema Registry server", cmd_registry},
-    {"top", "live view of running sluice processes from their /metrics", cmd_top},
+    {"top", "live view of a running sluice from its /metrics", cmd_top},
     {"check-config", "validate a sluice.yaml without starting anything", cmd_check_config},
 };
 
