@@ -899,20 +899,174 @@ static yaml_mark_t mark_at_offset(const char *text, size_t len, size_t offset)
     return m;
 }
 
+/* Where a syntax error happened, as a key path. yaml_parser_load gives only
+ * a position, so the text is parsed again event by event up to the same
+ * failure, keeping a stack of the open mappings (and the key each is at)
+ * and lists (and how many items each has). The innermost open one decides:
+ *   a mapping waiting for a key's value    -> "a.b.key"
+ *   a mapping or list after an entry       -> "a.b.key" / "a.b[3]", after = true
+ *   a mapping or list before its first entry -> "a.b"
+ * Nesting deeper than SYNTAX_MAX_DEPTH is followed but not named. */
+#define SYNTAX_MAX_DEPTH 64
+#define SYNTAX_KEY_LEN 96
+
+typedef struct syntax_frame {
+    bool is_map;
+    bool want_value; /* mapping: a key was read, its value has not been */
+    size_t entries;  /* complete entries (pairs or items) */
+    char key[SYNTAX_KEY_LEN];
+} syntax_frame;
+
+/* The node that just started (or, for a scalar or alias, also ended) in the
+ * innermost frame: a key, a value or an item. */
+static void syntax_node_started(syntax_frame *f, const yaml_event_t *ev)
+{
+    if (!f->is_map || f->want_value) return;
+    if (ev->type == YAML_SCALAR_EVENT)
+        quote_text(f->key, sizeof f->key, (const char *)ev->data.scalar.value,
+                   ev->data.scalar.length);
+    else if (ev->type == YAML_ALIAS_EVENT)
+        snprintf(f->key, sizeof f->key, "*%.80s", (const char *)ev->data.alias.anchor);
+    else
+        snprintf(f->key, sizeof f->key, "?"); /* a complex key */
+}
+
+static void syntax_node_ended(syntax_frame *f)
+{
+    if (f->is_map && !f->want_value) {
+        f->want_value = true; /* that was a key */
+        return;
+    }
+    f->want_value = false;
+    f->entries++;
+}
+
+/* limit: events that reach this byte offset are cut off there (a reader
+ * error's text is replayed only up to the bad byte, which libyaml would
+ * otherwise refuse before the first event). */
+static void syntax_error_path(const char *text, size_t len, size_t limit, char *path,
+                              size_t path_len, bool *after)
+{
+    syntax_frame frames[SYNTAX_MAX_DEPTH];
+    size_t depth = 0, hidden = 0; /* hidden: open collections deeper than the stack */
+    yaml_parser_t p;
+    yaml_event_t ev;
+    path[0] = '\0';
+    *after = false;
+    if (!yaml_parser_initialize(&p)) return;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, limit < len ? limit : len);
+    bool failed = false;
+    /* An empty value (`key:` and nothing) ends only when the next event comes:
+     * if that is the cut, the text merely stopped there. */
+    syntax_frame *empty_value = NULL;
+    for (;;) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            failed = true;
+            if (empty_value) syntax_node_ended(empty_value);
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_STREAM_END_EVENT || ev.start_mark.index >= limit) {
+            yaml_event_delete(&ev);
+            failed = limit < len; /* the cut is where the reader failed */
+            break;
+        }
+        if (empty_value) syntax_node_ended(empty_value);
+        empty_value = NULL;
+        syntax_frame *top = depth && !hidden ? &frames[depth - 1] : NULL;
+        switch (t) {
+        case YAML_DOCUMENT_START_EVENT:
+            depth = hidden = 0;
+            break;
+        case YAML_SCALAR_EVENT:
+        case YAML_ALIAS_EVENT:
+            if (top) {
+                syntax_node_started(top, &ev);
+                if (t == YAML_SCALAR_EVENT && !ev.data.scalar.length &&
+                    ev.start_mark.index == ev.end_mark.index)
+                    empty_value = top;
+                else if (ev.end_mark.index < limit) /* else: cut inside it */
+                    syntax_node_ended(top);
+            }
+            break;
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+            if (hidden || depth == SYNTAX_MAX_DEPTH) {
+                hidden++;
+                break;
+            }
+            if (top) syntax_node_started(top, &ev);
+            frames[depth++] = (syntax_frame){.is_map = t == YAML_MAPPING_START_EVENT};
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+            if (hidden) {
+                hidden--;
+                break;
+            }
+            if (depth) depth--;
+            if (depth) syntax_node_ended(&frames[depth - 1]);
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    if (!failed) return; /* not the same failure (out of memory): no path */
+
+    size_t w = 0;
+    for (size_t i = 0; i < depth && w + 1 < path_len; i++) {
+        const syntax_frame *f = &frames[i];
+        bool inner = i + 1 == depth;
+        if (inner && !hidden && !f->want_value) {
+            if (!f->entries) break; /* before its first entry: the path so far */
+            *after = true;          /* after an entry: name the last one */
+        }
+        int n;
+        if (f->is_map)
+            n = snprintf(path + w, path_len - w, "%s%s", w ? "." : "", f->key);
+        else
+            n = snprintf(path + w, path_len - w, "[%zu]",
+                         inner && !hidden && *after ? f->entries - 1 : f->entries);
+        if (n < 0) break;
+        w = w + (size_t)n < path_len ? w + (size_t)n : path_len - 1;
+    }
+}
+
 static void report_yaml_error(load_ctx *c, yaml_parser_t *p, const char *text, size_t len)
 {
     const char *problem = p->problem ? p->problem : "unknown error";
     if (p->error == YAML_MEMORY_ERROR) {
         report_oom(c, p->problem_mark);
-    } else if (p->error == YAML_READER_ERROR) {
-        yaml_mark_t m = mark_at_offset(text, len, p->problem_offset);
-        report(c, m, SLUICE_ECONFIG, "invalid YAML: %s", problem);
+        return;
+    }
+    size_t at = len, limit = SIZE_MAX; /* a reader error: the start of the bad character */
+    if (p->error == YAML_READER_ERROR) {
+        at = p->problem_offset < len ? p->problem_offset : len;
+        if (p->problem && strcmp(p->problem, "invalid trailing UTF-8 octet") == 0) {
+            while (at > 0 && ((unsigned char)text[at - 1] & 0xc0) == 0x80)
+                at--;
+            if (at > 0 && (unsigned char)text[at - 1] >= 0xc0) at--;
+        }
+        limit = at;
+    }
+    char where[PATH_MAX_LEN];
+    bool after = false;
+    syntax_error_path(text, len, limit, where, sizeof where, &after);
+    size_t old = c->path_len;
+    if (*where) old = path_push(c, "%s%s", c->path_len ? "." : "", where);
+    const char *what = after ? "invalid YAML after this entry" : "invalid YAML";
+    if (p->error == YAML_READER_ERROR) {
+        yaml_mark_t m = mark_at_offset(text, len, at);
+        report(c, m, SLUICE_ECONFIG, "%s: %s", what, problem);
     } else if (p->context) {
-        report(c, p->problem_mark, SLUICE_ECONFIG, "invalid YAML: %s (%s at line %zu, column %zu)",
+        report(c, p->problem_mark, SLUICE_ECONFIG, "%s: %s (%s at line %zu, column %zu)", what,
                problem, p->context, p->context_mark.line + 1, p->context_mark.column + 1);
     } else {
-        report(c, p->problem_mark, SLUICE_ECONFIG, "invalid YAML: %s", problem);
+        report(c, p->problem_mark, SLUICE_ECONFIG, "%s: %s", what, problem);
     }
+    path_pop(c, old);
 }
 
 static int load_document(load_ctx *c, const char *text, size_t len, yaml_document_t *doc)

@@ -605,15 +605,16 @@ static void test_error_messages(void)
         {"kafka:\n  properties:\n    acks: 1\n    acks: all\n",
          "t.yaml:4:5: kafka.properties.acks: duplicate key (first at line 3, column 5)"},
         {"kafka:\n  brokers: [a\n",
-         "t.yaml:3:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
-         "sequence at line 2, column 12)"},
+         "t.yaml:3:1: kafka.brokers[0]: invalid YAML after this entry: did not find expected "
+         "',' or ']' (while parsing a flow sequence at line 2, column 12)"},
         {"kafka:\n  brokers: a\n bad: b\n",
-         "t.yaml:3:2: invalid YAML: did not find expected key (while parsing a block mapping at "
-         "line 1, column 1)"},
+         "t.yaml:3:2: kafka: invalid YAML after this entry: did not find expected key (while "
+         "parsing a block mapping at line 1, column 1)"},
         {"kafka:\n\tbrokers: a\n",
-         "t.yaml:2:1: invalid YAML: found character that cannot start any token (while scanning "
-         "for the next token at line 2, column 1)"},
-        {"kafka: {}\n\xff\n", "t.yaml:2:1: invalid YAML: invalid leading UTF-8 octet"},
+         "t.yaml:2:1: kafka: invalid YAML: found character that cannot start any token (while "
+         "scanning for the next token at line 2, column 1)"},
+        {"kafka: {}\n\xff\n",
+         "t.yaml:2:1: kafka: invalid YAML after this entry: invalid leading UTF-8 octet"},
         {"- a\n- b\n", "t.yaml:1:1: expected a mapping of sections at the top level, got a list"},
         {"kafka: {}\n---\nkafka: {}\n",
          "t.yaml:2:1: only one YAML document is allowed (found a second one)"},
