@@ -339,6 +339,14 @@ void app_config_sr(const app_config *cfg, sluice_sr_config *out)
     out->negative_ttl_ms = r->cache.negative_ttl_ms;
 }
 
+const char *app_route_dlq_topic(const app_route_config *r, char *buf, size_t n)
+{
+    if (r->dlq_topic)
+        return r->dlq_topic;
+    snprintf(buf, n, "%s.dlq", r->topic);
+    return buf;
+}
+
 void app_config_apply_log(const app_config *cfg)
 {
     sluice_log_configure((sluice_log_level)cfg->log.level, (sluice_log_format)cfg->log.format);

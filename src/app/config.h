@@ -171,6 +171,9 @@ void app_config_free(app_config *cfg);
 /* The registry client settings of cfg (pointers into cfg; valid while it is). */
 void app_config_sr(const app_config *cfg, sluice_sr_config *out);
 
+/* A route's dead-letter topic: dlq_topic, or "<topic>.dlq" written into buf. */
+const char *app_route_dlq_topic(const app_route_config *r, char *buf, size_t n);
+
 /* Apply log.level / log.format to the process logger. */
 void app_config_apply_log(const app_config *cfg);
 

@@ -20,18 +20,17 @@
 #include "app/observe.h"
 #include "cli/cli.h"
 #include "cli/cli_config.h"
+#include "cli/probe.h"
 #include "cli/signals.h"
 #include "ingest/ingest.h"
 #include "registry/registry.h"
 #include "run/backlog.h"
 #include "run/embedded_kafka.h"
-#include "sink/ch_http.h"
 #include "sink/sink.h"
 
 #include <sluice/log.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,10 +54,9 @@ static void usage(FILE *f)
 
 struct readiness {
     ingest *g;
-    sink *s;
+    sink *s;     /* NULL without sink routes */
     sluice_sr *sr;
-    ch_http *ch;
-    pthread_mutex_t mu; /* the probe's ClickHouse connection is not shared */
+    ch_probe ch; /* opened with the sink */
 };
 
 static int ready(void *opaque, char *why, size_t n)
@@ -70,26 +68,8 @@ static int ready(void *opaque, char *why, size_t n)
         snprintf(why, n, "kafka: the sink has no partitions assigned yet");
         return 0;
     }
-    sluice_error err;
-    if (r->ch) {
-        pthread_mutex_lock(&r->mu);
-        int rc = ch_http_query(r->ch, "SELECT 1", NULL, &err);
-        pthread_mutex_unlock(&r->mu);
-        if (rc) {
-            snprintf(why, n, "clickhouse: %s", err.msg);
-            return 0;
-        }
-    }
-    if (r->sr) {
-        const sluice_sr_schema *s = NULL;
-        int rc = sluice_sr_get_latest(r->sr, "__sluice_readyz-value", &s, &err);
-        sluice_sr_schema_release(s);
-        if (rc && rc != SLUICE_ENOTFOUND) {
-            snprintf(why, n, "registry: %s", err.msg);
-            return 0;
-        }
-    }
-    return 1;
+    return (!r->s || ch_probe_ready(&r->ch, why, n)) &&
+           sr_probe_ready(r->sr, "__sluice_readyz-value", why, n);
 }
 
 static int create_topics(embedded_kafka *k, const app_config *cfg, sluice_error *err)
@@ -102,9 +82,9 @@ static int create_topics(embedded_kafka *k, const app_config *cfg, sluice_error 
     const app_route_config *r = cfg->sink.routes.items;
     for (size_t i = 0; i < cfg->sink.routes.n; i++) {
         char dlq[512];
-        snprintf(dlq, sizeof dlq, "%s.dlq", r[i].topic);
         if (embedded_kafka_create_topic(k, r[i].topic, parts, err) ||
-            embedded_kafka_create_topic(k, r[i].dlq_topic ? r[i].dlq_topic : dlq, parts, err))
+            embedded_kafka_create_topic(k, app_route_dlq_topic(&r[i], dlq, sizeof dlq), parts,
+                                        err))
             return -1;
     }
     return 0;
@@ -127,7 +107,6 @@ int cmd_run(int argc, char **argv)
     ingest *g = NULL;
     observe *obs = NULL;
     struct readiness rd = {0};
-    pthread_mutex_init(&rd.mu, NULL);
     const char *brokers = cfg.kafka.brokers;
     char registry_url[96] = "";
 
@@ -190,13 +169,7 @@ int cmd_run(int argc, char **argv)
             exit_code = err.code == SLUICE_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
             goto out;
         }
-        ch_http_config hc = {.url = cfg.clickhouse.url,
-                             .user = cfg.clickhouse.user,
-                             .password = cfg.clickhouse.password,
-                             .ca_file = cfg.clickhouse.ca_file,
-                             .connect_timeout_ms = 2000,
-                             .request_timeout_ms = 5000};
-        if (ch_http_new(&hc, &rd.ch, &err) != 0) {
+            if (ch_probe_open(&rd.ch, &cfg, &err) != 0) {
             sluice_log(SLUICE_LOG_ERROR, "run", "clickhouse client", "error", err.msg, (char *)0);
             goto out;
         }
@@ -252,8 +225,7 @@ out:
     if (g) ingest_stop(g);
     if (s) sink_stop(s);
     backlog_guard_stop(guard);
-    ch_http_free(rd.ch);
-    pthread_mutex_destroy(&rd.mu);
+    ch_probe_close(&rd.ch);
     sluice_sr_destroy(sr);
     registry_server_stop(reg);
     embedded_kafka_stop(kafka);

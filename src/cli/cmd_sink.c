@@ -7,13 +7,12 @@
 #include "app/observe.h"
 #include "cli/cli.h"
 #include "cli/cli_config.h"
+#include "cli/probe.h"
 #include "cli/signals.h"
-#include "sink/ch_http.h"
 #include "sink/sink.h"
 
 #include <sluice/log.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,8 +31,7 @@ static void usage(FILE *f)
 struct readiness {
     sink *s;
     sluice_sr *sr;
-    ch_http *ch;
-    pthread_mutex_t mu; /* the probe's ClickHouse connection is not shared */
+    ch_probe ch;
     const char *subject;
 };
 
@@ -44,24 +42,7 @@ static int ready(void *opaque, char *why, size_t n)
         snprintf(why, n, "kafka: no partitions assigned yet");
         return 0;
     }
-    sluice_error err;
-    pthread_mutex_lock(&r->mu);
-    int rc = ch_http_query(r->ch, "SELECT 1", NULL, &err);
-    pthread_mutex_unlock(&r->mu);
-    if (rc) {
-        snprintf(why, n, "%s", err.msg);
-        return 0;
-    }
-    if (r->sr) {
-        const sluice_sr_schema *s = NULL;
-        rc = sluice_sr_get_latest(r->sr, r->subject, &s, &err);
-        sluice_sr_schema_release(s);
-        if (rc && rc != SLUICE_ENOTFOUND) {
-            snprintf(why, n, "%s", err.msg);
-            return 0;
-        }
-    }
-    return 1;
+    return ch_probe_ready(&r->ch, why, n) && (!r->sr || sr_probe_ready(r->sr, r->subject, why, n));
 }
 
 int cmd_sink(int argc, char **argv)
@@ -77,7 +58,6 @@ int cmd_sink(int argc, char **argv)
     sink *s = NULL;
     observe *obs = NULL;
     struct readiness rd = {.subject = NULL};
-    pthread_mutex_init(&rd.mu, NULL);
     if (cli_registry_client(&cfg, m, "sink", &sr) != 0) {
         exit_code = CLI_EXIT_USAGE;
         goto out;
@@ -87,12 +67,6 @@ int cmd_sink(int argc, char **argv)
         exit_code = err.code == SLUICE_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
         goto out;
     }
-    ch_http_config hc = {.url = cfg.clickhouse.url,
-                         .user = cfg.clickhouse.user,
-                         .password = cfg.clickhouse.password,
-                         .ca_file = cfg.clickhouse.ca_file,
-                         .connect_timeout_ms = 2000,
-                         .request_timeout_ms = 5000};
     rd.s = s;
     rd.sr = sr;
     rd.subject = NULL;
@@ -102,7 +76,7 @@ int cmd_sink(int argc, char **argv)
         snprintf(subject, sizeof subject, "%s-value", r0->topic);
         rd.subject = r0->subject ? r0->subject : subject;
     }
-    if (ch_http_new(&hc, &rd.ch, &err) != 0 ||
+    if (ch_probe_open(&rd.ch, &cfg, &err) != 0 ||
         observe_start(cfg.metrics.listen, m, ready, &rd, &obs, &err) != 0) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "cannot serve metrics", "error", err.msg, (char *)0);
         sink_stop(s);
@@ -117,8 +91,7 @@ int cmd_sink(int argc, char **argv)
     (void)drained; /* undrained batches are re-read on restart: still a clean exit */
 out:
     observe_stop(obs);
-    ch_http_free(rd.ch);
-    pthread_mutex_destroy(&rd.mu);
+    ch_probe_close(&rd.ch);
     if (s) sink_stop(s);
     sluice_sr_destroy(sr);
     sluice_metrics_free(m);

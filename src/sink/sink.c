@@ -128,8 +128,7 @@ static int setup_route(sink *s, route_rt *r, int index, const app_route_config *
     pthread_mutex_init(&r->mu, NULL);
     arena_init(&r->cols_arena, 8192, SIZE_MAX);
     char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s.dlq", c->topic);
-    r->dlq_topic = strdup(c->dlq_topic ? c->dlq_topic : tmp);
+    r->dlq_topic = strdup(app_route_dlq_topic(c, tmp, sizeof tmp));
     snprintf(tmp, sizeof tmp, "%s-value", c->topic);
     r->subject = strdup(c->subject ? c->subject : tmp);
     if (!r->dlq_topic || !r->subject)
