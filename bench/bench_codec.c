@@ -51,23 +51,34 @@ static const ch_type *T(const char *text)
 
 /* The plain table, in the schema's field order. */
 static const char *plain_cols[][2] = {
-    {"event_id", "UUID"},          {"ts", "DateTime"},
-    {"user_id", "Nullable(String)"}, {"session_id", "Nullable(String)"},
-    {"type", ENUM_TYPE},           {"url", "String"},
-    {"referrer", "Nullable(String)"}, {"duration_ms", "Int64"},
-    {"count", "Int64"},            {"amount", "Nullable(Float64)"},
-    {"currency", "Nullable(String)"}, {"device", ENUM_DEVICE},
-    {"items.sku", "Array(String)"}, {"items.qty", "Array(Int32)"},
-    {"items.price", "Array(Float64)"}, {"items.tags", "Array(Array(String))"},
-    {"attrs.keys", "Array(String)"}, {"attrs.values", "Array(String)"},
+    {"event_id", "UUID"},
+    {"ts", "DateTime"},
+    {"user_id", "Nullable(String)"},
+    {"session_id", "Nullable(String)"},
+    {"type", ENUM_TYPE},
+    {"url", "String"},
+    {"referrer", "Nullable(String)"},
+    {"duration_ms", "Int64"},
+    {"count", "Int64"},
+    {"amount", "Nullable(Float64)"},
+    {"currency", "Nullable(String)"},
+    {"device", ENUM_DEVICE},
+    {"items.sku", "Array(String)"},
+    {"items.qty", "Array(Int32)"},
+    {"items.price", "Array(Float64)"},
+    {"items.tags", "Array(Array(String))"},
+    {"attrs.keys", "Array(String)"},
+    {"attrs.values", "Array(String)"},
     {"consent", "UInt8"},
 };
 #define N_PLAIN (sizeof plain_cols / sizeof plain_cols[0])
 
 static const char *lines_cols[][2] = {
-    {"event_id", "UUID"},      {"ts", "DateTime"},       {"type", ENUM_TYPE},
-    {"user_id", "Nullable(String)"}, {"items.sku", "String"}, {"items.qty", "Int32"},
-    {"items.price", "Float64"}, {"line_total", "Float64"}, {"line_no", "UInt16"},
+    {"event_id", "UUID"},       {"ts", "DateTime"},
+    {"type", ENUM_TYPE},        {"user_id", "Nullable(String)"},
+    {"items.sku", "String"},    {"items.qty", "Int32"},
+    {"items.price", "Float64"}, {"line_total", "Float64"},
+    {"line_no", "UInt16"},
 };
 #define N_LINES (sizeof lines_cols / sizeof lines_cols[0])
 
@@ -109,8 +120,7 @@ static cvalue nullable_of(avro_value_t *v, cvalue (*leaf)(avro_value_t *))
     avro_value_t branch;
     avro_value_get_discriminant(v, &disc);
     avro_value_get_current_branch(v, &branch);
-    if (avro_value_get_type(&branch) == AVRO_NULL)
-        return cv_null();
+    if (avro_value_get_type(&branch) == AVRO_NULL) return cv_null();
     return leaf(&branch);
 }
 
@@ -279,8 +289,10 @@ int main(int argc, char **argv)
     plan_options plain_opt = {.route = "bench"};
     plan *plain = make_plan(root, plain_cols, N_PLAIN, &plain_opt);
     plan_derived derived[] = {{"line_total", "items.qty * items.price"}, {"line_no", "index()"}};
-    plan_options t_opt = {.route = "bench", .explode = "items",
-                          .filter = "items.qty > 1 and type != 'VIEW'", .derived = derived,
+    plan_options t_opt = {.route = "bench",
+                          .explode = "items",
+                          .filter = "items.qty > 1 and type != 'VIEW'",
+                          .derived = derived,
                           .n_derived = 2};
     plan *transform = make_plan(root, lines_cols, N_LINES, &t_opt);
     plan_state *ps = plan_state_new(plain), *ts = plan_state_new(transform);
@@ -294,7 +306,8 @@ int main(int argc, char **argv)
     avro_value_iface_t *iface = avro_generic_class_from_schema(aschema);
     avro_value_t value;
     avro_generic_value_new(iface, &value);
-    avro_reader_t reader = avro_reader_memory(msgs[0].data ? (const char *)msgs[0].data : "", (int64_t)msgs[0].len);
+    avro_reader_t reader =
+        avro_reader_memory(msgs[0].data ? (const char *)msgs[0].data : "", (int64_t)msgs[0].len);
     const char *sym_type[4], *sym_device[3];
     avro_schema_t ftype = avro_schema_record_field_get(aschema, "type");
     avro_schema_t fdevice = avro_schema_record_field_get(aschema, "device");
@@ -378,7 +391,8 @@ int main(int argc, char **argv)
            rows ? transform_s * 1e9 / (double)rows : 0);
     printf("codec.avro_c_generic.messages: %ld\n", peer_messages);
     printf("codec.avro_c_generic.ns_per_message: %.1f\n", peer_ns);
-    printf("codec.avro_c_generic.mb_per_s: %.1f\n", avg_avro * (double)peer_messages / peer_s / 1e6);
+    printf("codec.avro_c_generic.mb_per_s: %.1f\n",
+           avg_avro * (double)peer_messages / peer_s / 1e6);
     printf("codec.speedup_plan_vs_avro_c_generic: %.1fx\n", peer_ns / plain_ns);
 
     avro_reader_free(reader);

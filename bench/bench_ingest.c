@@ -84,8 +84,7 @@ static double proc_cpu_s(pid_t pid)
     char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     size_t n = fread(line, 1, sizeof line - 1, f);
     fclose(f);
     line[n] = 0;
@@ -101,12 +100,10 @@ static uint64_t proc_hwm(pid_t pid)
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     unsigned long kb = 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %lu kB", &kb) == 1)
-            break;
+        if (sscanf(line, "VmHWM: %lu kB", &kb) == 1) break;
     fclose(f);
     return (uint64_t)kb * 1024;
 }
@@ -114,8 +111,7 @@ static uint64_t proc_hwm(pid_t pid)
 static void die(const char *what)
 {
     fprintf(stderr, "bench_ingest: %s\n", what);
-    if (ingest.pid > 0)
-        test_proc_stop(&ingest, SIGKILL, 5000);
+    if (ingest.pid > 0) test_proc_stop(&ingest, SIGKILL, 5000);
     sink_env_stop(&env);
     exit(1);
 }
@@ -125,8 +121,7 @@ static void start_ingest(void)
     char path[600], log[600];
     snprintf(path, sizeof path, "%s/ingest.yaml", env.dir);
     FILE *f = fopen(path, "w");
-    if (!f)
-        die("cannot write the ingest config");
+    if (!f) die("cannot write the ingest config");
     fprintf(f,
             "log: {level: info}\n"
             "metrics: {listen: 127.0.0.1:0}\n"
@@ -137,14 +132,12 @@ static void start_ingest(void)
     fclose(f);
     snprintf(log, sizeof log, "%s/ingest.log", env.dir);
     char *argv[] = {(char *)test_sluice_bin(), "ingest", "-c", path, NULL};
-    if (test_proc_start(&ingest, argv, log) != 0)
-        die("cannot start sluice ingest");
+    if (test_proc_start(&ingest, argv, log) != 0) die("cannot start sluice ingest");
     char line[512];
     if (test_proc_wait_log(&ingest, "msg=listening", 10000, line, sizeof line) != 0)
         die("sluice ingest did not start listening");
     const char *addr = strstr(line, "addr=");
-    if (!addr)
-        die("no address in the listening line");
+    if (!addr) die("no address in the listening line");
     snprintf(ingest_url, sizeof ingest_url, "http://%.*s/v1/topics/pages",
              (int)strcspn(addr + 5, " \n"), addr + 5);
 }
@@ -157,8 +150,7 @@ static void write_bodies(int batch, char *prefix, size_t n)
         char path[700];
         snprintf(path, sizeof path, "%s.%d", prefix, k);
         FILE *f = fopen(path, "w");
-        if (!f)
-            die("cannot write a body");
+        if (!f) die("cannot write a body");
         for (int i = 0; i < batch; i++) {
             char *e = make_event(k * batch + i);
             fprintf(f, "%s\n", e);
@@ -178,14 +170,12 @@ static void run_wrk(const char *label, int batch, int conns)
     write_bodies(batch, prefix, sizeof prefix);
     snprintf(script, sizeof script, "%s/post.lua", env.dir);
     FILE *f = fopen(script, "w");
-    if (!f || fputs(lua, f) < 0 || fclose(f) != 0)
-        die("cannot write the Lua script");
+    if (!f || fputs(lua, f) < 0 || fclose(f) != 0) die("cannot write the Lua script");
     snprintf(out, sizeof out, "%s/wrk-%d.out", env.dir, batch);
     snprintf(cmd, sizeof cmd, "wrk -t2 -c%d -d%ds --timeout 30s -s %s '%s' -- %s %d > %s 2>&1",
              conns, seconds, script, ingest_url, prefix, BODIES, out);
     double cpu0 = proc_cpu_s(ingest.pid);
-    if (system(cmd) != 0)
-        die("wrk failed");
+    if (system(cmd) != 0) die("wrk failed");
     double cpu = proc_cpu_s(ingest.pid) - cpu0;
     wrk_result r = {0};
     f = fopen(out, "r");
@@ -199,17 +189,15 @@ static void run_wrk(const char *label, int batch, int conns)
         sscanf(line, "p99_us: %lf", &r.p99);
         sscanf(line, "p999_us: %lf", &r.p999);
     }
-    if (f)
-        fclose(f);
-    if (r.requests == 0 || r.duration_us == 0)
-        die("wrk printed no figures");
+    if (f) fclose(f);
+    if (r.requests == 0 || r.duration_us == 0) die("wrk printed no figures");
     double ev = r.requests * batch, secs = r.duration_us / 1e6;
     printf("%s, %d events/request, %d connections: %.0f events/s (%.0f requests/s), latency "
            "p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, CPU %.2f us/event, ingest peak RSS %.1f MiB, "
            "non-2xx %.0f, socket errors %.0f\n",
            label, batch, conns, ev / secs, r.requests / secs, r.p50 / 1000, r.p99 / 1000,
-           r.p999 / 1000, cpu * 1e6 / ev, (double)proc_hwm(ingest.pid) / (1 << 20),
-           r.status_errors, r.socket_errors);
+           r.p999 / 1000, cpu * 1e6 / ev, (double)proc_hwm(ingest.pid) / (1 << 20), r.status_errors,
+           r.socket_errors);
     fflush(stdout);
 }
 
@@ -218,13 +206,11 @@ static void run_wrk(const char *label, int batch, int conns)
 static void peer_kcat(int32_t id)
 {
     sluice_avro_schema *s;
-    if (sluice_avro_schema_parse(schema_text, strlen(schema_text), &s, NULL) != 0)
-        die("schema");
+    if (sluice_avro_schema_parse(schema_text, strlen(schema_text), &s, NULL) != 0) die("schema");
     char path[600];
     snprintf(path, sizeof path, "%s/kcat-input", env.dir);
     FILE *f = fopen(path, "w");
-    if (!f)
-        die("cannot write kcat's input");
+    if (!f) die("cannot write kcat's input");
     static const char delim[] = "|SLUICE|";
     buf msg;
     buf_init(&msg, 4096);
@@ -250,8 +236,7 @@ static void peer_kcat(int32_t id)
     fclose(f);
     buf_free(&msg);
     sluice_avro_schema_free(s);
-    if (test_kafka_create_topic(&env.kafka, "pages_kcat", 16) != 0)
-        die("topic");
+    if (test_kafka_create_topic(&env.kafka, "pages_kcat", 16) != 0) die("topic");
     char cmd[1600];
     snprintf(cmd, sizeof cmd,
              "kcat -P -q -b '%s' -t pages_kcat -D '%s' -z lz4 -X enable.idempotence=true "
@@ -260,8 +245,7 @@ static void peer_kcat(int32_t id)
     struct rusage a, b;
     getrusage(RUSAGE_CHILDREN, &a);
     double t0 = now_s();
-    if (system(cmd) != 0)
-        die("kcat -P failed");
+    if (system(cmd) != 0) die("kcat -P failed");
     double wall = now_s() - t0;
     getrusage(RUSAGE_CHILDREN, &b);
     double cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec) +
@@ -291,8 +275,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (sink_env_start(&env, "sluice-bench-ingest", 1, 1) != 0)
         die("cannot start Kafka, ClickHouse and the registry");
-    if (test_kafka_create_topic(&env.kafka, "pages", 16) != 0)
-        die("topic");
+    if (test_kafka_create_topic(&env.kafka, "pages", 16) != 0) die("topic");
     int32_t id;
     sluice_error err;
     if (sluice_sr_register(env.sr, "pages-value", schema_text, NULL, &id, &err) != 0)
@@ -336,8 +319,7 @@ int main(int argc, char **argv)
     printf("meanwhile the sink: %.0f insert retries, %.0f of 16 partitions paused, RSS %.1f MiB\n",
            retries, paused, (double)sink_env_rss(sink.pid) / (1 << 20));
     test_proc_stop(&sink, SIGKILL, 10000);
-    if (test_proc_stop(&ingest, SIGTERM, 30000) != 0)
-        die("ingest did not exit 0 on SIGTERM");
+    if (test_proc_stop(&ingest, SIGTERM, 30000) != 0) die("ingest did not exit 0 on SIGTERM");
     sink_env_stop(&env);
     return 0;
 }

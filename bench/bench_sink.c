@@ -47,10 +47,10 @@
 static sink_env env;
 static long events = 1000000;
 
-#define COLUMNS                                                                                  \
-    "event_id String, ts DateTime, user_id Nullable(String), "                                 \
-    "type Enum8('VIEW' = 1, 'CLICK' = 2, 'ADD_TO_CART' = 3, 'PURCHASE' = 4), url String, "      \
-    "referrer Nullable(String), duration_ms UInt32, amount Nullable(Float64), device String, "   \
+#define COLUMNS                                                                                    \
+    "event_id String, ts DateTime, user_id Nullable(String), "                                     \
+    "type Enum8('VIEW' = 1, 'CLICK' = 2, 'ADD_TO_CART' = 3, 'PURCHASE' = 4), url String, "         \
+    "referrer Nullable(String), duration_ms UInt32, amount Nullable(Float64), device String, "     \
     "consent UInt8"
 
 static const char *avro_schema =
@@ -95,8 +95,7 @@ static int event_json(long i, int ts_millis, char *out, size_t n)
         strcat(when, "\"");
     }
     char user[32] = "null", ref[96] = "null", amount[32] = "null";
-    if (h % 5)
-        snprintf(user, sizeof user, "\"u%06u\"", (unsigned)(g % 200000));
+    if (h % 5) snprintf(user, sizeof user, "\"u%06u\"", (unsigned)(g % 200000));
     if (h % 3 == 0)
         snprintf(ref, sizeof ref, "\"https://www.example.org/search?q=item+%u\"",
                  (unsigned)(g % 5000));
@@ -125,8 +124,7 @@ static double proc_cpu_s(pid_t pid)
     char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     size_t n = fread(line, 1, sizeof line - 1, f);
     fclose(f);
     line[n] = 0;
@@ -143,12 +141,10 @@ static uint64_t proc_hwm(pid_t pid)
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     uint64_t kb = 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %lu kB", (unsigned long *)&kb) == 1)
-            break;
+        if (sscanf(line, "VmHWM: %lu kB", (unsigned long *)&kb) == 1) break;
     fclose(f);
     return kb * 1024;
 }
@@ -160,8 +156,7 @@ static pid_t ch_pid(void)
     FILE *f = fopen(path, "r");
     int pid = 0;
     if (f) {
-        if (fscanf(f, "%d", &pid) != 1)
-            pid = 0;
+        if (fscanf(f, "%d", &pid) != 1) pid = 0;
         fclose(f);
     }
     return (pid_t)pid;
@@ -174,8 +169,7 @@ static int ch_tcp_port(void)
     FILE *f = fopen(path, "r");
     int port = 0;
     if (f) {
-        if (fscanf(f, "%d", &port) != 1)
-            port = 0;
+        if (fscanf(f, "%d", &port) != 1) port = 0;
         fclose(f);
     }
     return port;
@@ -191,17 +185,17 @@ static void die(const char *what)
 static void create_table(const char *table)
 {
     char sql[1024];
-    snprintf(sql, sizeof sql, "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree "
-                              "ORDER BY (type, ts)", table);
-    if (sink_env_sql(&env, sql) != 0)
-        die("cannot create a table");
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree "
+             "ORDER BY (type, ts)",
+             table);
+    if (sink_env_sql(&env, sql) != 0) die("cannot create a table");
 }
 
 /* Topic with `parts` partitions and n events, JSON or Avro. */
 static void prefill(const char *topic, int parts, long n, int avro)
 {
-    if (test_kafka_create_topic(&env.kafka, topic, parts) != 0)
-        die("cannot create a topic");
+    if (test_kafka_create_topic(&env.kafka, topic, parts) != 0) die("cannot create a topic");
     sluice_avro_schema *s = NULL;
     int32_t id = 0;
     if (avro) {
@@ -231,7 +225,8 @@ static void prefill(const char *topic, int parts, long n, int avro)
             if (!v || avro_json_encode(sluice_avro_schema_root(s), v, &msg, &errs) != 0)
                 die("an event does not encode");
             json_decref(v);
-            if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) != 0)
+            if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) !=
+                0)
                 die("produce failed");
             bytes += msg.len;
         } else {
@@ -240,8 +235,7 @@ static void prefill(const char *topic, int parts, long n, int avro)
             bytes += (uint64_t)len;
         }
     }
-    if (test_producer_flush(env.prod, 300000) != 0)
-        die("prefill was not acknowledged");
+    if (test_producer_flush(env.prod, 300000) != 0) die("prefill was not acknowledged");
     buf_free(&msg);
     sluice_avro_schema_free(s);
     printf("prefill %s: %ld %s events, %d partitions, %.1f MiB of values (%.0f B/event), "
@@ -268,8 +262,7 @@ static int wait_rows(const char *table, long n, int timeout_s, double *first, do
     *first = 0;
     while (now_s() < deadline) {
         double c = sink_env_scalar(&env, sql);
-        if (c > 0 && *first == 0)
-            *first = now_s();
+        if (c > 0 && *first == 0) *first = now_s();
         if (c >= (double)n) {
             *done = now_s();
             return 0;
@@ -321,8 +314,7 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
     if (sink_env_run_sink(&env, &sink, config, name, 1, 60000) != 0)
         die("the sink did not get its partitions");
     double assigned = now_s(), first, done;
-    if (wait_rows(table, n, 900, &first, &done) != 0)
-        die("the sink did not land every row");
+    if (wait_rows(table, n, 900, &first, &done) != 0) die("the sink did not land every row");
     r.wall_s = done - t0;
     r.rows_s = (double)n / (done - assigned);
     r.cpu_us_row = proc_cpu_s(sink.pid) * 1e6 / (double)n;
@@ -333,8 +325,7 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
     sink_env_metric(&sink, "sluice_sink_resume_calls_total", NULL, &r.resume_calls);
     sink_env_metric(&sink, "sluice_sink_partition_pauses_total", NULL, &r.pauses);
     sink_env_metric(&sink, "sluice_sink_rows_inserted_total", NULL, &r.rows);
-    if (test_proc_stop(&sink, SIGTERM, 60000) != 0)
-        die("the sink did not exit 0 on SIGTERM");
+    if (test_proc_stop(&sink, SIGTERM, 60000) != 0) die("the sink did not exit 0 on SIGTERM");
     check_distinct(table, n);
     return r;
 }
@@ -412,7 +403,8 @@ static void peer_kafka_engine(const char *topic, long n)
     printf("peer ClickHouse Kafka engine + MV: %.0f rows/s (CREATE -> last row, its group join "
            "included), %.0f rows/s (first row -> last, if they differ), ClickHouse server CPU "
            "%.2f us/row (consume + parse + insert), %.0f distinct of %ld\n",
-           (double)n / (done - t0), done > first ? (double)n / (done - first) : 0, ch_cpu * 1e6 / (double)n,
+           (double)n / (done - t0), done > first ? (double)n / (done - first) : 0,
+           ch_cpu * 1e6 / (double)n,
            sink_env_scalar(&env, "SELECT uniqExact(event_id) FROM peer_engine"), n);
     fflush(stdout);
 }
@@ -429,8 +421,7 @@ static void peer_python(const char *topic, long n)
              src ? src : ".", env.kafka.bootstrap, topic, ch_tcp_port(), n, out);
     double ch0 = proc_cpu_s(ch_pid()), wall, cpu;
     long rss;
-    if (run_shell(cmd, &wall, &cpu, &rss) != 0)
-        die("the Python peer failed");
+    if (run_shell(cmd, &wall, &cpu, &rss) != 0) die("the Python peer failed");
     double ch_cpu = proc_cpu_s(ch_pid()) - ch0;
     double first = 0, done = 0, inserts = 0;
     FILE *f = fopen(out, "r");
@@ -440,8 +431,7 @@ static void peer_python(const char *topic, long n)
         sscanf(line, "done_s: %lf", &done);
         sscanf(line, "inserts: %lf", &inserts);
     }
-    if (f)
-        fclose(f);
+    if (f) fclose(f);
     check_distinct("peer_python", n);
     printf("peer python3-confluent-kafka + clickhouse-driver: %.0f rows/s (first message -> "
            "done), wall %.2f s, CPU %.2f us/row, ClickHouse server CPU %.2f us/row, peak RSS "
@@ -456,8 +446,8 @@ static void print_sluice(const char *what, const sink_run *r, long n)
     printf("sluice sink %s: %.0f rows/s (assigned -> last row), wall %.2f s (start -> last row, "
            "3 s group join included), CPU %.2f us/row, ClickHouse server CPU %.2f us/row, peak "
            "RSS %.1f MiB, %.0f INSERTs (%.0f rows each)\n",
-           what, r->rows_s, r->wall_s, r->cpu_us_row, r->ch_cpu_us_row,
-           (double)r->hwm / (1 << 20), r->inserts, r->inserts ? (double)n / r->inserts : 0);
+           what, r->rows_s, r->wall_s, r->cpu_us_row, r->ch_cpu_us_row, (double)r->hwm / (1 << 20),
+           r->inserts, r->inserts ? (double)n / r->inserts : 0);
     fflush(stdout);
 }
 
@@ -465,22 +455,20 @@ static void print_sluice(const char *what, const sink_run *r, long n)
 static void rss_vs_backlog(const char *topic, long backlog)
 {
     fault_proxy *fp = fault_proxy_start(env.ch.url);
-    if (!fp)
-        die("cannot start the proxy");
-    fault_proxy_set_delay_ms(fp, 20000); /* longer than the sampling; the proxy's stop waits it out */
+    if (!fp) die("cannot start the proxy");
+    fault_proxy_set_delay_ms(fp,
+                             20000); /* longer than the sampling; the proxy's stop waits it out */
     char name[64], config[700];
     snprintf(name, sizeof name, "stall-%ld", backlog);
-    write_config(name, topic, "stalled",
-                 "  memory_limit: 64MiB\n  shutdown_timeout: 0s\n", fault_proxy_url(fp), config,
-                 sizeof config);
+    write_config(name, topic, "stalled", "  memory_limit: 64MiB\n  shutdown_timeout: 0s\n",
+                 fault_proxy_url(fp), config, sizeof config);
     test_proc sink;
     if (sink_env_run_sink(&env, &sink, config, name, 1, 60000) != 0)
         die("the stalled sink did not get its partitions");
     uint64_t max = 0;
     for (int t = 0; t < 150; t++) { /* 15 s, every 100 ms */
         uint64_t rss = sink_env_rss(sink.pid);
-        if (rss > max)
-            max = rss;
+        if (rss > max) max = rss;
         clock_sleep_ms(100);
     }
     double buffered = 0, paused = 0, queue = 0;
@@ -500,10 +488,8 @@ static void rss_vs_backlog(const char *topic, long backlog)
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--events") && i + 1 < argc)
-            events = atol(argv[++i]);
-    if (events < 1000)
-        events = 1000;
+        if (!strcmp(argv[i], "--events") && i + 1 < argc) events = atol(argv[++i]);
+    if (events < 1000) events = 1000;
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (sink_env_start(&env, "sluice-bench-sink", 1, 1) != 0)
         die("cannot start Kafka, ClickHouse and the registry");
@@ -537,8 +523,7 @@ int main(int argc, char **argv)
     /* 3. Pause/resume calls, slow ClickHouse (each INSERT held 300 ms),
      * small buffers: hysteresis against resume-as-soon-as-below. */
     fault_proxy *fp = fault_proxy_start(env.ch.url);
-    if (!fp)
-        die("cannot start the proxy");
+    if (!fp) die("cannot start the proxy");
     fault_proxy_set_delay_ms(fp, 300);
     const int pcts[2] = {50, 100};
     for (int k = 0; k < 2; k++) {
@@ -546,8 +531,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "pr%d", pcts[k]);
         snprintf(table, sizeof table, "pr%d_t", pcts[k]);
         create_table(table);
-        snprintf(extra, sizeof extra,
-                 "  memory_limit: 48MiB\n  resume_percent: %d\n  writers: 4\n", pcts[k]);
+        snprintf(extra, sizeof extra, "  memory_limit: 48MiB\n  resume_percent: %d\n  writers: 4\n",
+                 pcts[k]);
         char ext2[400];
         snprintf(ext2, sizeof ext2, "%s", extra);
         sink_run r = run_sluice(name, "ev_json", table, events, ext2, fault_proxy_url(fp));
@@ -555,8 +540,8 @@ int main(int argc, char **argv)
         printf("slow ClickHouse (300 ms an INSERT), memory_limit 48 MiB, resume_percent %d: "
                "%.0f pause calls and %.0f resume calls per million messages (%.0f partition "
                "pauses), %.0f rows/s, peak RSS %.1f MiB\n",
-               pcts[k], r.pause_calls * per_m, r.resume_calls * per_m, r.pauses * per_m,
-               r.rows_s, (double)r.hwm / (1 << 20));
+               pcts[k], r.pause_calls * per_m, r.resume_calls * per_m, r.pauses * per_m, r.rows_s,
+               (double)r.hwm / (1 << 20));
     }
     fault_proxy_stop(fp);
 

@@ -61,9 +61,10 @@ static int32_t register_schema(sluice_sr *sr, int i)
 {
     char subject[64], schema[256];
     snprintf(subject, sizeof subject, "bench-%d-value", i);
-    snprintf(schema, sizeof schema,
-             "{\"type\":\"record\",\"name\":\"E%d\",\"fields\":[{\"name\":\"a\",\"type\":\"long\"}]}",
-             i);
+    snprintf(
+        schema, sizeof schema,
+        "{\"type\":\"record\",\"name\":\"E%d\",\"fields\":[{\"name\":\"a\",\"type\":\"long\"}]}",
+        i);
     int32_t id;
     sluice_error err;
     if (sluice_sr_register(sr, subject, schema, NULL, &id, &err) != 0) {
@@ -179,8 +180,7 @@ static void *cold_worker(void *p)
     const sluice_sr_schema *s;
     pthread_barrier_wait(j->barrier);
     j->rc = sluice_sr_get_by_id(j->sr, j->id, &s, NULL);
-    if (j->rc == 0)
-        sluice_sr_schema_release(s);
+    if (j->rc == 0) sluice_sr_schema_release(s);
     return NULL;
 }
 
@@ -326,8 +326,7 @@ static void bench_hits(const int32_t ids[10], long n)
     sluice_sr *sr = new_client();
     for (int i = 0; i < 10; i++) { /* warm */
         const sluice_sr_schema *s;
-        if (sluice_sr_get_by_id(sr, ids[i], &s, NULL) == 0)
-            sluice_sr_schema_release(s);
+        if (sluice_sr_get_by_id(sr, ids[i], &s, NULL) == 0) sluice_sr_schema_release(s);
     }
     /* "shared": both threads cycle over the same 10 ids; "disjoint": each
      * thread has its own 5 ids, so only shard locks may be shared. */

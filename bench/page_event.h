@@ -98,5 +98,4 @@ static char *make_event(int i)
     return buf_detach(&b, NULL);
 }
 
-
 #endif

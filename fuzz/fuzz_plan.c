@@ -30,6 +30,9 @@ struct case_ {
     plan_derived derived[3];
 };
 
+/* The schema tables read better as written than as clang-format would
+ * break their string macros (and it does not reformat them stably). */
+// clang-format off
 static const char *ITEM = REC("I", F("sku", "\"string\"") "," F("qty", "\"int\"") "," F("price", "\"double\"") "," F("tags", "{\"type\":\"array\",\"items\":\"string\"}"));
 
 static struct case_ cases[] = {
@@ -56,6 +59,7 @@ static struct case_ cases[] = {
      {{"id", "Int64"}, {"st", "String"}, {"src", "LowCardinality(String)"}},
      {.route = "fuzz"}, {{0}}},
 };
+// clang-format on
 #define N_CASES (sizeof cases / sizeof cases[0])
 
 static struct compiled {
@@ -74,8 +78,7 @@ static plan *compile_case(struct case_ *c, int json)
     size_t n = 0;
     for (; n < 12 && c->columns[n][0]; n++) {
         cols[n] = (plan_column){.name = c->columns[n][0], .insertable = 1};
-        if (ch_type_parse(c->columns[n][1], &types, &cols[n].type, NULL) != 0)
-            abort();
+        if (ch_type_parse(c->columns[n][1], &types, &cols[n].type, NULL) != 0) abort();
     }
     c->opt.derived = c->derived;
     c->opt.n_derived = 0;
@@ -84,8 +87,7 @@ static plan *compile_case(struct case_ *c, int json)
     plan *p = NULL;
     sluice_error err;
     if (json) {
-        if (plan_compile_json(cols, n, &c->opt, &p, &err) != 0)
-            abort();
+        if (plan_compile_json(cols, n, &c->opt, &p, &err) != 0) abort();
         return p;
     }
     sluice_avro_schema *w = NULL, *r = NULL;
@@ -94,24 +96,27 @@ static plan *compile_case(struct case_ *c, int json)
         fprintf(stderr, "fuzz_plan schema: %s\n", err.msg);
         abort();
     }
-    if (plan_compile_avro(sluice_avro_schema_root(w), r ? sluice_avro_schema_root(r) : NULL,
-                          cols, n, &c->opt, &p, &err) != 0) {
+    if (plan_compile_avro(sluice_avro_schema_root(w), r ? sluice_avro_schema_root(r) : NULL, cols,
+                          n, &c->opt, &p, &err) != 0) {
         fprintf(stderr, "fuzz_plan compile: %s\n", err.msg);
         abort();
     }
     schemas[n_schemas++] = w;
-    if (r)
-        schemas[n_schemas++] = r;
+    if (r) schemas[n_schemas++] = r;
     return p;
 }
 
 static void setup(void)
 {
     static char orders[2048];
-    snprintf(orders, sizeof orders,
-             REC("O", F("order", "\"long\"") "," F("status", "\"string\"") ","
-                                          "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":%s}}"),
-             ITEM);
+    snprintf(
+        orders, sizeof orders,
+        REC("O",
+            F("order", "\"long\"") "," F(
+                "status",
+                "\"string\"") ","
+                              "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":%s}}"),
+        ITEM);
     cases[2].writer = orders;
     arena_init(&types, 4096, SIZE_MAX);
     for (size_t i = 0; i < N_CASES; i++) {
@@ -125,10 +130,8 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!ready)
-        setup();
-    if (size < 1)
-        return 0;
+    if (!ready) setup();
+    if (size < 1) return 0;
     struct compiled *c = &compiled[data[0] % (N_CASES + 1)];
     buf out;
     buf_init(&out, 1 << 20);
@@ -136,12 +139,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     plan_result res;
     sluice_error err;
     int rc = plan_run(c->p, c->st, data + 1, size - 1, 1700000000, &out, &res, &err);
-    if (rc != 0 && (out.len != 4 || memcmp(out.data, "keep", 4) != 0))
-        abort();
-    if (rc == 0 && res.rows == 0 && out.len != 4)
-        abort();
-    if (rc == 0 && res.rows > 0 && out.len <= 4)
-        abort();
+    if (rc != 0 && (out.len != 4 || memcmp(out.data, "keep", 4) != 0)) abort();
+    if (rc == 0 && res.rows == 0 && out.len != 4) abort();
+    if (rc == 0 && res.rows > 0 && out.len <= 4) abort();
     buf_free(&out);
     return 0;
 }

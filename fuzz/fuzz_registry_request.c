@@ -32,11 +32,9 @@ static void cleanup(void)
 
 static int setup(void)
 {
-    if (api.store)
-        return 0;
+    if (api.store) return 0;
     snprintf(db_path, sizeof db_path, "/tmp/sluice-fuzz-registry-%d.sqlite", (int)getpid());
-    if (store_open(db_path, 1, &api.store, NULL) != 0)
-        return -1;
+    if (store_open(db_path, 1, &api.store, NULL) != 0) return -1;
     api.metrics = sluice_metrics_new(1000);
     atexit(cleanup);
     return 0;
@@ -62,8 +60,7 @@ static const struct {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1 || setup() != 0)
-        return 0;
+    if (size < 1 || setup() != 0) return 0;
     size_t r = data[0] % (sizeof routes / sizeof routes[0]);
     const char *rest = (const char *)data + 1;
     size_t len = size - 1;
@@ -75,21 +72,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         segment[n] = '\0';
         len -= n + 1;
         rest = nl + 1;
-        if (memchr(segment, '\0', n) || segment[0] == '\0')
-            snprintf(segment, sizeof segment, "s");
+        if (memchr(segment, '\0', n) || segment[0] == '\0') snprintf(segment, sizeof segment, "s");
     }
     char path[256];
     snprintf(path, sizeof path, routes[r].fmt, segment, segment);
     char *body = malloc(len + 1);
-    if (!body)
-        return 0;
+    if (!body) return 0;
     memcpy(body, rest, len);
     body[len] = '\0';
     httpd_request req = {.method = routes[r].method, .path = path, .body = body, .body_len = len};
     httpd_response resp = {0};
     registry_api_handle(&api, &req, &resp);
-    if (resp.status < 200 || resp.status > 599 || !resp.body)
-        abort();
+    if (resp.status < 200 || resp.status > 599 || !resp.body) abort();
     free(resp.body);
     free(body);
     return 0;

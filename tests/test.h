@@ -18,53 +18,53 @@
 static int test_failed_;
 static int test_checks_;
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        test_checks_++;                                                                 \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);    \
-            test_failed_ = 1;                                                           \
-            return;                                                                     \
-        }                                                                               \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        test_checks_++;                                                                            \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            test_failed_ = 1;                                                                      \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_INT(a, op, b)                                                             \
-    do {                                                                                \
-        test_checks_++;                                                                 \
-        long long a_ = (long long)(a), b_ = (long long)(b);                             \
-        if (!(a_ op b_)) {                                                              \
-            fprintf(stderr, "%s:%d: CHECK failed: %s %s %s (%lld vs %lld)\n", __FILE__, \
-                    __LINE__, #a, #op, #b, a_, b_);                                     \
-            test_failed_ = 1;                                                           \
-            return;                                                                     \
-        }                                                                               \
+#define CHECK_INT(a, op, b)                                                                        \
+    do {                                                                                           \
+        test_checks_++;                                                                            \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (!(a_ op b_)) {                                                                         \
+            fprintf(stderr, "%s:%d: CHECK failed: %s %s %s (%lld vs %lld)\n", __FILE__, __LINE__,  \
+                    #a, #op, #b, a_, b_);                                                          \
+            test_failed_ = 1;                                                                      \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 #define CHECK_EQ(a, b) CHECK_INT(a, ==, b)
 
-#define CHECK_STR(a, b)                                                                 \
-    do {                                                                                \
-        test_checks_++;                                                                 \
-        const char *a_ = (a), *b_ = (b);                                                \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s\n  got:      %s\n  expected: %s\n", \
-                    __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");  \
-            test_failed_ = 1;                                                           \
-            return;                                                                     \
-        }                                                                               \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        test_checks_++;                                                                            \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s\n  got:      %s\n  expected: %s\n",     \
+                    __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");           \
+            test_failed_ = 1;                                                                      \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* The message of a sluice_error contains the given substring. */
-#define CHECK_CONTAINS(hay, needle)                                                     \
-    do {                                                                                \
-        test_checks_++;                                                                 \
-        const char *h_ = (hay), *n_ = (needle);                                         \
-        if (!h_ || !strstr(h_, n_)) {                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: \"%s\" does not contain \"%s\"\n",    \
-                    __FILE__, __LINE__, h_ ? h_ : "(null)", n_);                        \
-            test_failed_ = 1;                                                           \
-            return;                                                                     \
-        }                                                                               \
+#define CHECK_CONTAINS(hay, needle)                                                                \
+    do {                                                                                           \
+        test_checks_++;                                                                            \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
+        if (!h_ || !strstr(h_, n_)) {                                                              \
+            fprintf(stderr, "%s:%d: CHECK failed: \"%s\" does not contain \"%s\"\n", __FILE__,     \
+                    __LINE__, h_ ? h_ : "(null)", n_);                                             \
+            test_failed_ = 1;                                                                      \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 struct test_case_ {
@@ -72,34 +72,36 @@ struct test_case_ {
     void (*fn)(void);
 };
 
-#define T(fn) {#fn, fn}
+#define T(fn)                                                                                      \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 
-#define TEST_MAIN(...)                                                                  \
-    int main(int argc, char **argv)                                                     \
-    {                                                                                   \
-        static const struct test_case_ cases[] = {__VA_ARGS__};                         \
-        size_t n = sizeof cases / sizeof cases[0];                                      \
-        if (argc > 1 && strcmp(argv[1], "-l") == 0) {                                   \
-            for (size_t i = 0; i < n; i++)                                              \
-                puts(cases[i].name);                                                    \
-            return 0;                                                                   \
-        }                                                                               \
-        int failures = 0, ran = 0;                                                      \
-        for (size_t i = 0; i < n; i++) {                                                \
-            if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)                        \
-                continue;                                                               \
-            test_failed_ = 0;                                                           \
-            cases[i].fn();                                                              \
-            ran++;                                                                      \
-            fprintf(stderr, "%s %s\n", test_failed_ ? "FAIL" : "ok  ", cases[i].name);  \
-            failures += test_failed_;                                                   \
-        }                                                                               \
-        if (ran == 0) {                                                                 \
-            fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");            \
-            return 1;                                                                   \
-        }                                                                               \
-        fprintf(stderr, "%d/%d passed, %d checks\n", ran - failures, ran, test_checks_); \
-        return failures ? 1 : 0;                                                        \
+#define TEST_MAIN(...)                                                                             \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        static const struct test_case_ cases[] = {__VA_ARGS__};                                    \
+        size_t n = sizeof cases / sizeof cases[0];                                                 \
+        if (argc > 1 && strcmp(argv[1], "-l") == 0) {                                              \
+            for (size_t i = 0; i < n; i++)                                                         \
+                puts(cases[i].name);                                                               \
+            return 0;                                                                              \
+        }                                                                                          \
+        int failures = 0, ran = 0;                                                                 \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) continue;                         \
+            test_failed_ = 0;                                                                      \
+            cases[i].fn();                                                                         \
+            ran++;                                                                                 \
+            fprintf(stderr, "%s %s\n", test_failed_ ? "FAIL" : "ok  ", cases[i].name);             \
+            failures += test_failed_;                                                              \
+        }                                                                                          \
+        if (ran == 0) {                                                                            \
+            fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");                        \
+            return 1;                                                                              \
+        }                                                                                          \
+        fprintf(stderr, "%d/%d passed, %d checks\n", ran - failures, ran, test_checks_);           \
+        return failures ? 1 : 0;                                                                   \
     }
 
 #endif

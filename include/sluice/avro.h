@@ -52,9 +52,9 @@ typedef enum sluice_avro_logical {
     SLUICE_AVRO_LOGICAL_TIMESTAMP_MICROS, /* long */
     SLUICE_AVRO_LOGICAL_LOCAL_TIMESTAMP_MILLIS,
     SLUICE_AVRO_LOGICAL_LOCAL_TIMESTAMP_MICROS,
-    SLUICE_AVRO_LOGICAL_UUID,             /* string */
-    SLUICE_AVRO_LOGICAL_DECIMAL,          /* bytes or fixed, precision/scale */
-    SLUICE_AVRO_LOGICAL_DURATION,         /* fixed(12) */
+    SLUICE_AVRO_LOGICAL_UUID,     /* string */
+    SLUICE_AVRO_LOGICAL_DECIMAL,  /* bytes or fixed, precision/scale */
+    SLUICE_AVRO_LOGICAL_DURATION, /* fixed(12) */
 } sluice_avro_logical;
 
 typedef struct sluice_avro_node sluice_avro_node;
@@ -67,7 +67,7 @@ typedef enum sluice_avro_order {
 
 typedef struct sluice_avro_field {
     const char *name;
-    const char *doc;             /* NULL if none */
+    const char *doc; /* NULL if none */
     const sluice_avro_node *type;
     /* The field's default as compact JSON text (NULL if the field has none).
      * Validated against the field's type at parse time (for a union: against
@@ -76,13 +76,13 @@ typedef struct sluice_avro_field {
     const char *const *aliases;
     size_t n_aliases;
     sluice_avro_order order;
-    size_t index;                /* position in the record */
+    size_t index; /* position in the record */
 } sluice_avro_field;
 
 struct sluice_avro_node {
     sluice_avro_type type;
     sluice_avro_logical logical;
-    int precision, scale;        /* DECIMAL only */
+    int precision, scale; /* DECIMAL only */
 
     /* Named types (record, enum, fixed): fullname ("ns.Name"), the short name
      * and the namespace ("" when none), aliases as fullnames. */

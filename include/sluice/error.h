@@ -23,21 +23,21 @@ extern "C" {
 
 typedef enum sluice_err {
     SLUICE_OK = 0,
-    SLUICE_EINVAL = -1,      /* invalid argument or malformed input */
-    SLUICE_ENOMEM = -2,      /* allocation failed or a configured bound was hit */
-    SLUICE_EIO = -3,         /* transport error (connect, send, receive) */
-    SLUICE_ETIMEDOUT = -4,   /* a deadline passed */
-    SLUICE_ENOTFOUND = -5,   /* the thing asked for does not exist */
-    SLUICE_ECONFLICT = -6,   /* incompatible / already exists */
-    SLUICE_EPARSE = -7,      /* a peer's response could not be parsed */
-    SLUICE_EREMOTE = -8,     /* a peer answered with an error status */
-    SLUICE_ERANGE = -9,      /* value out of range for its type */
-    SLUICE_EFULL = -10,      /* a bounded queue or buffer is full */
+    SLUICE_EINVAL = -1,    /* invalid argument or malformed input */
+    SLUICE_ENOMEM = -2,    /* allocation failed or a configured bound was hit */
+    SLUICE_EIO = -3,       /* transport error (connect, send, receive) */
+    SLUICE_ETIMEDOUT = -4, /* a deadline passed */
+    SLUICE_ENOTFOUND = -5, /* the thing asked for does not exist */
+    SLUICE_ECONFLICT = -6, /* incompatible / already exists */
+    SLUICE_EPARSE = -7,    /* a peer's response could not be parsed */
+    SLUICE_EREMOTE = -8,   /* a peer answered with an error status */
+    SLUICE_ERANGE = -9,    /* value out of range for its type */
+    SLUICE_EFULL = -10,    /* a bounded queue or buffer is full */
     SLUICE_EUNSUPPORTED = -11,
-    SLUICE_ESTATE = -12,     /* call not valid in the object's current state */
-    SLUICE_EAUTH = -13,      /* authentication or authorisation refused */
-    SLUICE_ECONFIG = -14,    /* bad configuration */
-    SLUICE_EINTERNAL = -15,  /* a bug: an invariant did not hold */
+    SLUICE_ESTATE = -12,    /* call not valid in the object's current state */
+    SLUICE_EAUTH = -13,     /* authentication or authorisation refused */
+    SLUICE_ECONFIG = -14,   /* bad configuration */
+    SLUICE_EINTERNAL = -15, /* a bug: an invariant did not hold */
 } sluice_err;
 
 #define SLUICE_ERROR_MSG_MAX 512

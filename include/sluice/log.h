@@ -47,8 +47,10 @@ int sluice_log_format_parse(const char *s);
 void sluice_log(sluice_log_level level, const char *sub, const char *msg, ...)
     __attribute__((sentinel));
 
-#define SLUICE_LOG_DEBUG_(sub, ...) \
-    (sluice_log_enabled(SLUICE_LOG_DEBUG) ? sluice_log(SLUICE_LOG_DEBUG, sub, __VA_ARGS__, (char *)0) : (void)0)
+#define SLUICE_LOG_DEBUG_(sub, ...)                                                                \
+    (sluice_log_enabled(SLUICE_LOG_DEBUG)                                                          \
+         ? sluice_log(SLUICE_LOG_DEBUG, sub, __VA_ARGS__, (char *)0)                               \
+         : (void)0)
 
 #ifdef __cplusplus
 }

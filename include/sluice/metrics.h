@@ -44,9 +44,9 @@ sluice_counter *sluice_metrics_counter(sluice_metrics *m, const char *name, cons
 sluice_gauge *sluice_metrics_gauge(sluice_metrics *m, const char *name, const char *help,
                                    const char *labels);
 /* Buckets are upper bounds in increasing order; +Inf is implicit. */
-sluice_histogram *sluice_metrics_histogram(sluice_metrics *m, const char *name,
-                                           const char *help, const char *labels,
-                                           const double *bounds, size_t n_bounds);
+sluice_histogram *sluice_metrics_histogram(sluice_metrics *m, const char *name, const char *help,
+                                           const char *labels, const double *bounds,
+                                           size_t n_bounds);
 
 /* Values computed at render time. fn must be thread safe; it runs on the
  * thread that renders /metrics. Returns 0, or -1 if over the bound or on a

@@ -41,31 +41,31 @@ extern "C" {
 typedef struct sluice_sr sluice_sr;
 
 typedef struct sluice_sr_config {
-    const char *const *urls;      /* registry base URLs, tried in order on failure */
+    const char *const *urls; /* registry base URLs, tried in order on failure */
     size_t n_urls;
-    const char *username;         /* basic auth (with password), or NULL */
+    const char *username; /* basic auth (with password), or NULL */
     const char *password;
-    const char *bearer_token;     /* Authorization: Bearer ..., or NULL */
-    const char *ca_file;          /* TLS: CA bundle to verify the server */
-    const char *cert_file;        /* TLS client certificate (PEM) and key */
+    const char *bearer_token; /* Authorization: Bearer ..., or NULL */
+    const char *ca_file;      /* TLS: CA bundle to verify the server */
+    const char *cert_file;    /* TLS client certificate (PEM) and key */
     const char *key_file;
     const char *key_password;
 
-    int64_t connect_timeout_ms;   /* default 2000 */
-    int64_t request_timeout_ms;   /* whole request, default 10000 */
-    int max_retries;              /* retries after the first attempt, default 4 */
-    int64_t backoff_initial_ms;   /* default 100 */
-    int64_t backoff_max_ms;       /* default 5000 */
+    int64_t connect_timeout_ms; /* default 2000 */
+    int64_t request_timeout_ms; /* whole request, default 10000 */
+    int max_retries;            /* retries after the first attempt, default 4 */
+    int64_t backoff_initial_ms; /* default 100 */
+    int64_t backoff_max_ms;     /* default 5000 */
 
-    size_t cache_max_entries;     /* default 10000 */
-    size_t cache_max_bytes;       /* default 64 MiB */
-    int64_t latest_ttl_ms;        /* default 60000; 0 = latest is never cached */
-    int64_t negative_ttl_ms;      /* default 5000; 0 = 404s are never cached */
-    size_t max_response_bytes;    /* default 16 MiB; larger answers are errors */
-    unsigned max_idle_connections;/* idle curl handles kept for reuse, default 16 */
+    size_t cache_max_entries;      /* default 10000 */
+    size_t cache_max_bytes;        /* default 64 MiB */
+    int64_t latest_ttl_ms;         /* default 60000; 0 = latest is never cached */
+    int64_t negative_ttl_ms;       /* default 5000; 0 = 404s are never cached */
+    size_t max_response_bytes;     /* default 16 MiB; larger answers are errors */
+    unsigned max_idle_connections; /* idle curl handles kept for reuse, default 16 */
 
-    sluice_metrics *metrics;      /* optional: publish counters here; the client must outlive
-                                   * every later render of this registry */
+    sluice_metrics *metrics; /* optional: publish counters here; the client must outlive
+                              * every later render of this registry */
 } sluice_sr_config;
 
 /* Fill cfg with the defaults above (no URLs). */
@@ -78,8 +78,8 @@ typedef struct sluice_sr_schema {
     int32_t id;
     int32_t version;
     const char *subject;
-    const char *schema_type;      /* "AVRO" (the registry omits it for Avro) */
-    const char *schema;           /* the schema text */
+    const char *schema_type; /* "AVRO" (the registry omits it for Avro) */
+    const char *schema;      /* the schema text */
     size_t schema_len;
 } sluice_sr_schema;
 
@@ -90,8 +90,7 @@ int sluice_sr_new(const sluice_sr_config *cfg, sluice_sr **out, sluice_error *er
 void sluice_sr_destroy(sluice_sr *sr);
 
 /* GET /schemas/ids/{id}. *out must be released. */
-int sluice_sr_get_by_id(sluice_sr *sr, int32_t id, const sluice_sr_schema **out,
-                        sluice_error *err);
+int sluice_sr_get_by_id(sluice_sr *sr, int32_t id, const sluice_sr_schema **out, sluice_error *err);
 /* GET /subjects/{subject}/versions/latest, cached for latest_ttl_ms. */
 int sluice_sr_get_latest(sluice_sr *sr, const char *subject, const sluice_sr_schema **out,
                          sluice_error *err);
@@ -107,9 +106,8 @@ int sluice_sr_lookup(sluice_sr *sr, const char *subject, const char *schema,
                      const sluice_sr_schema **out, sluice_error *err);
 
 /* Read the frame header of msg and fetch its writer schema by id. */
-int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len,
-                           const sluice_sr_schema **out, const uint8_t **payload,
-                           size_t *payload_len, sluice_error *err);
+int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len, const sluice_sr_schema **out,
+                           const uint8_t **payload, size_t *payload_len, sluice_error *err);
 
 /* Re-read the latest metadata of every listed subject, bypassing the cache
  * (concurrent get_latest misses for the same subject join these requests).
@@ -130,17 +128,17 @@ void sluice_sr_clear_latest(sluice_sr *sr);
 void sluice_sr_clear_all(sluice_sr *sr);
 
 typedef struct sluice_sr_stats {
-    uint64_t requests;            /* HTTP requests sent (attempts, incl. retries) */
+    uint64_t requests;                /* HTTP requests sent (attempts, incl. retries) */
     uint64_t requests_by_endpoint[6]; /* indexed by sluice_sr_endpoint */
-    uint64_t hits;                /* answered from cache */
-    uint64_t misses;              /* a caller that led an HTTP fetch */
-    uint64_t coalesced;           /* a caller that waited for another's fetch */
-    uint64_t negative_hits;       /* answered by a cached 404 */
+    uint64_t hits;                    /* answered from cache */
+    uint64_t misses;                  /* a caller that led an HTTP fetch */
+    uint64_t coalesced;               /* a caller that waited for another's fetch */
+    uint64_t negative_hits;           /* answered by a cached 404 */
     uint64_t retries;
     uint64_t failovers;
     uint64_t evictions;
-    uint64_t entries;             /* current */
-    uint64_t bytes;               /* current */
+    uint64_t entries; /* current */
+    uint64_t bytes;   /* current */
 } sluice_sr_stats;
 
 typedef enum sluice_sr_endpoint {

@@ -45,16 +45,17 @@ static const cfg_key registry_tls_keys[] = {
 };
 
 static const cfg_key registry_cache_keys[] = {
-    {"max_entries", CFG_INT, K(app_registry_cache_config, max_entries), 0,
-     "10000", .min = 1, .max = 100000000,
+    {"max_entries", CFG_INT, K(app_registry_cache_config, max_entries), 0, "10000", .min = 1,
+     .max = 100000000,
      .doc = "Most entries (ids, versions, latest, register/lookup answers) the client caches."},
-    {"max_bytes", CFG_SIZE, K(app_registry_cache_config, max_bytes), 0,
-     "64MiB", .min = 4096, .max = INT64_MAX, .doc = "Most bytes the client's cache holds."},
-    {"latest_ttl", CFG_DURATION, K(app_registry_cache_config, latest_ttl_ms), 0,
-     "60s", .min = 0, .max = INT64_MAX,
-     .doc = "How long a subject's latest version is trusted before it is re-read; 0 disables caching it."},
-    {"negative_ttl", CFG_DURATION, K(app_registry_cache_config, negative_ttl_ms), 0,
-     "5s", .min = 0, .max = INT64_MAX,
+    {"max_bytes", CFG_SIZE, K(app_registry_cache_config, max_bytes), 0, "64MiB", .min = 4096,
+     .max = INT64_MAX, .doc = "Most bytes the client's cache holds."},
+    {"latest_ttl", CFG_DURATION, K(app_registry_cache_config, latest_ttl_ms), 0, "60s", .min = 0,
+     .max = INT64_MAX,
+     .doc = "How long a subject's latest version is trusted before it is re-read; 0 disables "
+            "caching it."},
+    {"negative_ttl", CFG_DURATION, K(app_registry_cache_config, negative_ttl_ms), 0, "5s", .min = 0,
+     .max = INT64_MAX,
      .doc = "How long a 404 (unknown subject, version or id) is remembered; 0 disables."},
     {NULL},
 };
@@ -78,7 +79,8 @@ static const cfg_key registry_keys[] = {
     {"max_retries", CFG_INT, K(app_registry_config, max_retries), 0, "4", .min = 0, .max = 100,
      .doc = "Retries after a transport error, timeout, 408, 429 or 5xx."},
     {"backoff_initial", CFG_DURATION, K(app_registry_config, backoff_initial_ms), 0, "100ms",
-     .min = 1, .max = 3600000, .doc = "Ceiling of the first retry's random wait (doubles each retry)."},
+     .min = 1, .max = 3600000,
+     .doc = "Ceiling of the first retry's random wait (doubles each retry)."},
     {"backoff_max", CFG_DURATION, K(app_registry_config, backoff_max_ms), 0, "5s", .min = 1,
      .max = 3600000, .doc = "Largest wait between retries."},
     {"max_response_bytes", CFG_SIZE, K(app_registry_config, max_response_bytes), 0, "16MiB",
@@ -116,12 +118,12 @@ static const cfg_key clickhouse_keys[] = {
 };
 
 static const cfg_key batch_keys[] = {
-    {"max_rows", CFG_INT, K(app_batch_config, max_rows), 0, "100000", .min = 1,
-     .max = 100000000, .doc = "A batch closes at this many messages."},
+    {"max_rows", CFG_INT, K(app_batch_config, max_rows), 0, "100000", .min = 1, .max = 100000000,
+     .doc = "A batch closes at this many messages."},
     {"max_bytes", CFG_SIZE, K(app_batch_config, max_bytes), 0, "16MiB", .min = 1024,
      .max = (int64_t)1 << 40, .doc = "... or at this many message bytes."},
-    {"max_age", CFG_DURATION, K(app_batch_config, max_age_ms), 0, "1s", .min = 1,
-     .max = 3600000, .doc = "... or this long after its first message."},
+    {"max_age", CFG_DURATION, K(app_batch_config, max_age_ms), 0, "1s", .min = 1, .max = 3600000,
+     .doc = "... or this long after its first message."},
     {NULL},
 };
 
@@ -149,11 +151,12 @@ static const cfg_key route_keys[] = {
      .doc = "Separator joining nested field names into column names: \".\" or \"_\"."},
     {"extra_fields", CFG_ENUM, K(app_route_config, extra_fields), 0, "ignore",
      .enum_values = extra_fields_values,
-     .doc = "Fields without a column: ignore them, or reject the schema (its messages go to the DLQ)."},
+     .doc = "Fields without a column: ignore them, or reject the schema (its messages go to the "
+            "DLQ)."},
     {"batch", CFG_SECTION, K(app_route_config, batch), 0, NULL, .children = batch_keys,
      .doc = "When a batch closes."},
-    {"transform", CFG_SECTION, K(app_route_config, transform), 0, NULL,
-     .children = transform_keys, .doc = "Explode, filter and derived columns."},
+    {"transform", CFG_SECTION, K(app_route_config, transform), 0, NULL, .children = transform_keys,
+     .doc = "Explode, filter and derived columns."},
     {NULL},
 };
 
@@ -172,8 +175,8 @@ static const cfg_key sink_keys[] = {
             "librdkafka's queue (docs/OPERATIONS.md, Memory)."},
     {"writers", CFG_INT, K(app_sink_config, writers), 0, "2", .min = 1, .max = 64,
      .doc = "Writer threads (decode + INSERT); the consumer thread never calls ClickHouse."},
-    {"max_message_bytes", CFG_SIZE, K(app_sink_config, max_message_bytes), 0, "8MiB",
-     .min = 1024, .max = (int64_t)1 << 31, .doc = "Larger messages go to the DLQ."},
+    {"max_message_bytes", CFG_SIZE, K(app_sink_config, max_message_bytes), 0, "8MiB", .min = 1024,
+     .max = (int64_t)1 << 31, .doc = "Larger messages go to the DLQ."},
     {"retry_initial", CFG_DURATION, K(app_sink_config, retry_initial_ms), 0, "100ms", .min = 1,
      .max = 3600000, .doc = "First INSERT retry's wait ceiling (full jitter, doubling)."},
     {"retry_max", CFG_DURATION, K(app_sink_config, retry_max_ms), 0, "30s", .min = 1,
@@ -181,14 +184,13 @@ static const cfg_key sink_keys[] = {
     {"rebalance_timeout", CFG_DURATION, K(app_sink_config, rebalance_timeout_ms), 0, "10s",
      .min = 0, .max = 3600000,
      .doc = "On a rebalance, how long to wait for in-flight batches of revoked partitions."},
-    {"shutdown_timeout", CFG_DURATION, K(app_sink_config, shutdown_timeout_ms), 0, "30s",
-     .min = 0, .max = 3600000, .doc = "On SIGTERM, how long to wait for batches to land."},
-    {"resume_percent", CFG_INT, K(app_sink_config, resume_percent), 0, "50", .min = 1,
-     .max = 100,
+    {"shutdown_timeout", CFG_DURATION, K(app_sink_config, shutdown_timeout_ms), 0, "30s", .min = 0,
+     .max = 3600000, .doc = "On SIGTERM, how long to wait for batches to land."},
+    {"resume_percent", CFG_INT, K(app_sink_config, resume_percent), 0, "50", .min = 1, .max = 100,
      .doc = "A paused partition resumes when its buffer falls below this percentage of its high "
             "mark (hysteresis; 100 = no hysteresis, for comparison only)."},
-    {"inserts_per_s", CFG_INT, K(app_sink_config, inserts_per_s), 0, "0", .min = 0,
-     .max = 1000000, .doc = "Rate limit on INSERTs (token bucket); 0 = none."},
+    {"inserts_per_s", CFG_INT, K(app_sink_config, inserts_per_s), 0, "0", .min = 0, .max = 1000000,
+     .doc = "Rate limit on INSERTs (token bucket); 0 = none."},
     {"rows_per_s", CFG_INT, K(app_sink_config, rows_per_s), 0, "0", .min = 0,
      .max = (int64_t)1 << 40, .doc = "Rate limit on rows; 0 = none."},
     {"routes", CFG_SECTION_LIST, K(app_sink_config, routes), 0, NULL, .children = route_keys,
@@ -287,8 +289,7 @@ const cfg_key app_config_keys[] = {
      .doc = "Prometheus metrics and health endpoints."},
     {"registry", CFG_SECTION, K(app_config, registry), 0, NULL, .children = registry_keys,
      .doc = "The Schema Registry client (one per process, shared by every stage)."},
-    {"kafka", CFG_SECTION, K(app_config, kafka), 0, NULL, .children = kafka_keys,
-     .doc = "Kafka."},
+    {"kafka", CFG_SECTION, K(app_config, kafka), 0, NULL, .children = kafka_keys, .doc = "Kafka."},
     {"clickhouse", CFG_SECTION, K(app_config, clickhouse), 0, NULL, .children = clickhouse_keys,
      .doc = "ClickHouse."},
     {"ingest", CFG_SECTION, K(app_config, ingest), 0, NULL, .children = ingest_keys,
@@ -304,8 +305,7 @@ int app_config_load(const char *path, app_config *cfg, sluice_error *err, cfg_er
                     void *opaque)
 {
     memset(cfg, 0, sizeof *cfg);
-    if (!path)
-        return cfg_load_defaults(app_config_keys, cfg, err);
+    if (!path) return cfg_load_defaults(app_config_keys, cfg, err);
     return cfg_load_file(path, app_config_keys, cfg, err, on_error, opaque);
 }
 
@@ -341,8 +341,7 @@ void app_config_sr(const app_config *cfg, sluice_sr_config *out)
 
 const char *app_route_dlq_topic(const app_route_config *r, char *buf, size_t n)
 {
-    if (r->dlq_topic)
-        return r->dlq_topic;
+    if (r->dlq_topic) return r->dlq_topic;
     snprintf(buf, n, "%s.dlq", r->topic);
     return buf;
 }

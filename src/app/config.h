@@ -55,8 +55,8 @@ typedef struct app_registry_config {
 } app_registry_config;
 
 typedef struct app_kafka_config {
-    char *brokers;            /* bootstrap servers; NULL under `sluice run`: embedded cluster */
-    cfg_map properties;       /* passed to librdkafka as they are */
+    char *brokers;      /* bootstrap servers; NULL under `sluice run`: embedded cluster */
+    cfg_map properties; /* passed to librdkafka as they are */
 } app_kafka_config;
 
 typedef struct app_clickhouse_config {
@@ -66,7 +66,7 @@ typedef struct app_clickhouse_config {
     char *ca_file;
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
-    cfg_map settings;         /* ClickHouse settings sent with every statement */
+    cfg_map settings; /* ClickHouse settings sent with every statement */
 } app_clickhouse_config;
 
 typedef struct app_batch_config {
@@ -78,23 +78,23 @@ typedef struct app_batch_config {
 typedef struct app_transform_config {
     char *explode;
     char *filter;
-    cfg_map columns;          /* column -> expression */
+    cfg_map columns; /* column -> expression */
 } app_transform_config;
 
 typedef struct app_route_config {
     char *topic;
     char *table;
-    char *dlq_topic;          /* default: <topic>.dlq */
-    char *subject;            /* reader schema subject; default: <topic>-value */
-    char *flatten;            /* "." or "_" */
-    int extra_fields;         /* 0 ignore, 1 reject */
+    char *dlq_topic;  /* default: <topic>.dlq */
+    char *subject;    /* reader schema subject; default: <topic>-value */
+    char *flatten;    /* "." or "_" */
+    int extra_fields; /* 0 ignore, 1 reject */
     app_batch_config batch;
     app_transform_config transform;
 } app_route_config;
 
 typedef struct app_sink_config {
     char *group_id;
-    int auto_offset_reset;    /* 0 earliest, 1 latest */
+    int auto_offset_reset; /* 0 earliest, 1 latest */
     uint64_t memory_limit;
     int64_t writers;
     uint64_t max_message_bytes;
@@ -102,21 +102,21 @@ typedef struct app_sink_config {
     int64_t retry_max_ms;
     int64_t rebalance_timeout_ms;
     int64_t shutdown_timeout_ms;
-    int64_t resume_percent;   /* low mark as a percentage of the high mark */
-    int64_t inserts_per_s;    /* 0: no limit */
+    int64_t resume_percent; /* low mark as a percentage of the high mark */
+    int64_t inserts_per_s;  /* 0: no limit */
     int64_t rows_per_s;
-    cfg_list routes;          /* app_route_config */
+    cfg_list routes; /* app_route_config */
 } app_sink_config;
 
 typedef struct app_ingest_topic_config {
     char *name;
-    int schemaless;           /* pass events through as JSON, never look up a schema */
-    char *key_field;          /* top-level field whose value becomes the message key */
+    int schemaless;  /* pass events through as JSON, never look up a schema */
+    char *key_field; /* top-level field whose value becomes the message key */
 } app_ingest_topic_config;
 
 typedef struct app_ingest_token_config {
     char *token;
-    cfg_strings topics;       /* topics this token may write; "*" = all */
+    cfg_strings topics; /* topics this token may write; "*" = all */
 } app_ingest_token_config;
 
 typedef struct app_ingest_tls_config {
@@ -137,16 +137,16 @@ typedef struct app_ingest_config {
     int64_t schema_cache_entries;
     int64_t shutdown_timeout_ms;
     app_ingest_tls_config tls;
-    cfg_list topics;          /* app_ingest_topic_config; when non-empty, an allowlist */
-    cfg_list tokens;          /* app_ingest_token_config; when non-empty, bearer auth */
+    cfg_list topics; /* app_ingest_topic_config; when non-empty, an allowlist */
+    cfg_list tokens; /* app_ingest_token_config; when non-empty, bearer auth */
 } app_ingest_config;
 
 typedef struct app_run_config {
-    char *data_dir;           /* the embedded registry's SQLite file lives here */
-    char *registry_listen;    /* the embedded registry, when registry.urls is empty */
-    int64_t brokers;          /* brokers of the embedded Kafka, when kafka.brokers is empty */
-    int64_t partitions;       /* partitions of the topics created in the embedded Kafka */
-    uint64_t backlog_limit;   /* embedded Kafka: unconsumed bytes per partition before 429 */
+    char *data_dir;         /* the embedded registry's SQLite file lives here */
+    char *registry_listen;  /* the embedded registry, when registry.urls is empty */
+    int64_t brokers;        /* brokers of the embedded Kafka, when kafka.brokers is empty */
+    int64_t partitions;     /* partitions of the topics created in the embedded Kafka */
+    uint64_t backlog_limit; /* embedded Kafka: unconsumed bytes per partition before 429 */
 } app_run_config;
 
 typedef struct app_config {

@@ -20,8 +20,7 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, const
 
 rd_kafka_conf_t *kafka_conf_new(const char *brokers, const cfg_map *user,
                                 const kafka_setting *forced, size_t n_forced,
-                                const kafka_setting *defaults, size_t n_defaults,
-                                sluice_error *err)
+                                const kafka_setting *defaults, size_t n_defaults, sluice_error *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!conf) {

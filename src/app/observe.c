@@ -39,7 +39,8 @@ static void handle(void *opaque, const httpd_request *req, httpd_response *resp)
         else
             httpd_respond_printf(resp, 503, "text/plain", "not ready: %s\n", why);
     } else {
-        httpd_respond_printf(resp, 404, "text/plain", "not found: try /metrics, /healthz, /readyz\n");
+        httpd_respond_printf(resp, 404, "text/plain",
+                             "not found: try /metrics, /healthz, /readyz\n");
     }
 }
 
@@ -53,8 +54,7 @@ int observe_start(const char *listen, sluice_metrics *m, observe_ready_fn ready,
                   observe **out, sluice_error *err)
 {
     observe *o = calloc(1, sizeof *o);
-    if (!o)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!o) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     o->m = m;
     o->ready = ready;
     o->opaque = opaque;
@@ -79,8 +79,7 @@ int observe_start(const char *listen, sluice_metrics *m, observe_ready_fn ready,
 
 void observe_stop(observe *o)
 {
-    if (!o)
-        return;
+    if (!o) return;
     httpd_stop(o->http);
     free(o);
 }

@@ -38,10 +38,18 @@ int cmd_check_config(int argc, char **argv)
     int keys = 0, c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': path = optarg; break;
-        case 'k': keys = 1; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_USAGE;
+        case 'c':
+            path = optarg;
+            break;
+        case 'k':
+            keys = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            usage(stderr);
+            return CLI_EXIT_USAGE;
         }
     }
     if (keys) {
@@ -56,8 +64,7 @@ int cmd_check_config(int argc, char **argv)
     sluice_error err;
     int rc = app_config_load(path, &cfg, &err, print_error, NULL);
     app_config_free(&cfg);
-    if (rc)
-        return CLI_EXIT_USAGE;
+    if (rc) return CLI_EXIT_USAGE;
     printf("%s: ok\n", path);
     return CLI_EXIT_OK;
 }

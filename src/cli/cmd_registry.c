@@ -16,18 +16,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: sluice registry [--listen ADDR] [--db FILE] [--threads N]\n"
-            "                       [--log-level LEVEL] [--log-format logfmt|json]\n\n"
-            "Serve the Confluent Schema Registry REST API (Avro schemas) from a SQLite file.\n\n"
-            "  -l, --listen ADDR     host:port to listen on (default 127.0.0.1:8081; port 0 = any)\n"
-            "  -d, --db FILE         SQLite database, created if absent (default registry.sqlite)\n"
-            "  -t, --threads N       HTTP worker threads (default 4)\n"
-            "      --log-level L     debug, info, warn, error (default info)\n"
-            "      --log-format F    logfmt or json (default logfmt)\n"
-            "  -h, --help            this help\n\n"
-            "Prints `listening port=N` on stderr once ready. SIGTERM/SIGINT finish running\n"
-            "requests and exit 0. Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage.\n");
+    fprintf(
+        f, "usage: sluice registry [--listen ADDR] [--db FILE] [--threads N]\n"
+           "                       [--log-level LEVEL] [--log-format logfmt|json]\n\n"
+           "Serve the Confluent Schema Registry REST API (Avro schemas) from a SQLite file.\n\n"
+           "  -l, --listen ADDR     host:port to listen on (default 127.0.0.1:8081; port 0 = any)\n"
+           "  -d, --db FILE         SQLite database, created if absent (default registry.sqlite)\n"
+           "  -t, --threads N       HTTP worker threads (default 4)\n"
+           "      --log-level L     debug, info, warn, error (default info)\n"
+           "      --log-format F    logfmt or json (default logfmt)\n"
+           "  -h, --help            this help\n\n"
+           "Prints `listening port=N` on stderr once ready. SIGTERM/SIGINT finish running\n"
+           "requests and exit 0. Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage.\n");
 }
 
 int cmd_registry(int argc, char **argv)
@@ -44,8 +44,12 @@ int cmd_registry(int argc, char **argv)
     char *end;
     while ((c = getopt_long(argc, argv, "l:d:t:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': cfg.listen = optarg; break;
-        case 'd': cfg.db_path = optarg; break;
+        case 'l':
+            cfg.listen = optarg;
+            break;
+        case 'd':
+            cfg.db_path = optarg;
+            break;
         case 't': {
             long n = strtol(optarg, &end, 10);
             if (*end || n < 1 || n > 256) {
@@ -67,8 +71,12 @@ int cmd_registry(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: usage(stderr); return CLI_EXIT_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            usage(stderr);
+            return CLI_EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -83,7 +91,7 @@ int cmd_registry(int argc, char **argv)
     if (registry_server_start(&cfg, &server, &err) != 0) {
         sluice_log(SLUICE_LOG_ERROR, "registry", "cannot start", "error", err.msg, (char *)0);
         return err.code == SLUICE_EINVAL || err.code == SLUICE_ECONFIG ? CLI_EXIT_USAGE
-                                                                        : CLI_EXIT_RUNTIME;
+                                                                       : CLI_EXIT_RUNTIME;
     }
     char port[16];
     snprintf(port, sizeof port, "%u", (unsigned)registry_server_port(server));

@@ -37,24 +37,23 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: sluice run [-c FILE]\n\n"
-            "Run ingest (HTTP → Kafka), sink (Kafka → ClickHouse) and, when registry.urls is\n"
-            "empty, the Schema Registry in one process. Without kafka.brokers an embedded,\n"
-            "in-memory Kafka cluster is started: for trying sluice out only, not durable;\n"
-            "ingest then answers 429 before a partition holds more than run.backlog_limit\n"
-            "unconsumed bytes, because that cluster drops older data past about 5 MiB.\n"
-            "Without -c everything runs on its defaults (docs/CONFIG.md).\n\n"
-            "  -c, --config FILE   configuration (optional)\n"
-            "  -h, --help          this help\n\n"
-            "Serves /metrics, /healthz and /readyz on metrics.listen; `sluice top` shows them.\n"
-            "SIGTERM/SIGINT drain every part and exit 0. Exit codes: 0 clean shutdown,\n"
-            "1 runtime failure, 2 bad usage or configuration.\n");
+    fprintf(f, "usage: sluice run [-c FILE]\n\n"
+               "Run ingest (HTTP → Kafka), sink (Kafka → ClickHouse) and, when registry.urls is\n"
+               "empty, the Schema Registry in one process. Without kafka.brokers an embedded,\n"
+               "in-memory Kafka cluster is started: for trying sluice out only, not durable;\n"
+               "ingest then answers 429 before a partition holds more than run.backlog_limit\n"
+               "unconsumed bytes, because that cluster drops older data past about 5 MiB.\n"
+               "Without -c everything runs on its defaults (docs/CONFIG.md).\n\n"
+               "  -c, --config FILE   configuration (optional)\n"
+               "  -h, --help          this help\n\n"
+               "Serves /metrics, /healthz and /readyz on metrics.listen; `sluice top` shows them.\n"
+               "SIGTERM/SIGINT drain every part and exit 0. Exit codes: 0 clean shutdown,\n"
+               "1 runtime failure, 2 bad usage or configuration.\n");
 }
 
 struct readiness {
     ingest *g;
-    sink *s;     /* NULL without sink routes */
+    sink *s; /* NULL without sink routes */
     sluice_sr *sr;
     ch_probe ch; /* opened with the sink */
 };
@@ -62,8 +61,7 @@ struct readiness {
 static int ready(void *opaque, char *why, size_t n)
 {
     struct readiness *r = opaque;
-    if (!ingest_ready(r->g, why, n))
-        return 0;
+    if (!ingest_ready(r->g, why, n)) return 0;
     if (r->s && !sink_ready(r->s)) {
         snprintf(why, n, "kafka: the sink has no partitions assigned yet");
         return 0;
@@ -77,14 +75,12 @@ static int create_topics(embedded_kafka *k, const app_config *cfg, sluice_error 
     int parts = (int)cfg->run.partitions;
     const app_ingest_topic_config *it = cfg->ingest.topics.items;
     for (size_t i = 0; i < cfg->ingest.topics.n; i++)
-        if (embedded_kafka_create_topic(k, it[i].name, parts, err))
-            return -1;
+        if (embedded_kafka_create_topic(k, it[i].name, parts, err)) return -1;
     const app_route_config *r = cfg->sink.routes.items;
     for (size_t i = 0; i < cfg->sink.routes.n; i++) {
         char dlq[512];
         if (embedded_kafka_create_topic(k, r[i].topic, parts, err) ||
-            embedded_kafka_create_topic(k, app_route_dlq_topic(&r[i], dlq, sizeof dlq), parts,
-                                        err))
+            embedded_kafka_create_topic(k, app_route_dlq_topic(&r[i], dlq, sizeof dlq), parts, err))
             return -1;
     }
     return 0;
@@ -113,8 +109,8 @@ int cmd_run(int argc, char **argv)
     if (!brokers) {
         if (embedded_kafka_start((int)cfg.run.brokers, &kafka, &err) != 0 ||
             create_topics(kafka, &cfg, &err) != 0) {
-            sluice_log(SLUICE_LOG_ERROR, "run", "cannot start the embedded Kafka", "error",
-                       err.msg, (char *)0);
+            sluice_log(SLUICE_LOG_ERROR, "run", "cannot start the embedded Kafka", "error", err.msg,
+                       (char *)0);
             goto out;
         }
         brokers = embedded_kafka_bootstrap(kafka);
@@ -143,8 +139,8 @@ int cmd_run(int argc, char **argv)
         }
         snprintf(registry_url, sizeof registry_url, "http://127.0.0.1:%u",
                  (unsigned)registry_server_port(reg));
-        sluice_log(SLUICE_LOG_INFO, "run", "embedded Schema Registry serving", "url",
-                   registry_url, "db", db, (char *)0);
+        sluice_log(SLUICE_LOG_INFO, "run", "embedded Schema Registry serving", "url", registry_url,
+                   "db", db, (char *)0);
     }
     {
         sluice_sr_config sc;
@@ -169,7 +165,7 @@ int cmd_run(int argc, char **argv)
             exit_code = err.code == SLUICE_ECONFIG ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
             goto out;
         }
-            if (ch_probe_open(&rd.ch, &cfg, &err) != 0) {
+        if (ch_probe_open(&rd.ch, &cfg, &err) != 0) {
             sluice_log(SLUICE_LOG_ERROR, "run", "clickhouse client", "error", err.msg, (char *)0);
             goto out;
         }
@@ -184,8 +180,8 @@ int cmd_run(int argc, char **argv)
     if (kafka) {
         if (backlog_guard_start(brokers, cfg.sink.group_id, cfg.run.backlog_limit, m, &guard,
                                 &err) != 0) {
-            sluice_log(SLUICE_LOG_ERROR, "run", "cannot start the backlog guard", "error",
-                       err.msg, (char *)0);
+            sluice_log(SLUICE_LOG_ERROR, "run", "cannot start the backlog guard", "error", err.msg,
+                       (char *)0);
             goto out;
         }
         io.admit = backlog_guard_admit;

@@ -16,8 +16,7 @@ int ch_probe_open(ch_probe *p, const app_config *cfg, sluice_error *err)
                          .connect_timeout_ms = 2000,
                          .request_timeout_ms = 5000};
     int rc = ch_http_new(&hc, &p->ch, err);
-    if (rc)
-        pthread_mutex_destroy(&p->mu);
+    if (rc) pthread_mutex_destroy(&p->mu);
     return rc;
 }
 
@@ -36,8 +35,7 @@ int ch_probe_ready(ch_probe *p, char *why, size_t why_len)
 
 void ch_probe_close(ch_probe *p)
 {
-    if (!p->ch)
-        return;
+    if (!p->ch) return;
     ch_http_free(p->ch);
     p->ch = NULL;
     pthread_mutex_destroy(&p->mu);

@@ -47,11 +47,16 @@ static inline size_t avro_reader_left(const avro_reader *r)
 static inline const char *avro_strerror(int code)
 {
     switch (code) {
-    case AVRO_ETRUNCATED: return "truncated input";
-    case AVRO_EVARINT: return "varint longer than 10 bytes";
-    case AVRO_ERANGE: return "value out of range";
-    case AVRO_ENEGATIVE: return "negative length";
-    default: return "invalid input";
+    case AVRO_ETRUNCATED:
+        return "truncated input";
+    case AVRO_EVARINT:
+        return "varint longer than 10 bytes";
+    case AVRO_ERANGE:
+        return "value out of range";
+    case AVRO_ENEGATIVE:
+        return "negative length";
+    default:
+        return "invalid input";
     }
 }
 
@@ -60,8 +65,7 @@ static inline int avro_read_long(avro_reader *r, int64_t *out)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
-        if (r->p >= r->end)
-            return AVRO_ETRUNCATED;
+        if (r->p >= r->end) return AVRO_ETRUNCATED;
         uint8_t b = *r->p++;
         v |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
@@ -76,29 +80,24 @@ static inline int avro_read_int(avro_reader *r, int32_t *out)
 {
     int64_t v;
     int rc = avro_read_long(r, &v);
-    if (rc)
-        return rc;
-    if (v < INT32_MIN || v > INT32_MAX)
-        return AVRO_ERANGE;
+    if (rc) return rc;
+    if (v < INT32_MIN || v > INT32_MAX) return AVRO_ERANGE;
     *out = (int32_t)v;
     return 0;
 }
 
 static inline int avro_read_boolean(avro_reader *r, int *out)
 {
-    if (r->p >= r->end)
-        return AVRO_ETRUNCATED;
+    if (r->p >= r->end) return AVRO_ETRUNCATED;
     uint8_t b = *r->p++;
-    if (b > 1)
-        return AVRO_ERANGE;
+    if (b > 1) return AVRO_ERANGE;
     *out = b;
     return 0;
 }
 
 static inline int avro_read_float(avro_reader *r, float *out)
 {
-    if (avro_reader_left(r) < 4)
-        return AVRO_ETRUNCATED;
+    if (avro_reader_left(r) < 4) return AVRO_ETRUNCATED;
     uint32_t bits = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
                     (uint32_t)r->p[3] << 24;
     memcpy(out, &bits, 4);
@@ -108,8 +107,7 @@ static inline int avro_read_float(avro_reader *r, float *out)
 
 static inline int avro_read_double(avro_reader *r, double *out)
 {
-    if (avro_reader_left(r) < 8)
-        return AVRO_ETRUNCATED;
+    if (avro_reader_left(r) < 8) return AVRO_ETRUNCATED;
     uint64_t bits = 0;
     for (int i = 7; i >= 0; i--)
         bits = bits << 8 | r->p[i];
@@ -123,12 +121,9 @@ static inline int avro_read_bytes(avro_reader *r, const uint8_t **p, size_t *len
 {
     int64_t n;
     int rc = avro_read_long(r, &n);
-    if (rc)
-        return rc;
-    if (n < 0)
-        return AVRO_ENEGATIVE;
-    if ((uint64_t)n > avro_reader_left(r))
-        return AVRO_ETRUNCATED;
+    if (rc) return rc;
+    if (n < 0) return AVRO_ENEGATIVE;
+    if ((uint64_t)n > avro_reader_left(r)) return AVRO_ETRUNCATED;
     *p = r->p;
     *len = (size_t)n;
     r->p += n;
@@ -137,8 +132,7 @@ static inline int avro_read_bytes(avro_reader *r, const uint8_t **p, size_t *len
 
 static inline int avro_read_fixed(avro_reader *r, size_t size, const uint8_t **p)
 {
-    if (size > avro_reader_left(r))
-        return AVRO_ETRUNCATED;
+    if (size > avro_reader_left(r)) return AVRO_ETRUNCATED;
     *p = r->p;
     r->p += size;
     return 0;
@@ -151,20 +145,15 @@ static inline int avro_read_block_count(avro_reader *r, int64_t *count, int64_t 
 {
     int64_t n;
     int rc = avro_read_long(r, &n);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     *block_bytes = -1;
     if (n < 0) {
-        if (n == INT64_MIN)
-            return AVRO_ERANGE;
+        if (n == INT64_MIN) return AVRO_ERANGE;
         n = -n;
         rc = avro_read_long(r, block_bytes);
-        if (rc)
-            return rc;
-        if (*block_bytes < 0)
-            return AVRO_ENEGATIVE;
-        if ((uint64_t)*block_bytes > avro_reader_left(r))
-            return AVRO_ETRUNCATED;
+        if (rc) return rc;
+        if (*block_bytes < 0) return AVRO_ENEGATIVE;
+        if ((uint64_t)*block_bytes > avro_reader_left(r)) return AVRO_ETRUNCATED;
     }
     /* Every item takes at least one byte... except null and empty records,
      * so the count cannot be checked against the bytes left here; callers

@@ -66,7 +66,8 @@ int avro_json_encode(const sluice_avro_node *schema, const json_t *value, buf *o
                      avro_json_errors *errs);
 
 typedef enum avro_json_style {
-    AVRO_JSON_PLAIN, /* unions unwrapped, bytes/fixed as \u00XX strings, logical types as their numbers */
+    AVRO_JSON_PLAIN, /* unions unwrapped, bytes/fixed as \u00XX strings, logical types as their
+                        numbers */
     AVRO_JSON_AVRO,  /* Avro's JSON encoding: non-null union values wrapped as {"type": value} */
 } avro_json_style;
 

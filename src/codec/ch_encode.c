@@ -727,8 +727,7 @@ static int encode_uuid(const ch_type *t, const cvalue *v, buf *out, sluice_error
         for (int i = 0; ok && i < 16; i++) {
             int hi = hex[q[digit_at[2 * i]]], lo = hex[q[digit_at[2 * i + 1]]];
             ok = hi && lo;
-            if (ok)
-                be[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+            if (ok) be[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
         }
         if (!ok) return fail_not_number(err, t, v, "a UUID (8-4-4-4-12 hex digits)");
     } else {

@@ -35,21 +35,31 @@
 #include "common/buf.h"
 
 typedef enum ch_kind {
-    CH_INT8, CH_INT16, CH_INT32, CH_INT64,
-    CH_UINT8, CH_UINT16, CH_UINT32, CH_UINT64,
-    CH_FLOAT32, CH_FLOAT64,
+    CH_INT8,
+    CH_INT16,
+    CH_INT32,
+    CH_INT64,
+    CH_UINT8,
+    CH_UINT16,
+    CH_UINT32,
+    CH_UINT64,
+    CH_FLOAT32,
+    CH_FLOAT64,
     CH_BOOL,
     CH_STRING,
-    CH_FIXED_STRING,  /* fixed_len */
+    CH_FIXED_STRING, /* fixed_len */
     CH_DATE,
-    CH_DATETIME,      /* timezone may be set */
-    CH_DATETIME64,    /* precision 0..9, timezone */
+    CH_DATETIME,   /* timezone may be set */
+    CH_DATETIME64, /* precision 0..9, timezone */
     CH_UUID,
-    CH_ENUM8, CH_ENUM16, /* enum_names/enum_values, n_enum */
-    CH_DECIMAL32, CH_DECIMAL64, CH_DECIMAL128, /* precision, scale */
-    CH_NULLABLE,      /* inner */
-    CH_ARRAY,         /* inner */
-    CH_MAP,           /* inner = key type, inner2 = value type */
+    CH_ENUM8,
+    CH_ENUM16, /* enum_names/enum_values, n_enum */
+    CH_DECIMAL32,
+    CH_DECIMAL64,
+    CH_DECIMAL128,      /* precision, scale */
+    CH_NULLABLE,        /* inner */
+    CH_ARRAY,           /* inner */
+    CH_MAP,             /* inner = key type, inner2 = value type */
     CH_LOW_CARDINALITY, /* inner */
 } ch_kind;
 
@@ -65,7 +75,7 @@ struct ch_type {
     const char *const *enum_names; /* in declaration order */
     const int16_t *enum_values;
     size_t n_enum;
-    const char *text;              /* the canonical spelling, e.g. "Nullable(String)" */
+    const char *text; /* the canonical spelling, e.g. "Nullable(String)" */
 };
 
 /* Parse a type as system.columns prints it: "UInt64", "Nullable(String)",
@@ -81,9 +91,9 @@ int ch_type_parse(const char *text, arena *a, const ch_type **out, sluice_error 
 
 /* What a server of version "18.16.1" / "23.8.2.7" can store. */
 typedef struct ch_features {
-    int datetime64;   /* 20.1+ */
-    int map;          /* 21.1+ */
-    int bool_type;    /* 21.12+ */
+    int datetime64;                      /* 20.1+ */
+    int map;                             /* 21.1+ */
+    int bool_type;                       /* 21.12+ */
     int low_cardinality_without_setting; /* 19.0+ */
 } ch_features;
 int ch_server_features(const char *version, ch_features *out, sluice_error *err);

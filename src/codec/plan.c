@@ -41,27 +41,27 @@
  * plan tests and the ClickHouse round trip run through both). */
 enum fast {
     FAST_NONE,
-    FAST_STRING,       /* string/bytes -> String */
-    FAST_INT_TO_I64,   /* int/long -> Int64 */
-    FAST_INT_TO_I32,   /* int -> Int32 */
-    FAST_DOUBLE_F64,   /* double -> Float64 */
-    FAST_FLOAT_F32,    /* float -> Float32 */
-    FAST_BOOL_U8,      /* boolean -> UInt8 */
-    FAST_ENUM8,        /* enum -> Enum8 (values precomputed) */
-    FAST_ENUM16,       /* enum -> Enum16 */
+    FAST_STRING,         /* string/bytes -> String */
+    FAST_INT_TO_I64,     /* int/long -> Int64 */
+    FAST_INT_TO_I32,     /* int -> Int32 */
+    FAST_DOUBLE_F64,     /* double -> Float64 */
+    FAST_FLOAT_F32,      /* float -> Float32 */
+    FAST_BOOL_U8,        /* boolean -> UInt8 */
+    FAST_ENUM8,          /* enum -> Enum8 (values precomputed) */
+    FAST_ENUM16,         /* enum -> Enum16 */
     FAST_TS_MS_DATETIME, /* timestamp-millis -> DateTime */
 };
 
 enum opcode {
-    OP_SKIP,    /* decode nothing out of this writer value */
-    OP_SCALAR,  /* one value into a column (enc) and/or a slot */
-    OP_RECORD,  /* children in writer order, then constants */
-    OP_UNION,   /* branch index, then branches[i] */
-    OP_NULL,    /* a null branch: NULL (or the default) into every column below */
-    OP_ARRAY,   /* block counts into count columns, elem per item */
-    OP_MAP,     /* Map(K, V) column, or keys/values array columns */
-    OP_JSON,    /* the writer value as JSON text into a String column */
-    OP_EXPLODE, /* the exploded array: skipped now, one row per item later */
+    OP_SKIP,       /* decode nothing out of this writer value */
+    OP_SCALAR,     /* one value into a column (enc) and/or a slot */
+    OP_RECORD,     /* children in writer order, then constants */
+    OP_UNION,      /* branch index, then branches[i] */
+    OP_NULL,       /* a null branch: NULL (or the default) into every column below */
+    OP_ARRAY,      /* block counts into count columns, elem per item */
+    OP_MAP,        /* Map(K, V) column, or keys/values array columns */
+    OP_JSON,       /* the writer value as JSON text into a String column */
+    OP_EXPLODE,    /* the exploded array: skipped now, one row per item later */
     OP_UNREADABLE, /* a writer union branch the reader cannot read: a row error if seen */
 };
 
@@ -82,14 +82,14 @@ struct op {
     const ch_type *enc;
     int slot;
     cv_unit unit;
-    int decimal_scale;         /* >= 0 when the value is a decimal */
-    int as_string;             /* reader says string where the writer has bytes */
+    int decimal_scale;           /* >= 0 when the value is a decimal */
+    int as_string;               /* reader says string where the writer has bytes */
     const char *const *enum_map; /* writer symbol index -> reader symbol (NULL: not in reader) */
-    int fast;                  /* FAST_*: a direct decode+encode for a common pair, or 0 */
-    int once;                  /* writes its column(s) exactly once per row, at top level:
-                                * may write straight into the row (see row_target) */
-    int nullable;              /* fast path: the column is Nullable: write the flag first */
-    const int16_t *enum_values; /* FAST_ENUM*: writer symbol index -> column value */
+    int fast;                    /* FAST_*: a direct decode+encode for a common pair, or 0 */
+    int once;                    /* writes its column(s) exactly once per row, at top level:
+                                  * may write straight into the row (see row_target) */
+    int nullable;                /* fast path: the column is Nullable: write the flag first */
+    const int16_t *enum_values;  /* FAST_ENUM*: writer symbol index -> column value */
     /* OP_RECORD */
     op *children;
     size_t n_children;
@@ -109,7 +109,7 @@ struct op {
     const int *count_columns;
     size_t n_count_columns;
     size_t min_item_bytes;
-    int key_column;            /* OP_MAP: the column keys go to (-1: same column as values, Map) */
+    int key_column; /* OP_MAP: the column keys go to (-1: same column as values, Map) */
     const ch_type *key_enc;
 };
 
@@ -127,17 +127,17 @@ typedef struct derived_col {
 struct plan {
     arena a;
     int is_json;
-    const plan_column *cols;  /* copies, in the arena */
+    const plan_column *cols; /* copies, in the arena */
     size_t n_cols;
-    int *in_list;             /* per column: 1 if written */
-    int *list;                /* column indexes in INSERT order */
+    int *in_list; /* per column: 1 if written */
+    int *list;    /* column indexes in INSERT order */
     size_t n_list;
     char *columns_sql;
     op root;
-    op *explode;              /* the explode op inside the tree, or NULL */
-    int explode_inline;       /* nothing after the exploded array feeds a column or slot:
-                               * rows are emitted as its items are decoded (one pass) */
-    const int *elem_columns;  /* columns fed below the explode op: reset per element */
+    op *explode;             /* the explode op inside the tree, or NULL */
+    int explode_inline;      /* nothing after the exploded array feeds a column or slot:
+                              * rows are emitted as its items are decoded (one pass) */
+    const int *elem_columns; /* columns fed below the explode op: reset per element */
     size_t n_elem_columns;
     const int *elem_slots;
     size_t n_elem_slots;
@@ -151,15 +151,15 @@ struct plan {
     char separator;
     const char *route;
     /* JSON plans */
-    const char **json_paths;  /* per column: the field path to look up */
-    const char **slot_paths;  /* per slot: the JSON path to read */
+    const char **json_paths; /* per column: the field path to look up */
+    const char **slot_paths; /* per slot: the JSON path to read */
     const char *explode_path;
 };
 
 struct plan_state {
     size_t n_cols;
-    buf *scratch;    /* per column */
-    char *set;       /* per column: written this row */
+    buf *scratch; /* per column */
+    char *set;    /* per column: written this row */
     cvalue *slots;
     buf expr_scratch;
     buf json_tmp;
@@ -171,13 +171,13 @@ typedef struct compiler {
     plan *p;
     const plan_options *opt;
     sluice_error *err;
-    char *fed;                /* per column: some op writes it */
+    char *fed; /* per column: some op writes it */
     /* paths known to expressions: name -> slot (assigned on first use) */
     const char *paths[MAX_PATHS];
     int path_slots[MAX_PATHS];
     size_t n_paths;
     int in_explode;
-    int in_items;             /* > 0 inside an array's or map's items */
+    int in_items; /* > 0 inside an array's or map's items */
     /* columns and slots touched below the current explode op */
     int *collect_columns;
     size_t n_collect_columns;
@@ -200,12 +200,10 @@ static int fail(compiler *c, int code, const char *fmt, ...)
 
 static char *join_path(arena *a, const char *prefix, char sep, const char *name)
 {
-    if (!prefix || !*prefix)
-        return arena_strdup(a, name);
+    if (!prefix || !*prefix) return arena_strdup(a, name);
     size_t n = strlen(prefix) + strlen(name) + 2;
     char *s = arena_alloc(a, n, 1);
-    if (s)
-        snprintf(s, n, "%s%c%s", prefix, sep, name);
+    if (s) snprintf(s, n, "%s%c%s", prefix, sep, name);
     return s;
 }
 
@@ -213,16 +211,14 @@ static char *err_path(arena *a, const char *parent, const char *field, int array
 {
     size_t n = strlen(parent) + strlen(field) + 4;
     char *s = arena_alloc(a, n, 1);
-    if (s)
-        snprintf(s, n, array ? "%s[]" : "%s.%s", parent, field);
+    if (s) snprintf(s, n, array ? "%s[]" : "%s.%s", parent, field);
     return s;
 }
 
 static int find_column(const plan *p, const char *name)
 {
     for (size_t i = 0; i < p->n_cols; i++)
-        if (p->cols[i].insertable && strcmp(p->cols[i].name, name) == 0)
-            return (int)i;
+        if (p->cols[i].insertable && strcmp(p->cols[i].name, name) == 0) return (int)i;
     return -1;
 }
 
@@ -237,16 +233,14 @@ static const ch_type *core_type(const ch_type *t)
 static int slot_for_path(compiler *c, const char *path)
 {
     for (size_t i = 0; i < c->n_paths; i++)
-        if (strcmp(c->paths[i], path) == 0)
-            return c->path_slots[i];
+        if (strcmp(c->paths[i], path) == 0) return c->path_slots[i];
     return -1;
 }
 
 static void note_column(compiler *c, int col)
 {
     c->fed[col] = 1;
-    if (c->in_explode && c->collect_columns)
-        c->collect_columns[c->n_collect_columns++] = col;
+    if (c->in_explode && c->collect_columns) c->collect_columns[c->n_collect_columns++] = col;
 }
 
 static void note_slot(compiler *c, int slot)
@@ -258,8 +252,7 @@ static void note_slot(compiler *c, int slot)
 static const sluice_avro_node *non_null_branch(const sluice_avro_node *n, int *nullable)
 {
     *nullable = 0;
-    if (n->type != SLUICE_AVRO_UNION)
-        return n;
+    if (n->type != SLUICE_AVRO_UNION) return n;
     const sluice_avro_node *only = NULL;
     for (size_t i = 0; i < n->n_branches; i++) {
         if (n->branches[i]->type == SLUICE_AVRO_NULL) {
@@ -275,20 +268,24 @@ static const sluice_avro_node *non_null_branch(const sluice_avro_node *n, int *n
 
 static size_t min_bytes(const sluice_avro_node *n, int depth)
 {
-    if (depth > SLUICE_AVRO_MAX_DEPTH)
-        return 0;
+    if (depth > SLUICE_AVRO_MAX_DEPTH) return 0;
     switch (n->type) {
-    case SLUICE_AVRO_NULL: return 0;
-    case SLUICE_AVRO_FLOAT: return 4;
-    case SLUICE_AVRO_DOUBLE: return 8;
-    case SLUICE_AVRO_FIXED: return n->size;
+    case SLUICE_AVRO_NULL:
+        return 0;
+    case SLUICE_AVRO_FLOAT:
+        return 4;
+    case SLUICE_AVRO_DOUBLE:
+        return 8;
+    case SLUICE_AVRO_FIXED:
+        return n->size;
     case SLUICE_AVRO_RECORD: {
         size_t s = 0;
         for (size_t i = 0; i < n->n_fields; i++)
             s += min_bytes(n->fields[i].type, depth + 1);
         return s;
     }
-    default: return 1;
+    default:
+        return 1;
     }
 }
 
@@ -296,11 +293,9 @@ static size_t min_bytes(const sluice_avro_node *n, int depth)
 static const sluice_avro_node *reader_branch_for(const sluice_avro_node *r,
                                                  const sluice_avro_node *w)
 {
-    if (r->type != SLUICE_AVRO_UNION)
-        return r;
+    if (r->type != SLUICE_AVRO_UNION) return r;
     for (size_t i = 0; i < r->n_branches; i++)
-        if (sluice_avro_can_read(r->branches[i], w, NULL) == 0)
-            return r->branches[i];
+        if (sluice_avro_can_read(r->branches[i], w, NULL) == 0) return r->branches[i];
     return NULL;
 }
 
@@ -327,20 +322,17 @@ static void init_op(op *o, int code, const sluice_avro_node *w, const char *epat
 static void choose_fast(compiler *c, op *o, const sluice_avro_node *w)
 {
     const ch_type *t = o->enc;
-    if (t->kind == CH_LOW_CARDINALITY)
-        t = t->inner;
+    if (t->kind == CH_LOW_CARDINALITY) t = t->inner;
     if (t->kind == CH_NULLABLE) {
         o->nullable = 1;
         t = t->inner;
     }
-    if (t->kind == CH_LOW_CARDINALITY)
-        t = t->inner;
+    if (t->kind == CH_LOW_CARDINALITY) t = t->inner;
     int plain_int = o->unit == CV_UNIT_NONE;
     switch (w->type) {
     case SLUICE_AVRO_STRING:
     case SLUICE_AVRO_BYTES:
-        if (t->kind == CH_STRING && o->decimal_scale < 0)
-            o->fast = FAST_STRING;
+        if (t->kind == CH_STRING && o->decimal_scale < 0) o->fast = FAST_STRING;
         break;
     case SLUICE_AVRO_LONG:
         if (t->kind == CH_INT64 && plain_int)
@@ -355,33 +347,27 @@ static void choose_fast(compiler *c, op *o, const sluice_avro_node *w)
             o->fast = FAST_INT_TO_I32;
         break;
     case SLUICE_AVRO_DOUBLE:
-        if (t->kind == CH_FLOAT64)
-            o->fast = FAST_DOUBLE_F64;
+        if (t->kind == CH_FLOAT64) o->fast = FAST_DOUBLE_F64;
         break;
     case SLUICE_AVRO_FLOAT:
-        if (t->kind == CH_FLOAT32)
-            o->fast = FAST_FLOAT_F32;
+        if (t->kind == CH_FLOAT32) o->fast = FAST_FLOAT_F32;
         break;
     case SLUICE_AVRO_BOOLEAN:
-        if (t->kind == CH_UINT8)
-            o->fast = FAST_BOOL_U8;
+        if (t->kind == CH_UINT8) o->fast = FAST_BOOL_U8;
         break;
     case SLUICE_AVRO_ENUM: {
-        if (t->kind != CH_ENUM8 && t->kind != CH_ENUM16)
-            break;
+        if (t->kind != CH_ENUM8 && t->kind != CH_ENUM16) break;
         /* Each writer symbol's column value, resolved now; a symbol the
          * column lacks keeps the general path, which reports it. */
         int16_t *vals = arena_alloc(&c->p->a, (w->n_symbols ? w->n_symbols : 1) * sizeof *vals,
                                     _Alignof(int16_t));
-        if (!vals)
-            return;
+        if (!vals) return;
         for (size_t i = 0; i < w->n_symbols; i++) {
             const char *sym = o->enum_map[i];
             size_t k = 0;
             while (sym && k < t->n_enum && strcmp(t->enum_names[k], sym) != 0)
                 k++;
-            if (!sym || k == t->n_enum)
-                return;
+            if (!sym || k == t->n_enum) return;
             vals[i] = t->enum_values[k];
         }
         o->enum_values = vals;
@@ -402,21 +388,34 @@ static int map_scalar(compiler *c, op *o, const sluice_avro_node *w, const sluic
     o->enc = enc;
     o->slot = slot;
     switch (r->logical) {
-    case SLUICE_AVRO_LOGICAL_DATE: o->unit = CV_UNIT_DATE_DAYS; break;
-    case SLUICE_AVRO_LOGICAL_TIME_MILLIS: o->unit = CV_UNIT_TIME_MS; break;
-    case SLUICE_AVRO_LOGICAL_TIME_MICROS: o->unit = CV_UNIT_TIME_US; break;
+    case SLUICE_AVRO_LOGICAL_DATE:
+        o->unit = CV_UNIT_DATE_DAYS;
+        break;
+    case SLUICE_AVRO_LOGICAL_TIME_MILLIS:
+        o->unit = CV_UNIT_TIME_MS;
+        break;
+    case SLUICE_AVRO_LOGICAL_TIME_MICROS:
+        o->unit = CV_UNIT_TIME_US;
+        break;
     case SLUICE_AVRO_LOGICAL_TIMESTAMP_MILLIS:
-    case SLUICE_AVRO_LOGICAL_LOCAL_TIMESTAMP_MILLIS: o->unit = CV_UNIT_TS_MS; break;
+    case SLUICE_AVRO_LOGICAL_LOCAL_TIMESTAMP_MILLIS:
+        o->unit = CV_UNIT_TS_MS;
+        break;
     case SLUICE_AVRO_LOGICAL_TIMESTAMP_MICROS:
-    case SLUICE_AVRO_LOGICAL_LOCAL_TIMESTAMP_MICROS: o->unit = CV_UNIT_TS_US; break;
-    case SLUICE_AVRO_LOGICAL_DECIMAL: o->decimal_scale = r->scale; break;
-    default: break;
+    case SLUICE_AVRO_LOGICAL_LOCAL_TIMESTAMP_MICROS:
+        o->unit = CV_UNIT_TS_US;
+        break;
+    case SLUICE_AVRO_LOGICAL_DECIMAL:
+        o->decimal_scale = r->scale;
+        break;
+    default:
+        break;
     }
     o->as_string = r->type == SLUICE_AVRO_STRING;
     if (w->type == SLUICE_AVRO_ENUM) {
-        const char **map = arena_calloc(&c->p->a, w->n_symbols ? w->n_symbols : 1, sizeof *map, _Alignof(const char *));
-        if (!map)
-            return fail(c, SLUICE_ENOMEM, "out of memory");
+        const char **map = arena_calloc(&c->p->a, w->n_symbols ? w->n_symbols : 1, sizeof *map,
+                                        _Alignof(const char *));
+        if (!map) return fail(c, SLUICE_ENOMEM, "out of memory");
         for (size_t i = 0; i < w->n_symbols; i++) {
             map[i] = NULL;
             if (r->type != SLUICE_AVRO_ENUM) {
@@ -424,18 +423,14 @@ static int map_scalar(compiler *c, op *o, const sluice_avro_node *w, const sluic
                 continue;
             }
             for (size_t k = 0; k < r->n_symbols; k++)
-                if (strcmp(r->symbols[k], w->symbols[i]) == 0)
-                    map[i] = r->symbols[k];
-            if (!map[i])
-                map[i] = r->enum_default; /* may stay NULL: a row error if seen */
+                if (strcmp(r->symbols[k], w->symbols[i]) == 0) map[i] = r->symbols[k];
+            if (!map[i]) map[i] = r->enum_default; /* may stay NULL: a row error if seen */
         }
         o->enum_map = map;
     }
-    if (column >= 0)
-        choose_fast(c, o, w);
+    if (column >= 0) choose_fast(c, o, w);
     o->once = !c->in_items && !c->in_explode;
-    if (column >= 0)
-        note_column(c, column);
+    if (column >= 0) note_column(c, column);
     note_slot(c, slot);
     return 0;
 }
@@ -460,12 +455,9 @@ static int column_list_op_null(compiler *c, op *o, const sluice_avro_node *w, co
 static void collect_outputs(const op *o, int *cols, const ch_type **types, size_t *n, int *slots,
                             size_t *n_slots, int depth)
 {
-    if (!o || depth > 2 * SLUICE_AVRO_MAX_DEPTH)
-        return;
-    if (o->code == OP_SCALAR || o->code == OP_JSON || o->code == OP_ARRAY ||
-        o->code == OP_MAP) {
-        int col = o->code == OP_ARRAY ? (o->n_count_columns ? o->count_columns[0] : -1)
-                                      : o->column;
+    if (!o || depth > 2 * SLUICE_AVRO_MAX_DEPTH) return;
+    if (o->code == OP_SCALAR || o->code == OP_JSON || o->code == OP_ARRAY || o->code == OP_MAP) {
+        int col = o->code == OP_ARRAY ? (o->n_count_columns ? o->count_columns[0] : -1) : o->column;
         const ch_type *t = o->enc;
         if (o->code == OP_ARRAY) {
             /* An array below a null: every column it feeds gets NULL/empty. */
@@ -490,8 +482,7 @@ static void collect_outputs(const op *o, int *cols, const ch_type **types, size_
                 types[(*n)++] = t;
             }
         }
-        if (o->slot >= 0)
-            slots[(*n_slots)++] = o->slot;
+        if (o->slot >= 0) slots[(*n_slots)++] = o->slot;
         if (o->code == OP_MAP && o->key_column >= 0) {
             cols[*n] = o->key_column;
             types[(*n)++] = o->key_enc;
@@ -519,9 +510,9 @@ static int map_union(compiler *c, op *o, const sluice_avro_node *w, const sluice
 {
     init_op(o, OP_UNION, w, epath);
     o->n_branches = w->n_branches;
-    o->branches = arena_calloc(&c->p->a, w->n_branches ? w->n_branches : 1, sizeof(op), _Alignof(op));
-    if (!o->branches)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    o->branches =
+        arena_calloc(&c->p->a, w->n_branches ? w->n_branches : 1, sizeof(op), _Alignof(op));
+    if (!o->branches) return fail(c, SLUICE_ENOMEM, "out of memory");
     int null_index = -1;
     for (size_t i = 0; i < w->n_branches; i++) {
         const sluice_avro_node *wb = w->branches[i];
@@ -537,16 +528,14 @@ static int map_union(compiler *c, op *o, const sluice_avro_node *w, const sluice
             continue;
         }
         int rc = map_value(c, &o->branches[i], wb, rb, name, epath, level, column);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     if (null_index >= 0) {
         size_t cap = c->p->n_cols + 1;
         int *cols = arena_alloc(&c->p->a, cap * sizeof(int), _Alignof(int));
         const ch_type **types = arena_alloc(&c->p->a, cap * sizeof(ch_type *), _Alignof(ch_type *));
         int *slots = arena_alloc(&c->p->a, (c->n_paths + 1) * sizeof(int), _Alignof(int));
-        if (!cols || !types || !slots)
-            return fail(c, SLUICE_ENOMEM, "out of memory");
+        if (!cols || !types || !slots) return fail(c, SLUICE_ENOMEM, "out of memory");
         size_t n = 0, n_slots = 0;
         for (size_t i = 0; i < w->n_branches; i++)
             if ((int)i != null_index)
@@ -557,8 +546,7 @@ static int map_union(compiler *c, op *o, const sluice_avro_node *w, const sluice
             types[n++] = level;
         }
         int slot = slot_for_path(c, name);
-        if (n_slots == 0 && slot >= 0)
-            slots[n_slots++] = slot;
+        if (n_slots == 0 && slot >= 0) slots[n_slots++] = slot;
         column_list_op_null(c, &o->branches[null_index], w->branches[null_index], epath, cols,
                             types, n, slots, n_slots);
         for (size_t i = 0; i < n; i++)
@@ -579,8 +567,7 @@ static int map_array_into(compiler *c, op *o, const sluice_avro_node *w, const s
     o->min_item_bytes = min_bytes(w->items, 0);
     o->elem = arena_calloc(&c->p->a, 1, sizeof(op), _Alignof(op));
     int *cc = arena_alloc(&c->p->a, sizeof(int), _Alignof(int));
-    if (!o->elem || !cc)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    if (!o->elem || !cc) return fail(c, SLUICE_ENOMEM, "out of memory");
     cc[0] = column;
     o->count_columns = cc;
     o->n_count_columns = 1;
@@ -599,21 +586,18 @@ static int map_nested(compiler *c, op *o, const sluice_avro_node *w, const sluic
     init_op(o, OP_ARRAY, w, epath);
     o->min_item_bytes = min_bytes(w->items, 0);
     o->elem = arena_calloc(&c->p->a, 1, sizeof(op), _Alignof(op));
-    if (!o->elem)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    if (!o->elem) return fail(c, SLUICE_ENOMEM, "out of memory");
     char *ep = err_path(&c->p->a, epath, "", 1);
     c->in_items++;
     int rc = map_record(c, o->elem, w->items, r->items, name, ep, 1);
     c->in_items--;
-    if (rc)
-        return rc;
+    if (rc) return rc;
     /* The count goes to every column the element record feeds. */
     size_t cap = c->p->n_cols + 1;
     int *cols = arena_alloc(&c->p->a, cap * sizeof(int), _Alignof(int));
     const ch_type **types = arena_alloc(&c->p->a, cap * sizeof(ch_type *), _Alignof(ch_type *));
     int *slots = arena_alloc(&c->p->a, (c->n_paths + 1) * sizeof(int), _Alignof(int));
-    if (!cols || !types || !slots)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    if (!cols || !types || !slots) return fail(c, SLUICE_ENOMEM, "out of memory");
     size_t n = 0, n_slots = 0;
     collect_outputs(o->elem, cols, types, &n, slots, &n_slots, 0);
     if (n > MAX_COUNT_COLUMNS)
@@ -652,8 +636,7 @@ static int map_map(compiler *c, op *o, const sluice_avro_node *w, const sluice_a
     init_op(o, OP_MAP, w, epath);
     o->min_item_bytes = 1 + min_bytes(w->values, 0);
     o->elem = arena_calloc(&c->p->a, 1, sizeof(op), _Alignof(op));
-    if (!o->elem)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    if (!o->elem) return fail(c, SLUICE_ENOMEM, "out of memory");
     char *ep = err_path(&c->p->a, epath, "", 1);
     if (column >= 0) { /* Map(K, V) */
         const ch_type *m = core_type(level);
@@ -675,8 +658,7 @@ static int map_map(compiler *c, op *o, const sluice_avro_node *w, const sluice_a
         core_type(c->p->cols[vc].type)->kind != CH_ARRAY)
         return 1; /* not mapped this way */
     int *cc = arena_alloc(&c->p->a, 2 * sizeof(int), _Alignof(int));
-    if (!cc)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    if (!cc) return fail(c, SLUICE_ENOMEM, "out of memory");
     cc[0] = kc;
     cc[1] = vc;
     o->count_columns = cc;
@@ -774,13 +756,14 @@ static int map_value(compiler *c, op *o, const sluice_avro_node *w, const sluice
     } else if (w->type == SLUICE_AVRO_ARRAY && w->items->type == SLUICE_AVRO_RECORD &&
                r->items->type == SLUICE_AVRO_RECORD) {
         rc = map_nested(c, o, w, r, name, epath);
-    } else if (w->type == SLUICE_AVRO_MAP && (rc = map_map(c, o, w, r, name, epath, NULL, -1)) <= 0) {
+    } else if (w->type == SLUICE_AVRO_MAP &&
+               (rc = map_map(c, o, w, r, name, epath, NULL, -1)) <= 0) {
         /* mapped into name.keys / name.values (rc 0) or failed (rc < 0) */
     } else {
         rc = 0;
         if (c->opt->extra_fields == PLAN_EXTRA_REJECT)
-            rc = fail(c, SLUICE_EINVAL, "field %s has no column named %s in the table", epath,
-                      name);
+            rc =
+                fail(c, SLUICE_EINVAL, "field %s has no column named %s in the table", epath, name);
         else
             init_op(o, OP_SKIP, w, epath);
     }
@@ -795,8 +778,7 @@ static int add_default_constants(compiler *c, const sluice_avro_field *rf, const
 {
     json_error_t je;
     json_t *def = json_loads(rf->default_json, JSON_DECODE_ANY, &je);
-    if (!def)
-        return fail(c, SLUICE_EINTERNAL, "default of %s does not parse", name);
+    if (!def) return fail(c, SLUICE_EINTERNAL, "default of %s does not parse", name);
     int rc = 0;
     const sluice_avro_node *t = rf->type;
     if (t->type == SLUICE_AVRO_UNION && t->n_branches > 0)
@@ -813,8 +795,7 @@ static int add_default_constants(compiler *c, const sluice_avro_field *rf, const
         else if (json_is_string(def)) {
             char *copy = arena_strndup(&c->p->a, json_string_value(def), json_string_length(def));
             v = cv_string(copy ? copy : "", copy ? json_string_length(def) : 0);
-            if (t->type == SLUICE_AVRO_ENUM)
-                v.kind = CV_ENUM;
+            if (t->type == SLUICE_AVRO_ENUM) v.kind = CV_ENUM;
         }
         c->p->slot_consts[c->p->n_slot_consts++] = (slot_const){slot, v};
     }
@@ -858,8 +839,7 @@ static int add_default_constants(compiler *c, const sluice_avro_field *rf, const
             json_t *sub = json_object_get(def, t->fields[i].name);
             sluice_avro_field f = t->fields[i];
             char *text = sub ? json_dumps(sub, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-            if (!text)
-                continue;
+            if (!text) continue;
             f.default_json = arena_strdup(&c->p->a, text);
             free(text);
             char *sub_name = join_path(&c->p->a, name, c->p->separator, t->fields[i].name);
@@ -875,14 +855,12 @@ static const sluice_avro_field *reader_field_for(const sluice_avro_node *r,
 {
     for (size_t i = 0; i < r->n_fields; i++) {
         const sluice_avro_field *rf = &r->fields[i];
-        if (strcmp(rf->name, wf->name) == 0)
-            return rf;
+        if (strcmp(rf->name, wf->name) == 0) return rf;
     }
     for (size_t i = 0; i < r->n_fields; i++) {
         const sluice_avro_field *rf = &r->fields[i];
         for (size_t k = 0; k < rf->n_aliases; k++)
-            if (strcmp(rf->aliases[k], wf->name) == 0)
-                return rf;
+            if (strcmp(rf->aliases[k], wf->name) == 0) return rf;
     }
     return NULL;
 }
@@ -893,23 +871,21 @@ static int map_record(compiler *c, op *o, const sluice_avro_node *w, const sluic
     init_op(o, OP_RECORD, w, epath);
     o->n_children = w->n_fields;
     o->children = arena_calloc(&c->p->a, w->n_fields ? w->n_fields : 1, sizeof(op), _Alignof(op));
-    op_const *consts = arena_calloc(&c->p->a, c->p->n_cols + 1, sizeof(op_const), _Alignof(op_const));
-    if (!o->children || !consts)
-        return fail(c, SLUICE_ENOMEM, "out of memory");
+    op_const *consts =
+        arena_calloc(&c->p->a, c->p->n_cols + 1, sizeof(op_const), _Alignof(op_const));
+    if (!o->children || !consts) return fail(c, SLUICE_ENOMEM, "out of memory");
     size_t n_consts = 0;
     for (size_t i = 0; i < w->n_fields; i++) {
         const sluice_avro_field *wf = &w->fields[i];
         const sluice_avro_field *rf = reader_field_for(r, wf);
         char *ep = err_path(&c->p->a, epath, wf->name, 0);
-        if (!ep)
-            return fail(c, SLUICE_ENOMEM, "out of memory");
+        if (!ep) return fail(c, SLUICE_ENOMEM, "out of memory");
         if (!rf) {
             init_op(&o->children[i], OP_SKIP, wf->type, ep);
             continue;
         }
         char *name = join_path(&c->p->a, prefix, c->p->separator, rf->name);
-        if (!name)
-            return fail(c, SLUICE_ENOMEM, "out of memory");
+        if (!name) return fail(c, SLUICE_ENOMEM, "out of memory");
         int rc;
         if (array_level) {
             /* Inside an array of records: each sub-field feeds the Array
@@ -932,8 +908,7 @@ static int map_record(compiler *c, op *o, const sluice_avro_node *w, const sluic
         } else {
             rc = map_value(c, &o->children[i], wf->type, rf->type, name, ep, NULL, -1);
         }
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     /* Reader fields the writer lacks: defaults (schema resolution). */
     for (size_t i = 0; i < r->n_fields && !array_level; i++) {
@@ -941,16 +916,13 @@ static int map_record(compiler *c, op *o, const sluice_avro_node *w, const sluic
         int in_writer = 0;
         for (size_t k = 0; k < w->n_fields && !in_writer; k++)
             in_writer = reader_field_for(r, &w->fields[k]) == rf;
-        if (in_writer)
-            continue;
+        if (in_writer) continue;
         if (!rf->default_json)
             return fail(c, SLUICE_EINVAL,
-                        "reader field %s has no default and the writer does not have it",
-                        rf->name);
+                        "reader field %s has no default and the writer does not have it", rf->name);
         char *name = join_path(&c->p->a, prefix, c->p->separator, rf->name);
         int rc = add_default_constants(c, rf, name, consts, &n_consts);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     o->consts = consts;
     o->n_consts = n_consts;
@@ -965,8 +937,7 @@ static int resolve_path(void *ctx, const char *path)
     compiler *c = ctx;
     for (size_t i = 0; i < c->n_paths; i++)
         if (strcmp(c->paths[i], path) == 0) {
-            if (c->path_slots[i] < 0)
-                c->path_slots[i] = (int)c->p->n_slots++;
+            if (c->path_slots[i] < 0) c->path_slots[i] = (int)c->p->n_slots++;
             return c->path_slots[i];
         }
     return -1;
@@ -976,17 +947,14 @@ static int resolve_path(void *ctx, const char *path)
  * flattened; under explode, the element's fields. */
 static void enumerate_paths(compiler *c, const sluice_avro_node *r, const char *prefix, int depth)
 {
-    if (depth > 8 || c->n_paths >= MAX_PATHS)
-        return;
+    if (depth > 8 || c->n_paths >= MAX_PATHS) return;
     int nullable;
     const sluice_avro_node *t = non_null_branch(r, &nullable);
-    if (!t)
-        t = r; /* a multi-branch union: usable as a whole value */
+    if (!t) t = r; /* a multi-branch union: usable as a whole value */
     if (t->type == SLUICE_AVRO_RECORD) {
         for (size_t i = 0; i < t->n_fields; i++) {
             char *name = join_path(&c->p->a, prefix, c->p->separator, t->fields[i].name);
-            if (name)
-                enumerate_paths(c, t->fields[i].type, name, depth + 1);
+            if (name) enumerate_paths(c, t->fields[i].type, name, depth + 1);
         }
         return;
     }
@@ -1000,8 +968,7 @@ static void enumerate_paths(compiler *c, const sluice_avro_node *r, const char *
         }
         return;
     }
-    if (is_complex(t))
-        return;
+    if (is_complex(t)) return;
     c->paths[c->n_paths] = prefix;
     c->path_slots[c->n_paths++] = -1;
 }
@@ -1010,8 +977,7 @@ static int compile_expressions(compiler *c, const sluice_avro_node *reader_root)
 {
     plan *p = c->p;
     const plan_options *opt = c->opt;
-    if (reader_root)
-        enumerate_paths(c, reader_root, "", 0);
+    if (reader_root) enumerate_paths(c, reader_root, "", 0);
     if (opt->explode && c->n_paths < MAX_PATHS) {
         c->paths[c->n_paths] = "#index";
         c->path_slots[c->n_paths++] = -1;
@@ -1023,9 +989,9 @@ static int compile_expressions(compiler *c, const sluice_avro_node *reader_root)
             return fail(c, SLUICE_ECONFIG, "transform.filter: %s", e.msg);
     }
     if (opt->n_derived) {
-        p->derived = arena_calloc(&p->a, opt->n_derived, sizeof(derived_col), _Alignof(derived_col));
-        if (!p->derived)
-            return fail(c, SLUICE_ENOMEM, "out of memory");
+        p->derived =
+            arena_calloc(&p->a, opt->n_derived, sizeof(derived_col), _Alignof(derived_col));
+        if (!p->derived) return fail(c, SLUICE_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < opt->n_derived; i++) {
         const plan_derived *d = &opt->derived[i];
@@ -1050,53 +1016,51 @@ static int compile_expressions(compiler *c, const sluice_avro_node *reader_root)
 /* Does any op write a column or slot? */
 static int op_writes(const op *o, int depth)
 {
-    if (!o || depth > 2 * SLUICE_AVRO_MAX_DEPTH)
-        return 1;
+    if (!o || depth > 2 * SLUICE_AVRO_MAX_DEPTH) return 1;
     switch (o->code) {
-    case OP_SCALAR: return o->column >= 0 || o->slot >= 0;
-    case OP_JSON: return 1;
-    case OP_NULL: return o->n_null_columns || o->n_null_slots;
+    case OP_SCALAR:
+        return o->column >= 0 || o->slot >= 0;
+    case OP_JSON:
+        return 1;
+    case OP_NULL:
+        return o->n_null_columns || o->n_null_slots;
     case OP_ARRAY:
-    case OP_MAP: return o->n_count_columns || o->column >= 0 || op_writes(o->elem, depth + 1);
-    case OP_EXPLODE: return 1;
+    case OP_MAP:
+        return o->n_count_columns || o->column >= 0 || op_writes(o->elem, depth + 1);
+    case OP_EXPLODE:
+        return 1;
     case OP_RECORD:
-        if (o->n_consts)
-            return 1;
+        if (o->n_consts) return 1;
         for (size_t i = 0; i < o->n_children; i++)
-            if (op_writes(&o->children[i], depth + 1))
-                return 1;
+            if (op_writes(&o->children[i], depth + 1)) return 1;
         return 0;
     case OP_UNION:
         for (size_t i = 0; i < o->n_branches; i++)
-            if (op_writes(&o->branches[i], depth + 1))
-                return 1;
+            if (op_writes(&o->branches[i], depth + 1)) return 1;
         return 0;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
 /* Walking in decode order: does anything after the explode op write? */
 static int writes_after(const op *o, const op *explode, int *seen, int depth)
 {
-    if (depth > 2 * SLUICE_AVRO_MAX_DEPTH)
-        return 1;
+    if (depth > 2 * SLUICE_AVRO_MAX_DEPTH) return 1;
     if (o == explode) {
         *seen = 1;
         return 0;
     }
-    if (*seen)
-        return op_writes(o, depth);
+    if (*seen) return op_writes(o, depth);
     if (o->code == OP_RECORD) {
         for (size_t i = 0; i < o->n_children; i++)
-            if (writes_after(&o->children[i], explode, seen, depth + 1))
-                return 1;
+            if (writes_after(&o->children[i], explode, seen, depth + 1)) return 1;
         return *seen && o->n_consts; /* constants come after the children */
     }
     if (o->code == OP_UNION) {
         for (size_t i = 0; i < o->n_branches; i++) {
             int branch_seen = 0;
-            if (writes_after(&o->branches[i], explode, &branch_seen, depth + 1))
-                return 1;
+            if (writes_after(&o->branches[i], explode, &branch_seen, depth + 1)) return 1;
             *seen |= branch_seen;
         }
     }
@@ -1108,13 +1072,11 @@ static int writes_after(const op *o, const op *explode, int *seen, int depth)
 static int copy_columns(plan *p, const plan_column *columns, size_t n)
 {
     plan_column *cols = arena_calloc(&p->a, n ? n : 1, sizeof *cols, _Alignof(plan_column));
-    if (!cols)
-        return SLUICE_ENOMEM;
+    if (!cols) return SLUICE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         cols[i] = columns[i];
         cols[i].name = arena_strdup(&p->a, columns[i].name);
-        if (!cols[i].name)
-            return SLUICE_ENOMEM;
+        if (!cols[i].name) return SLUICE_ENOMEM;
         /* The plan owns its types: the caller's column list may be freed
          * and replaced (a table re-read after an ALTER) while plans live. */
         if (columns[i].type &&
@@ -1130,22 +1092,18 @@ static int finish_list(plan *p, const char *fed)
 {
     p->in_list = arena_calloc(&p->a, p->n_cols ? p->n_cols : 1, sizeof(int), _Alignof(int));
     p->list = arena_calloc(&p->a, p->n_cols ? p->n_cols : 1, sizeof(int), _Alignof(int));
-    if (!p->in_list || !p->list)
-        return SLUICE_ENOMEM;
+    if (!p->in_list || !p->list) return SLUICE_ENOMEM;
     buf sql;
     buf_init(&sql, SIZE_MAX);
     int rc = buf_append_byte(&sql, '(');
     for (size_t i = 0; i < p->n_cols && rc == 0; i++) {
-        if (!fed[i])
-            continue;
+        if (!fed[i]) continue;
         p->in_list[i] = 1;
-        if (p->n_list)
-            rc = buf_append_str(&sql, ", ");
+        if (p->n_list) rc = buf_append_str(&sql, ", ");
         p->list[p->n_list++] = (int)i;
         rc = rc ? rc : buf_append_byte(&sql, '`');
         for (const char *s = p->cols[i].name; *s && rc == 0; s++) {
-            if (*s == '`' || *s == '\\')
-                rc = buf_append_byte(&sql, '\\');
+            if (*s == '`' || *s == '\\') rc = buf_append_byte(&sql, '\\');
             rc = rc ? rc : buf_append_byte(&sql, (uint8_t)*s);
         }
         rc = rc ? rc : buf_append_byte(&sql, '`');
@@ -1153,8 +1111,7 @@ static int finish_list(plan *p, const char *fed)
     rc = rc ? rc : buf_append_byte(&sql, ')');
     if (rc == 0) {
         p->columns_sql = arena_strndup(&p->a, (const char *)sql.data, sql.len);
-        if (!p->columns_sql)
-            rc = SLUICE_ENOMEM;
+        if (!p->columns_sql) rc = SLUICE_ENOMEM;
     }
     buf_free(&sql);
     return rc;
@@ -1163,8 +1120,7 @@ static int finish_list(plan *p, const char *fed)
 static plan *plan_new(const plan_options *opt)
 {
     plan *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     arena_init(&p->a, 16384, SIZE_MAX);
     p->separator = opt->separator ? opt->separator : '.';
     p->index_slot = -1;
@@ -1177,11 +1133,9 @@ int plan_compile_avro(const sluice_avro_node *writer, const sluice_avro_node *re
                       plan **out, sluice_error *err)
 {
     *out = NULL;
-    if (!reader)
-        reader = writer;
+    if (!reader) reader = writer;
     plan *p = plan_new(opt);
-    if (!p)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!p) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     compiler *c = calloc(1, sizeof *c);
     char *fed = calloc(n_columns ? n_columns : 1, 1);
     int rc = c && fed ? copy_columns(p, columns, n_columns) : SLUICE_ENOMEM;
@@ -1207,11 +1161,9 @@ int plan_compile_avro(const sluice_avro_node *writer, const sluice_avro_node *re
     rc = compile_expressions(c, reader);
     if (rc == 0 && p->n_slots) {
         p->slot_consts = arena_calloc(&p->a, MAX_PATHS, sizeof(slot_const), _Alignof(slot_const));
-        if (!p->slot_consts)
-            rc = fail(c, SLUICE_ENOMEM, "out of memory");
+        if (!p->slot_consts) rc = fail(c, SLUICE_ENOMEM, "out of memory");
     }
-    if (rc == 0)
-        rc = map_record(c, &p->root, writer, reader, "", "$", 0);
+    if (rc == 0) rc = map_record(c, &p->root, writer, reader, "", "$", 0);
     if (rc == 0 && opt->explode && !p->explode)
         rc = fail(c, SLUICE_ECONFIG, "transform.explode: %s is not an array field of the schema",
                   opt->explode);
@@ -1219,8 +1171,7 @@ int plan_compile_avro(const sluice_avro_node *writer, const sluice_avro_node *re
         int seen = 0;
         p->explode_inline = !writes_after(&p->root, p->explode, &seen, 0);
     }
-    if (rc == 0 && (rc = finish_list(p, fed)) != 0)
-        sluice_error_set(err, rc, "out of memory");
+    if (rc == 0 && (rc = finish_list(p, fed)) != 0) sluice_error_set(err, rc, "out of memory");
     if (rc == 0 && p->n_list == 0)
         rc = fail(c, SLUICE_EINVAL, "no field of the schema matches a column of the table");
 done:
@@ -1236,8 +1187,7 @@ done:
 
 void plan_free(plan *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     arena_free(&p->a);
     free(p);
 }
@@ -1250,8 +1200,7 @@ const char *plan_columns_sql(const plan *p)
 plan_state *plan_state_new(const plan *p)
 {
     plan_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     st->scratch = calloc(p->n_cols ? p->n_cols : 1, sizeof *st->scratch);
     st->set = calloc(p->n_cols ? p->n_cols : 1, 1);
     st->slots = calloc(p->n_slots ? p->n_slots : 1, sizeof *st->slots);
@@ -1269,8 +1218,7 @@ plan_state *plan_state_new(const plan *p)
 
 void plan_state_free(plan_state *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     for (size_t i = 0; st->scratch && i < st->n_cols; i++)
         buf_free(&st->scratch[i]);
     free(st->scratch);
@@ -1286,9 +1234,9 @@ void plan_state_free(plan_state *st)
 typedef struct run {
     const plan *p;
     plan_state *st;
-    buf *out;          /* the batch the row goes to */
-    size_t next;       /* rows written straight into out: list position reached */
-    int direct;        /* straight writes allowed (not under explode) */
+    buf *out;    /* the batch the row goes to */
+    size_t next; /* rows written straight into out: list position reached */
+    int direct;  /* straight writes allowed (not under explode) */
     avro_reader r;
     sluice_error *err;
     const uint8_t *explode_at; /* where the exploded array's bytes start */
@@ -1324,15 +1272,28 @@ static inline int skip_primitive(avro_reader *r, const sluice_avro_node *w, int 
     const uint8_t *p;
     size_t len;
     switch (w->type) {
-    case SLUICE_AVRO_NULL: *rc = 0; return 1;
+    case SLUICE_AVRO_NULL:
+        *rc = 0;
+        return 1;
     case SLUICE_AVRO_INT:
-    case SLUICE_AVRO_LONG: *rc = avro_read_long(r, &n); return 1;
-    case SLUICE_AVRO_FLOAT: *rc = avro_read_fixed(r, 4, &p); return 1;
-    case SLUICE_AVRO_DOUBLE: *rc = avro_read_fixed(r, 8, &p); return 1;
+    case SLUICE_AVRO_LONG:
+        *rc = avro_read_long(r, &n);
+        return 1;
+    case SLUICE_AVRO_FLOAT:
+        *rc = avro_read_fixed(r, 4, &p);
+        return 1;
+    case SLUICE_AVRO_DOUBLE:
+        *rc = avro_read_fixed(r, 8, &p);
+        return 1;
     case SLUICE_AVRO_BYTES:
-    case SLUICE_AVRO_STRING: *rc = avro_read_bytes(r, &p, &len); return 1;
-    case SLUICE_AVRO_FIXED: *rc = avro_read_fixed(r, w->size, &p); return 1;
-    default: return 0; /* boolean and enum need range checks: the full path */
+    case SLUICE_AVRO_STRING:
+        *rc = avro_read_bytes(r, &p, &len);
+        return 1;
+    case SLUICE_AVRO_FIXED:
+        *rc = avro_read_fixed(r, w->size, &p);
+        return 1;
+    default:
+        return 0; /* boolean and enum need range checks: the full path */
     }
 }
 
@@ -1348,15 +1309,30 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
     size_t len;
     int rc = 0, b;
     switch (w->type) {
-    case SLUICE_AVRO_NULL: return 0;
-    case SLUICE_AVRO_BOOLEAN: rc = avro_read_boolean(r, &b); break;
-    case SLUICE_AVRO_INT: rc = avro_read_int(r, &i32); break;
-    case SLUICE_AVRO_LONG: rc = avro_read_long(r, &n); break;
-    case SLUICE_AVRO_FLOAT: rc = avro_read_fixed(r, 4, &p); break;
-    case SLUICE_AVRO_DOUBLE: rc = avro_read_fixed(r, 8, &p); break;
+    case SLUICE_AVRO_NULL:
+        return 0;
+    case SLUICE_AVRO_BOOLEAN:
+        rc = avro_read_boolean(r, &b);
+        break;
+    case SLUICE_AVRO_INT:
+        rc = avro_read_int(r, &i32);
+        break;
+    case SLUICE_AVRO_LONG:
+        rc = avro_read_long(r, &n);
+        break;
+    case SLUICE_AVRO_FLOAT:
+        rc = avro_read_fixed(r, 4, &p);
+        break;
+    case SLUICE_AVRO_DOUBLE:
+        rc = avro_read_fixed(r, 8, &p);
+        break;
     case SLUICE_AVRO_BYTES:
-    case SLUICE_AVRO_STRING: rc = avro_read_bytes(r, &p, &len); break;
-    case SLUICE_AVRO_FIXED: rc = avro_read_fixed(r, w->size, &p); break;
+    case SLUICE_AVRO_STRING:
+        rc = avro_read_bytes(r, &p, &len);
+        break;
+    case SLUICE_AVRO_FIXED:
+        rc = avro_read_fixed(r, w->size, &p);
+        break;
     case SLUICE_AVRO_ENUM:
         rc = avro_read_int(r, &i32);
         if (rc == 0 && (i32 < 0 || (size_t)i32 >= w->n_symbols))
@@ -1368,15 +1344,13 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
         if (rc == 0 && (n < 0 || (uint64_t)n >= w->n_branches))
             return run_fail(x, o, SLUICE_EINVAL, "union branch %lld out of range (%zu branches)",
                             (long long)n, w->n_branches);
-        if (rc == 0)
-            return skip_value(x, o, w->branches[n], depth + 1);
+        if (rc == 0) return skip_value(x, o, w->branches[n], depth + 1);
         break;
     case SLUICE_AVRO_RECORD:
         for (size_t k = 0; k < w->n_fields; k++) {
             const sluice_avro_node *f = w->fields[k].type;
             if (skip_primitive(r, f, &rc)) {
-                if (rc)
-                    return read_fail(x, o, rc);
+                if (rc) return read_fail(x, o, rc);
             } else if ((rc = skip_value(x, o, f, depth + 1)) != 0) {
                 return rc;
             }
@@ -1388,10 +1362,8 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
         uint64_t total = 0;
         for (;;) {
             int64_t count, bytes;
-            if ((rc = avro_read_block_count(r, &count, &bytes)) != 0)
-                break;
-            if (count == 0)
-                return 0;
+            if ((rc = avro_read_block_count(r, &count, &bytes)) != 0) break;
+            if (count == 0) return 0;
             if (bytes >= 0) {
                 r->p += bytes; /* checked against the input by avro_read_block_count */
                 continue;
@@ -1400,8 +1372,8 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
              * left; count those against a cap so they cannot spin. */
             if ((uint64_t)count > avro_reader_left(r) &&
                 (w->type == SLUICE_AVRO_MAP || min_bytes(item, 0) > 0))
-                return run_fail(x, o, SLUICE_EINVAL,
-                                "block of %lld items is longer than the input", (long long)count);
+                return run_fail(x, o, SLUICE_EINVAL, "block of %lld items is longer than the input",
+                                (long long)count);
             if ((total += (uint64_t)count) > MAX_ITEMS_PER_ARRAY)
                 return run_fail(x, o, SLUICE_EINVAL, "array of more than %d items",
                                 MAX_ITEMS_PER_ARRAY);
@@ -1409,8 +1381,7 @@ static int skip_value(run *x, const op *o, const sluice_avro_node *w, int depth)
                 if (w->type == SLUICE_AVRO_MAP && (rc = avro_read_bytes(r, &p, &len)) != 0)
                     return read_fail(x, o, rc);
                 if (skip_primitive(r, item, &rc)) {
-                    if (rc)
-                        return read_fail(x, o, rc);
+                    if (rc) return read_fail(x, o, rc);
                 } else if ((rc = skip_value(x, o, item, depth + 1)) != 0) {
                     return rc;
                 }
@@ -1434,18 +1405,16 @@ static int decode_scalar(run *x, const op *o, cvalue *v)
     size_t len;
     *v = cv_null();
     switch (w->type) {
-    case SLUICE_AVRO_NULL: return 0;
+    case SLUICE_AVRO_NULL:
+        return 0;
     case SLUICE_AVRO_BOOLEAN:
-        if ((rc = avro_read_boolean(r, &b)) == 0)
-            *v = cv_bool(b);
+        if ((rc = avro_read_boolean(r, &b)) == 0) *v = cv_bool(b);
         break;
     case SLUICE_AVRO_INT:
-        if ((rc = avro_read_int(r, &i32)) == 0)
-            *v = cv_int(i32, o->unit);
+        if ((rc = avro_read_int(r, &i32)) == 0) *v = cv_int(i32, o->unit);
         break;
     case SLUICE_AVRO_LONG:
-        if ((rc = avro_read_long(r, &i64)) == 0)
-            *v = cv_int(i64, o->unit);
+        if ((rc = avro_read_long(r, &i64)) == 0) *v = cv_int(i64, o->unit);
         break;
     case SLUICE_AVRO_FLOAT:
         if ((rc = avro_read_float(r, &f)) == 0) {
@@ -1454,8 +1423,7 @@ static int decode_scalar(run *x, const op *o, cvalue *v)
         }
         break;
     case SLUICE_AVRO_DOUBLE:
-        if ((rc = avro_read_double(r, &v->d)) == 0)
-            v->kind = CV_DOUBLE;
+        if ((rc = avro_read_double(r, &v->d)) == 0) v->kind = CV_DOUBLE;
         break;
     case SLUICE_AVRO_BYTES:
     case SLUICE_AVRO_STRING:
@@ -1473,8 +1441,7 @@ static int decode_scalar(run *x, const op *o, cvalue *v)
         }
         break;
     case SLUICE_AVRO_ENUM:
-        if ((rc = avro_read_int(r, &i32)) != 0)
-            break;
+        if ((rc = avro_read_int(r, &i32)) != 0) break;
         if (i32 < 0 || (size_t)i32 >= w->n_symbols)
             return run_fail(x, o, SLUICE_EINVAL, "enum index %d out of range (%zu symbols)",
                             (int)i32, w->n_symbols);
@@ -1514,20 +1481,17 @@ static int put_column(run *x, const op *o, int col, const ch_type *enc, const cv
     buf *b = row_target(x, o, col);
     sluice_error e;
     int rc = ch_encode_value(enc, v, b, &e);
-    if (rc && v->kind == CV_NULL && rc != SLUICE_ENOMEM)
-        rc = ch_encode_default(enc, b);
+    if (rc && v->kind == CV_NULL && rc != SLUICE_ENOMEM) rc = ch_encode_default(enc, b);
     if (rc == SLUICE_ENOMEM)
         return run_fail(x, o, SLUICE_ENOMEM, "column %s: value larger than its scratch bound",
                         x->p->cols[col].name);
-    if (rc)
-        return run_fail(x, o, rc, "column %s: %s", x->p->cols[col].name, e.msg);
+    if (rc) return run_fail(x, o, rc, "column %s: %s", x->p->cols[col].name, e.msg);
     return 0;
 }
 
 static inline int put_varint(buf *b, uint64_t v)
 {
-    if (b->alloc - b->len <= 10 && buf_reserve(b, 10) != 0)
-        return SLUICE_ENOMEM;
+    if (b->alloc - b->len <= 10 && buf_reserve(b, 10) != 0) return SLUICE_ENOMEM;
     uint8_t *d = b->data + b->len;
     while (v > 0x7f) {
         *d++ = (uint8_t)(v | 0x80);
@@ -1554,8 +1518,7 @@ static int patch_count(buf *b, size_t pos, uint64_t was, uint64_t now)
     size_t old_len = varint_len(was), new_len = varint_len(now);
     if (new_len > old_len) {
         int rc = buf_reserve(b, new_len - old_len);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         memmove(b->data + pos + new_len, b->data + pos + old_len, b->len - pos - old_len);
         b->len += new_len - old_len;
     } else if (new_len < old_len) {
@@ -1594,19 +1557,16 @@ static int exec_fast(run *x, const op *o, cvalue *slot_value)
     int64_t i64;
     const uint8_t *p;
     size_t len;
-    if (o->nullable)
-        tmp[n++] = 0;
+    if (o->nullable) tmp[n++] = 0;
     switch (o->fast) {
     case FAST_STRING: {
-        if ((rc = avro_read_bytes(r, &p, &len)) != 0)
-            return read_fail(x, o, rc);
+        if ((rc = avro_read_bytes(r, &p, &len)) != 0) return read_fail(x, o, rc);
         buf *b = row_target(x, o, o->column);
         /* flag (1) + LEB128 length (<= 10) + bytes, in one reservation */
         if (b->alloc - b->len <= len + 11 && buf_reserve(b, len + 11) != 0)
             return run_fail(x, o, SLUICE_ENOMEM, "row buffer bound reached");
         uint8_t *d = b->data + b->len;
-        if (o->nullable)
-            *d++ = 0;
+        if (o->nullable) *d++ = 0;
         uint64_t v = len;
         while (v > 0x7f) {
             *d++ = (uint8_t)(v | 0x80);
@@ -1616,35 +1576,30 @@ static int exec_fast(run *x, const op *o, cvalue *slot_value)
         memcpy(d, p, len);
         b->len = (size_t)(d + len - b->data);
         if (slot_value)
-            *slot_value = (cvalue){.kind = o->as_string ? CV_STRING : CV_BYTES,
-                                   .s = (const char *)p, .len = len};
+            *slot_value = (cvalue){
+                .kind = o->as_string ? CV_STRING : CV_BYTES, .s = (const char *)p, .len = len};
         return 0;
     }
     case FAST_INT_TO_I64:
-        if ((rc = avro_read_long(r, &i64)) != 0)
-            return read_fail(x, o, rc);
+        if ((rc = avro_read_long(r, &i64)) != 0) return read_fail(x, o, rc);
         if (o->w->type == SLUICE_AVRO_INT && (i64 < INT32_MIN || i64 > INT32_MAX))
             return read_fail(x, o, AVRO_ERANGE);
         put_le(tmp + n, (uint64_t)i64, 8);
         n += 8;
-        if (slot_value)
-            *slot_value = cv_int(i64, CV_UNIT_NONE);
+        if (slot_value) *slot_value = cv_int(i64, CV_UNIT_NONE);
         break;
     case FAST_INT_TO_I32: {
         int32_t i32;
-        if ((rc = avro_read_int(r, &i32)) != 0)
-            return read_fail(x, o, rc);
+        if ((rc = avro_read_int(r, &i32)) != 0) return read_fail(x, o, rc);
         put_le(tmp + n, (uint32_t)i32, 4);
         n += 4;
-        if (slot_value)
-            *slot_value = cv_int(i32, CV_UNIT_NONE);
+        if (slot_value) *slot_value = cv_int(i32, CV_UNIT_NONE);
         break;
     }
     case FAST_DOUBLE_F64:
     case FAST_FLOAT_F32: {
         size_t w = o->fast == FAST_DOUBLE_F64 ? 8 : 4;
-        if (avro_reader_left(r) < w)
-            return read_fail(x, o, AVRO_ETRUNCATED);
+        if (avro_reader_left(r) < w) return read_fail(x, o, AVRO_ETRUNCATED);
         memcpy(tmp + n, r->p, w); /* both little-endian IEEE: the same bytes */
         if (slot_value) {
             if (w == 8) {
@@ -1663,18 +1618,15 @@ static int exec_fast(run *x, const op *o, cvalue *slot_value)
     }
     case FAST_BOOL_U8: {
         int bv;
-        if ((rc = avro_read_boolean(r, &bv)) != 0)
-            return read_fail(x, o, rc);
+        if ((rc = avro_read_boolean(r, &bv)) != 0) return read_fail(x, o, rc);
         tmp[n++] = (uint8_t)bv;
-        if (slot_value)
-            *slot_value = cv_bool(bv);
+        if (slot_value) *slot_value = cv_bool(bv);
         break;
     }
     case FAST_ENUM8:
     case FAST_ENUM16: {
         int32_t idx;
-        if ((rc = avro_read_int(r, &idx)) != 0)
-            return read_fail(x, o, rc);
+        if ((rc = avro_read_int(r, &idx)) != 0) return read_fail(x, o, rc);
         if (idx < 0 || (size_t)idx >= o->w->n_symbols)
             return run_fail(x, o, SLUICE_EINVAL, "enum index %d out of range (%zu symbols)",
                             (int)idx, o->w->n_symbols);
@@ -1688,22 +1640,18 @@ static int exec_fast(run *x, const op *o, cvalue *slot_value)
         break;
     }
     case FAST_TS_MS_DATETIME: {
-        if ((rc = avro_read_long(r, &i64)) != 0)
-            return read_fail(x, o, rc);
+        if ((rc = avro_read_long(r, &i64)) != 0) return read_fail(x, o, rc);
         int64_t s = i64 / 1000 - (i64 % 1000 < 0); /* floor */
         if (s < 0 || s > UINT32_MAX) {
             r->p = start; /* the general path says why */
             cvalue v;
-            if ((rc = decode_scalar(x, o, &v)) != 0)
-                return rc;
-            if (slot_value)
-                *slot_value = v;
+            if ((rc = decode_scalar(x, o, &v)) != 0) return rc;
+            if (slot_value) *slot_value = v;
             return put_column(x, o, o->column, o->enc, &v);
         }
         put_le(tmp + n, (uint64_t)s, 4);
         n += 4;
-        if (slot_value)
-            *slot_value = cv_int(i64, CV_UNIT_TS_MS);
+        if (slot_value) *slot_value = cv_int(i64, CV_UNIT_TS_MS);
         break;
     }
     default:
@@ -1725,10 +1673,8 @@ static int exec_items(run *x, const op *o)
         pos[i] = st->scratch[o->count_columns[i]].len;
     for (;;) {
         int64_t count, bytes;
-        if ((rc = avro_read_block_count(r, &count, &bytes)) != 0)
-            return read_fail(x, o, rc);
-        if (count == 0)
-            break;
+        if ((rc = avro_read_block_count(r, &count, &bytes)) != 0) return read_fail(x, o, rc);
+        if (count == 0) break;
         if ((o->min_item_bytes && (uint64_t)count > avro_reader_left(r) / o->min_item_bytes) ||
             total + (uint64_t)count > MAX_ITEMS_PER_ARRAY)
             return run_fail(x, o, SLUICE_EINVAL, "block of %lld items is longer than the input",
@@ -1744,8 +1690,7 @@ static int exec_items(run *x, const op *o)
             if (o->code == OP_MAP) {
                 const uint8_t *key;
                 size_t klen;
-                if ((rc = avro_read_bytes(r, &key, &klen)) != 0)
-                    return read_fail(x, o, rc);
+                if ((rc = avro_read_bytes(r, &key, &klen)) != 0) return read_fail(x, o, rc);
                 int kc = o->key_column >= 0 ? o->key_column : o->column;
                 if (o->key_enc->kind == CH_STRING) {
                     buf *kb = &st->scratch[kc];
@@ -1753,18 +1698,18 @@ static int exec_items(run *x, const op *o)
                         return run_fail(x, o, SLUICE_ENOMEM, "scratch bound reached");
                 } else {
                     cvalue kv = cv_string((const char *)key, klen);
-                    if ((rc = put_column(x, o, kc, o->key_enc, &kv)) != 0)
-                        return rc;
+                    if ((rc = put_column(x, o, kc, o->key_enc, &kv)) != 0) return rc;
                 }
             }
-            if ((rc = exec(x, o->elem)) != 0)
-                return rc;
+            if ((rc = exec(x, o->elem)) != 0) return rc;
         }
         total += (uint64_t)count;
     }
     for (size_t i = 0; i < o->n_count_columns; i++) {
         buf *b = &st->scratch[o->count_columns[i]];
-        if (first ? put_varint(b, 0) : total != first_count ? patch_count(b, pos[i], first_count, total) : 0)
+        if (first                  ? put_varint(b, 0)
+            : total != first_count ? patch_count(b, pos[i], first_count, total)
+                                   : 0)
             return run_fail(x, o, SLUICE_ENOMEM, "scratch bound reached");
         st->set[o->count_columns[i]] = 1;
     }
@@ -1775,14 +1720,12 @@ static int exec_json(run *x, const op *o)
 {
     const uint8_t *start = x->r.p;
     int rc = skip_value(x, o, o->w, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     buf *tmp = &x->st->json_tmp;
     buf_reset(tmp);
     sluice_error e;
     rc = avro_json_decode(o->w, start, (size_t)(x->r.p - start), AVRO_JSON_PLAIN, tmp, &e);
-    if (rc)
-        return run_fail(x, o, rc, "%s", e.msg);
+    if (rc) return run_fail(x, o, rc, "%s", e.msg);
     cvalue v = cv_string((const char *)tmp->data, tmp->len);
     return put_column(x, o, o->column, o->enc, &v);
 }
@@ -1796,7 +1739,9 @@ static int exec(run *x, const op *o)
         return run_fail(x, o, SLUICE_EINVAL, "nested deeper than %d levels", SLUICE_AVRO_MAX_DEPTH);
     }
     switch (o->code) {
-    case OP_SKIP: rc = skip_value(x, o, o->w, 0); break;
+    case OP_SKIP:
+        rc = skip_value(x, o, o->w, 0);
+        break;
     case OP_UNREADABLE:
         rc = run_fail(x, o, SLUICE_EINVAL,
                       "the writer used a union branch (%s) the route's schema cannot read",
@@ -1808,12 +1753,9 @@ static int exec(run *x, const op *o)
             break;
         }
         cvalue v;
-        if ((rc = decode_scalar(x, o, &v)) != 0)
-            break;
-        if (o->column >= 0 && (rc = put_column(x, o, o->column, o->enc, &v)) != 0)
-            break;
-        if (o->slot >= 0)
-            st->slots[o->slot] = v;
+        if ((rc = decode_scalar(x, o, &v)) != 0) break;
+        if (o->column >= 0 && (rc = put_column(x, o, o->column, o->enc, &v)) != 0) break;
+        if (o->slot >= 0) st->slots[o->slot] = v;
         break;
     }
     case OP_RECORD:
@@ -1870,7 +1812,9 @@ static int exec(run *x, const op *o)
             rc = exec_items(x, o);
         }
         break;
-    case OP_JSON: rc = exec_json(x, o); break;
+    case OP_JSON:
+        rc = exec_json(x, o);
+        break;
     case OP_EXPLODE:
         x->explode_at = x->r.p;
         rc = x->p->explode_inline ? explode_items(x, o) : skip_value(x, o, o->w, 0);
@@ -1910,16 +1854,14 @@ static int emit_row(run *x, int64_t now_s, buf *out, size_t row_start, plan_resu
         int rc = ch_encode_value(p->cols[d->column].type, &v, &st->scratch[d->column], &e);
         if (rc && v.kind == CV_NULL && rc != SLUICE_ENOMEM)
             rc = ch_encode_default(p->cols[d->column].type, &st->scratch[d->column]);
-        if (rc)
-            return sluice_error_set(x->err, rc, "transform.columns.%s: %s", d->name, e.msg);
+        if (rc) return sluice_error_set(x->err, rc, "transform.columns.%s: %s", d->name, e.msg);
         st->set[d->column] = 1;
     }
     for (size_t i = x->next; i < p->n_list; i++) {
         int col = p->list[i];
         int rc = st->set[col] ? buf_append(out, st->scratch[col].data, st->scratch[col].len)
                               : ch_encode_default(p->cols[col].type, out);
-        if (rc)
-            return sluice_error_set(x->err, rc, "batch buffer full");
+        if (rc) return sluice_error_set(x->err, rc, "batch buffer full");
     }
     res->rows++;
     return 0;
@@ -1947,10 +1889,8 @@ static int explode_items(run *x, const op *o)
     for (;;) {
         int64_t count, bytes;
         int rc = avro_read_block_count(&x->r, &count, &bytes);
-        if (rc)
-            return read_fail(x, o, rc);
-        if (count == 0)
-            return 0;
+        if (rc) return read_fail(x, o, rc);
+        if (count == 0) return 0;
         size_t minb = o->min_item_bytes;
         if ((minb && (uint64_t)count > avro_reader_left(&x->r) / minb) ||
             index + count > MAX_ITEMS_PER_ARRAY)
@@ -1963,8 +1903,7 @@ static int explode_items(run *x, const op *o)
             }
             for (size_t i = 0; i < p->n_elem_slots; i++)
                 st->slots[p->elem_slots[i]] = cv_null();
-            if (p->index_slot >= 0)
-                st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
+            if (p->index_slot >= 0) st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
             if ((rc = exec(x, o->elem)) != 0 ||
                 (rc = emit_row(x, x->now_s, x->out, x->out->len, x->res)) != 0)
                 return rc;
@@ -1980,11 +1919,11 @@ static int run_explode(run *x)
     return explode_items(x, x->p->explode);
 }
 
-static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len,
-                    int64_t now_s, buf *out, plan_result *res, sluice_error *err);
+static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,
+                    buf *out, plan_result *res, sluice_error *err);
 
-int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,
-             buf *out, plan_result *res, sluice_error *err)
+int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s, buf *out,
+             plan_result *res, sluice_error *err)
 {
     size_t mark = out->len;
     res->rows = res->filtered = 0;
@@ -1992,8 +1931,13 @@ int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int6
     if (p->is_json) {
         rc = run_json(p, st, msg, len, now_s, out, res, err);
     } else {
-        run x = {.p = p, .st = st, .err = err, .out = out, .direct = !p->explode,
-                 .now_s = now_s, .res = res};
+        run x = {.p = p,
+                 .st = st,
+                 .err = err,
+                 .out = out,
+                 .direct = !p->explode,
+                 .now_s = now_s,
+                 .res = res};
         avro_reader_init(&x.r, msg, len);
         reset_row(p, st);
         rc = exec(&x, &p->root);
@@ -2018,13 +1962,10 @@ static int resolve_json_path(void *ctx, const char *path)
 {
     compiler *c = ctx;
     plan *p = c->p;
-    if (strcmp(path, "#index") == 0 && !c->opt->explode)
-        return -1;
+    if (strcmp(path, "#index") == 0 && !c->opt->explode) return -1;
     for (size_t i = 0; i < p->n_slots; i++)
-        if (strcmp(p->slot_paths[i], path) == 0)
-            return (int)i;
-    if (p->n_slots >= MAX_PATHS)
-        return -1;
+        if (strcmp(p->slot_paths[i], path) == 0) return (int)i;
+    if (p->n_slots >= MAX_PATHS) return -1;
     p->slot_paths[p->n_slots] = arena_strdup(&p->a, path);
     return p->slot_paths[p->n_slots] ? (int)p->n_slots++ : -1;
 }
@@ -2034,8 +1975,7 @@ int plan_compile_json(const plan_column *columns, size_t n_columns, const plan_o
 {
     *out = NULL;
     plan *p = plan_new(opt);
-    if (!p)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!p) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     p->is_json = 1;
     compiler c = {.p = p, .opt = opt, .err = err};
     char *fed = calloc(n_columns ? n_columns : 1, 1);
@@ -2049,7 +1989,8 @@ int plan_compile_json(const plan_column *columns, size_t n_columns, const plan_o
     p->explode_path = opt->explode ? arena_strdup(&p->a, opt->explode) : NULL;
     expr_resolver res = {resolve_json_path, &c};
     sluice_error e;
-    if (opt->filter && *opt->filter && expr_compile(opt->filter, &res, &p->a, &p->filter, &e) != 0) {
+    if (opt->filter && *opt->filter &&
+        expr_compile(opt->filter, &res, &p->a, &p->filter, &e) != 0) {
         rc = fail(&c, SLUICE_ECONFIG, "transform.filter: %s", e.msg);
         goto done;
     }
@@ -2058,12 +1999,14 @@ int plan_compile_json(const plan_column *columns, size_t n_columns, const plan_o
     for (size_t i = 0; p->derived && i < opt->n_derived; i++) {
         int col = find_column(p, opt->derived[i].column);
         if (col < 0) {
-            rc = fail(&c, SLUICE_ECONFIG, "transform.columns.%s: the table has no insertable column %s",
+            rc = fail(&c, SLUICE_ECONFIG,
+                      "transform.columns.%s: the table has no insertable column %s",
                       opt->derived[i].column, opt->derived[i].column);
             goto done;
         }
         if (expr_compile(opt->derived[i].expression, &res, &p->a, &p->derived[i].e, &e) != 0) {
-            rc = fail(&c, SLUICE_ECONFIG, "transform.columns.%s: %s", opt->derived[i].column, e.msg);
+            rc =
+                fail(&c, SLUICE_ECONFIG, "transform.columns.%s: %s", opt->derived[i].column, e.msg);
             goto done;
         }
         p->derived[i].column = col;
@@ -2091,16 +2034,13 @@ done:
  * "a.b" finds {"a.b": v} or {"a": {"b": v}}. */
 static json_t *json_lookup(json_t *obj, const char *path, char sep, int depth)
 {
-    if (!json_is_object(obj) || depth > 16)
-        return NULL;
+    if (!json_is_object(obj) || depth > 16) return NULL;
     json_t *v = json_object_get(obj, path);
-    if (v)
-        return v;
+    if (v) return v;
     for (const char *dot = strchr(path, sep); dot; dot = strchr(dot + 1, sep)) {
         char head[512];
         size_t n = (size_t)(dot - path);
-        if (n >= sizeof head)
-            break;
+        if (n >= sizeof head) break;
         memcpy(head, path, n);
         head[n] = '\0';
         json_t *sub = json_object_get(obj, head);
@@ -2116,8 +2056,7 @@ static json_t *row_lookup(const plan *p, json_t *root, json_t *elem, const char 
 {
     if (elem && p->explode_path) {
         size_t n = strlen(p->explode_path);
-        if (strcmp(path, p->explode_path) == 0)
-            return elem;
+        if (strcmp(path, p->explode_path) == 0) return elem;
         if (strncmp(path, p->explode_path, n) == 0 && path[n] == p->separator)
             return json_lookup(elem, path + n + 1, p->separator, 0);
     }
@@ -2126,14 +2065,10 @@ static json_t *row_lookup(const plan *p, json_t *root, json_t *elem, const char 
 
 static cvalue json_to_cvalue(json_t *v)
 {
-    if (json_is_string(v))
-        return cv_string(json_string_value(v), json_string_length(v));
-    if (json_is_integer(v))
-        return cv_int(json_integer_value(v), CV_UNIT_NONE);
-    if (json_is_real(v))
-        return cv_double(json_real_value(v));
-    if (json_is_boolean(v))
-        return cv_bool(json_is_true(v));
+    if (json_is_string(v)) return cv_string(json_string_value(v), json_string_length(v));
+    if (json_is_integer(v)) return cv_int(json_integer_value(v), CV_UNIT_NONE);
+    if (json_is_real(v)) return cv_double(json_real_value(v));
+    if (json_is_boolean(v)) return cv_bool(json_is_true(v));
     return cv_null(); /* null, absent, objects and arrays */
 }
 
@@ -2145,8 +2080,7 @@ static int json_row(run *x, json_t *root, json_t *elem, int64_t index, int64_t n
     reset_row(p, st);
     for (size_t i = 0; i < p->n_slots; i++)
         st->slots[i] = json_to_cvalue(row_lookup(p, root, elem, p->slot_paths[i]));
-    if (p->index_slot >= 0)
-        st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
+    if (p->index_slot >= 0) st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
     for (size_t i = 0; i < p->n_list; i++) {
         int col = p->list[i];
         json_t *v = row_lookup(p, root, elem, p->cols[col].name);
@@ -2164,8 +2098,8 @@ static int json_row(run *x, json_t *root, json_t *elem, int64_t index, int64_t n
     return emit_row(x, now_s, out, out->len, res);
 }
 
-static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len,
-                    int64_t now_s, buf *out, plan_result *res, sluice_error *err)
+static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,
+                    buf *out, plan_result *res, sluice_error *err)
 {
     json_error_t je;
     json_t *root = json_loadb((const char *)msg, len, JSON_REJECT_DUPLICATES, &je);
@@ -2179,7 +2113,8 @@ static int run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t le
     } else if (p->explode_path) {
         json_t *arr = json_lookup(root, p->explode_path, p->separator, 0);
         if (arr && !json_is_array(arr) && !json_is_null(arr))
-            rc = sluice_error_set(err, SLUICE_EINVAL, "$.%s: explode needs an array", p->explode_path);
+            rc = sluice_error_set(err, SLUICE_EINVAL, "$.%s: explode needs an array",
+                                  p->explode_path);
         for (size_t i = 0; rc == 0 && json_is_array(arr) && i < json_array_size(arr); i++)
             rc = json_row(&x, root, json_array_get(arr, i), (int64_t)i, now_s, out, res);
     } else {

@@ -54,13 +54,13 @@ typedef struct plan_derived {
 } plan_derived;
 
 typedef struct plan_options {
-    char separator;             /* flattening: '.' (default) or '_' */
+    char separator; /* flattening: '.' (default) or '_' */
     plan_extra extra_fields;
-    const char *explode;        /* path of an array field, or NULL */
-    const char *filter;         /* predicate text, or NULL */
+    const char *explode; /* path of an array field, or NULL */
+    const char *filter;  /* predicate text, or NULL */
     const plan_derived *derived;
     size_t n_derived;
-    const char *route;          /* for messages: "sink.routes[0]" */
+    const char *route; /* for messages: "sink.routes[0]" */
 } plan_options;
 
 typedef struct plan plan;
@@ -103,7 +103,7 @@ typedef struct plan_result {
  * a value of Enum8('A' = 1, 'B' = 2)", "filter: integer overflow in a + b".
  * SLUICE_ENOMEM means out's cap was reached (the batch is full), not that
  * the message is bad. */
-int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,
-             buf *out, plan_result *res, sluice_error *err);
+int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s, buf *out,
+             plan_result *res, sluice_error *err);
 
 #endif

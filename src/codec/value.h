@@ -30,19 +30,19 @@ typedef enum cv_kind {
 
 typedef enum cv_unit {
     CV_UNIT_NONE,
-    CV_UNIT_DATE_DAYS,  /* days since 1970-01-01 */
-    CV_UNIT_TIME_MS,    /* milliseconds after midnight */
+    CV_UNIT_DATE_DAYS, /* days since 1970-01-01 */
+    CV_UNIT_TIME_MS,   /* milliseconds after midnight */
     CV_UNIT_TIME_US,
-    CV_UNIT_TS_MS,      /* milliseconds since the epoch, UTC */
+    CV_UNIT_TS_MS, /* milliseconds since the epoch, UTC */
     CV_UNIT_TS_US,
-    CV_UNIT_TS_S,       /* seconds since the epoch (DateTime, now()) */
+    CV_UNIT_TS_S, /* seconds since the epoch (DateTime, now()) */
 } cv_unit;
 
 typedef struct cvalue {
     cv_kind kind;
-    cv_unit unit;       /* CV_INT only */
-    int is_float32;     /* CV_DOUBLE only */
-    int scale;          /* CV_DECIMAL only */
+    cv_unit unit;   /* CV_INT only */
+    int is_float32; /* CV_DOUBLE only */
+    int scale;      /* CV_DECIMAL only */
     int64_t i;
     double d;
     const char *s;

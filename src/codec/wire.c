@@ -12,18 +12,16 @@ int sluice_wire_read(const void *msg, size_t len, int32_t *schema_id, const uint
         return sluice_error_set(err, SLUICE_EINVAL, "frame too short: %zu bytes, need %d", len,
                                 SLUICE_WIRE_HEADER_SIZE);
     if (p[0] != SLUICE_WIRE_MAGIC)
-        return sluice_error_set(err, SLUICE_EINVAL,
-                                "bad magic byte 0x%02x at offset 0 (not a Confluent-framed message)",
-                                p[0]);
+        return sluice_error_set(
+            err, SLUICE_EINVAL,
+            "bad magic byte 0x%02x at offset 0 (not a Confluent-framed message)", p[0]);
     uint32_t id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
     if (id > INT32_MAX)
         return sluice_error_set(err, SLUICE_EINVAL, "negative schema id %d at offset 1",
                                 (int32_t)id);
     *schema_id = (int32_t)id;
-    if (payload)
-        *payload = p + SLUICE_WIRE_HEADER_SIZE;
-    if (payload_len)
-        *payload_len = len - SLUICE_WIRE_HEADER_SIZE;
+    if (payload) *payload = p + SLUICE_WIRE_HEADER_SIZE;
+    if (payload_len) *payload_len = len - SLUICE_WIRE_HEADER_SIZE;
     return 0;
 }
 

@@ -12,8 +12,7 @@
 
 int64_t backoff_ceiling_ms(int attempt, int64_t initial_ms, int64_t max_ms)
 {
-    if (attempt < 1 || initial_ms <= 0)
-        return 0;
+    if (attempt < 1 || initial_ms <= 0) return 0;
     int64_t c = initial_ms;
     for (int i = 1; i < attempt && c < max_ms; i++)
         c = c > INT64_MAX / 2 ? INT64_MAX : c * 2;
@@ -33,8 +32,7 @@ static uint64_t next_random(uint64_t *s)
 int64_t backoff_delay_ms(int attempt, int64_t initial_ms, int64_t max_ms, uint64_t *rng)
 {
     int64_t ceiling = backoff_ceiling_ms(attempt, initial_ms, max_ms);
-    if (ceiling <= 0)
-        return 0;
+    if (ceiling <= 0) return 0;
     return (int64_t)(next_random(rng) % ((uint64_t)ceiling + 1));
 }
 

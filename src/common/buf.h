@@ -35,12 +35,10 @@ int buf_append_str(buf *b, const char *s);
  * and the common case (room already there) is a compare and a copy. */
 static inline int buf_append(buf *b, const void *p, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     if (n >= b->alloc - b->len) { /* keep one spare byte for buf_detach */
         int rc = buf_reserve(b, n);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -51,8 +49,7 @@ static inline int buf_append_byte(buf *b, uint8_t c)
 {
     if (b->len + 1 >= b->alloc) {
         int rc = buf_reserve(b, 1);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     b->data[b->len++] = c;
     return 0;

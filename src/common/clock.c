@@ -7,8 +7,7 @@
 
 void clock_sleep_ms(int64_t ms)
 {
-    if (ms <= 0)
-        return;
+    if (ms <= 0) return;
     struct timespec req = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
     while (nanosleep(&req, &req) != 0 && errno == EINTR) {
     }

@@ -39,7 +39,8 @@ typedef enum cfg_kind {
     CFG_SIZE,         /* uint64_t bytes: 512, 64KiB, 10MiB, 1GiB, 1.5MB (k/M/G = 1000^n) */
     CFG_DURATION,     /* int64_t milliseconds: 250ms, 1s, 1.5s, 2m, 1h; bare numbers are ms */
     CFG_ENUM,         /* int: index into enum_values */
-    CFG_STRING_LIST,  /* cfg_strings at offset: YAML sequence of scalars (a lone scalar is a list of one) */
+    CFG_STRING_LIST,  /* cfg_strings at offset: YAML sequence of scalars (a lone scalar is a list of
+                         one) */
     CFG_STRING_MAP,   /* cfg_map at offset: mapping of scalar -> scalar (values kept as text) */
     CFG_SECTION,      /* nested struct at offset, keys in `children` */
     CFG_SECTION_LIST, /* cfg_list at offset: sequence of mappings, each a struct of elem_size */
@@ -62,16 +63,16 @@ typedef struct cfg_list {
 } cfg_list;
 
 typedef struct cfg_key {
-    const char *name;             /* NULL terminates a table */
+    const char *name; /* NULL terminates a table */
     cfg_kind kind;
-    size_t offset;                /* offsetof(struct, member) */
+    size_t offset; /* offsetof(struct, member) */
     int required;
-    const char *default_value;    /* as it would be written in YAML; NULL = zero/empty */
+    const char *default_value;      /* as it would be written in YAML; NULL = zero/empty */
     const struct cfg_key *children; /* SECTION, SECTION_LIST */
-    size_t elem_size;             /* SECTION_LIST */
-    int64_t min, max;             /* INT, SIZE, DURATION when min < max */
+    size_t elem_size;               /* SECTION_LIST */
+    int64_t min, max;               /* INT, SIZE, DURATION when min < max */
     const char *const *enum_values; /* ENUM: NULL-terminated */
-    const char *doc;              /* one sentence for the key reference */
+    const char *doc;                /* one sentence for the key reference */
 } cfg_key;
 
 /* Called once per error with the full message (file:line:col: path: what). */
@@ -82,8 +83,8 @@ typedef void (*cfg_error_fn)(void *opaque, const char *message);
 int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
                   cfg_error_fn on_error, void *opaque);
 /* Same from memory; `name` stands in for the file name in messages. */
-int cfg_load_string(const char *text, size_t len, const char *name, const cfg_key *root,
-                    void *out, sluice_error *err, cfg_error_fn on_error, void *opaque);
+int cfg_load_string(const char *text, size_t len, const char *name, const cfg_key *root, void *out,
+                    sluice_error *err, cfg_error_fn on_error, void *opaque);
 /* Fill `out` with every default, as if loading an empty document. */
 int cfg_load_defaults(const cfg_key *root, void *out, sluice_error *err);
 

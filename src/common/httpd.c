@@ -60,7 +60,7 @@ struct httpd {
     size_t max_body_bytes;
     uint16_t port;
     char name[32];
-    char listen[160]; /* with the port actually bound, for logs */
+    char listen[160];                     /* with the port actually bound, for logs */
     char *tls_cert, *tls_key, *tls_trust; /* PEM texts, alive as long as the daemon */
     bool require_client_cert;
     uint64_t inflight_limit; /* 0: no budget */
@@ -85,12 +85,12 @@ typedef struct request_state {
     httpd *h;
     struct MHD_Connection *conn;
     struct httpd_pending pending;
-    uint64_t reserved;  /* counted against h->inflight */
+    uint64_t reserved; /* counted against h->inflight */
     bool over_budget;
-    char *raw_path; /* as sent, before decoding; the query is cut off */
+    char *raw_path;  /* as sent, before decoding; the query is cut off */
     char *raw_query; /* after '?', as sent (not decoded); "" when none */
-    bool started;   /* the access handler has seen the headers */
-    bool chunked;   /* no Content-Length: the budget is taken chunk by chunk */
+    bool started;    /* the access handler has seen the headers */
+    bool chunked;    /* no Content-Length: the budget is taken chunk by chunk */
     bool too_large;
     size_t drained; /* bytes read and dropped after the bound was passed */
     buf body;
@@ -324,8 +324,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     request_state *st = *con_cls;
     if (!st) return;
-    if (st->reserved)
-        atomic_fetch_sub(&st->h->inflight, st->reserved);
+    if (st->reserved) atomic_fetch_sub(&st->h->inflight, st->reserved);
     free(st->pending.resp.body);
     pthread_mutex_destroy(&st->pending.mu);
     buf_free(&st->body);
@@ -482,12 +481,10 @@ static bool client_cert_verified(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (!ci || !ci->tls_session)
-        return false;
+    if (!ci || !ci->tls_session) return false;
     gnutls_session_t session = (gnutls_session_t)ci->tls_session;
     unsigned int n = 0;
-    if (!gnutls_certificate_get_peers(session, &n) || n == 0)
-        return false;
+    if (!gnutls_certificate_get_peers(session, &n) || n == 0) return false;
     unsigned int status = 0;
     return gnutls_certificate_verify_peers2(session, &status) == GNUTLS_E_SUCCESS && status == 0;
 }
@@ -513,13 +510,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st->started) {
         st->started = true;
         if (h->require_client_cert && !client_cert_verified(conn))
-            return queue_error(conn, 403, "a client certificate signed by the configured CA is required");
+            return queue_error(conn, 403,
+                               "a client certificate signed by the configured CA is required");
         long long cl = content_length(conn);
         if (cl > 0 && (unsigned long long)cl > h->max_body_bytes)
             return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
         /* The whole declared body is counted before any of it is read. */
-        if (cl > 0 && !reserve(st, (uint64_t)cl))
-            return queue_busy(conn, h);
+        if (cl > 0 && !reserve(st, (uint64_t)cl)) return queue_busy(conn, h);
         st->chunked = cl < 0;
         return MHD_YES;
     }
@@ -545,8 +542,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if (st->too_large)
         return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
-    if (st->over_budget)
-        return queue_busy(conn, h);
+    if (st->over_budget) return queue_busy(conn, h);
     if (!percent_decode_path(st->raw_path))
         return queue_error(conn, 400, "invalid percent-encoding in request path");
 
@@ -642,12 +638,10 @@ static int load_tls(httpd *h, const httpd_config *cfg, sluice_error *err)
                                 "httpd %s: this libmicrohttpd has no TLS support", h->name);
     h->tls_cert = read_pem(cfg->tls_cert_file, "certificate", h->name, err);
     h->tls_key = h->tls_cert ? read_pem(cfg->tls_key_file, "key", h->name, err) : NULL;
-    if (!h->tls_key)
-        return SLUICE_ECONFIG;
+    if (!h->tls_key) return SLUICE_ECONFIG;
     if (cfg->tls_client_ca_file) {
         h->tls_trust = read_pem(cfg->tls_client_ca_file, "client CA", h->name, err);
-        if (!h->tls_trust)
-            return SLUICE_ECONFIG;
+        if (!h->tls_trust) return SLUICE_ECONFIG;
         h->require_client_cert = true;
     }
     return 0;
@@ -744,8 +738,7 @@ void httpd_quiesce(httpd *h)
 {
     if (!h) return;
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
 }
 
 void httpd_stop(httpd *h)

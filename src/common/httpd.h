@@ -34,25 +34,25 @@
 typedef struct httpd httpd;
 
 typedef struct httpd_request {
-    const char *method;  /* "GET", "POST", ... */
-    const char *path;    /* URL path, percent-decoded, without the query */
+    const char *method;    /* "GET", "POST", ... */
+    const char *path;      /* URL path, percent-decoded, without the query */
     const char *raw_query; /* the query string as sent (not decoded), "" if none; may be NULL
                             * in hand-made requests */
-    const char *body;    /* NUL-terminated for convenience; body_len excludes it */
+    const char *body;      /* NUL-terminated for convenience; body_len excludes it */
     size_t body_len;
-    void *internal;      /* the MHD connection; use the accessors below */
-    void *state;         /* httpd's per-request state (NULL in hand-made requests) */
+    void *internal; /* the MHD connection; use the accessors below */
+    void *state;    /* httpd's per-request state (NULL in hand-made requests) */
 } httpd_request;
 
 #define HTTPD_MAX_RESPONSE_HEADERS 8
 
 typedef struct httpd_response {
     int status;
-    const char *content_type;  /* static string */
-    char *body;                /* malloc'd; the server frees it */
+    const char *content_type; /* static string */
+    char *body;               /* malloc'd; the server frees it */
     size_t body_len;
     struct {
-        const char *name;      /* static string */
+        const char *name; /* static string */
         char value[128];
     } headers[HTTPD_MAX_RESPONSE_HEADERS];
     int n_headers;
@@ -61,22 +61,22 @@ typedef struct httpd_response {
 typedef void (*httpd_handler)(void *opaque, const httpd_request *req, httpd_response *resp);
 
 typedef struct httpd_config {
-    const char *listen;        /* "127.0.0.1:8081", "[::1]:0", "0.0.0.0:80" */
+    const char *listen; /* "127.0.0.1:8081", "[::1]:0", "0.0.0.0:80" */
     size_t max_body_bytes;
-    unsigned threads;          /* worker threads, >= 1 */
-    unsigned max_connections;  /* 0 = library default */
+    unsigned threads;              /* worker threads, >= 1 */
+    unsigned max_connections;      /* 0 = library default */
     unsigned connection_timeout_s; /* idle keep-alive connections are closed after this */
     httpd_handler handler;
     void *opaque;
-    const char *name;          /* for logs: "registry", "ingest", "metrics" */
+    const char *name; /* for logs: "registry", "ingest", "metrics" */
     /* TLS (GnuTLS inside libmicrohttpd): serve HTTPS when cert and key are
      * set (PEM files). With client_ca_file set, every request must come
      * with a client certificate that verifies against it; others get 403. */
     const char *tls_cert_file;
     const char *tls_key_file;
     const char *tls_client_ca_file;
-    uint64_t inflight_limit;       /* bytes; 0 = no budget */
-    unsigned retry_after_s;        /* Retry-After of the budget's 429s (default 1) */
+    uint64_t inflight_limit; /* bytes; 0 = no budget */
+    unsigned retry_after_s;  /* Retry-After of the budget's 429s (default 1) */
 } httpd_config;
 
 int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err);
@@ -113,8 +113,8 @@ void httpd_request_each_header(const httpd_request *req,
 
 /* Helpers that fill a response. They copy body; on allocation failure the
  * response becomes a bodyless 500. */
-void httpd_respond(httpd_response *resp, int status, const char *content_type,
-                   const char *body, size_t len);
+void httpd_respond(httpd_response *resp, int status, const char *content_type, const char *body,
+                   size_t len);
 void httpd_respond_printf(httpd_response *resp, int status, const char *content_type,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void httpd_add_header(httpd_response *resp, const char *name, const char *value);

@@ -44,19 +44,15 @@ int sluice_log_enabled(sluice_log_level level)
 int sluice_log_level_parse(const char *s)
 {
     for (int i = 0; i <= SLUICE_LOG_OFF; i++)
-        if (strcasecmp(s, level_names[i]) == 0)
-            return i;
-    if (strcasecmp(s, "warning") == 0)
-        return SLUICE_LOG_WARN;
+        if (strcasecmp(s, level_names[i]) == 0) return i;
+    if (strcasecmp(s, "warning") == 0) return SLUICE_LOG_WARN;
     return -1;
 }
 
 int sluice_log_format_parse(const char *s)
 {
-    if (strcasecmp(s, "logfmt") == 0)
-        return SLUICE_LOG_LOGFMT;
-    if (strcasecmp(s, "json") == 0)
-        return SLUICE_LOG_JSON;
+    if (strcasecmp(s, "logfmt") == 0) return SLUICE_LOG_LOGFMT;
+    if (strcasecmp(s, "json") == 0) return SLUICE_LOG_JSON;
     return -1;
 }
 
@@ -89,11 +85,21 @@ static void put_json_string(struct line *l, const char *s)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         switch (*p) {
-        case '"': put(l, "\\\"", 2); break;
-        case '\\': put(l, "\\\\", 2); break;
-        case '\n': put(l, "\\n", 2); break;
-        case '\r': put(l, "\\r", 2); break;
-        case '\t': put(l, "\\t", 2); break;
+        case '"':
+            put(l, "\\\"", 2);
+            break;
+        case '\\':
+            put(l, "\\\\", 2);
+            break;
+        case '\n':
+            put(l, "\\n", 2);
+            break;
+        case '\r':
+            put(l, "\\r", 2);
+            break;
+        case '\t':
+            put(l, "\\t", 2);
+            break;
         default:
             if (*p < 0x20) {
                 snprintf(esc, sizeof esc, "\\u%04x", *p);
@@ -111,8 +117,7 @@ static void put_logfmt_value(struct line *l, const char *s)
 {
     int bare = *s != '\0';
     for (const unsigned char *p = (const unsigned char *)s; *p && bare; p++)
-        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\')
-            bare = 0;
+        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\') bare = 0;
     if (bare)
         puts_(l, s);
     else
@@ -122,14 +127,12 @@ static void put_logfmt_value(struct line *l, const char *s)
 static void put_field(struct line *l, int json, const char *k, const char *v, int first)
 {
     if (json) {
-        if (!first)
-            put(l, ",", 1);
+        if (!first) put(l, ",", 1);
         put_json_string(l, k);
         put(l, ":", 1);
         put_json_string(l, v ? v : "");
     } else {
-        if (!first)
-            put(l, " ", 1);
+        if (!first) put(l, " ", 1);
         puts_(l, k);
         put(l, "=", 1);
         put_logfmt_value(l, v ? v : "");
@@ -138,8 +141,7 @@ static void put_field(struct line *l, int json, const char *k, const char *v, in
 
 void sluice_log(sluice_log_level level, const char *sub, const char *msg, ...)
 {
-    if (!sluice_log_enabled(level) || level >= SLUICE_LOG_OFF)
-        return;
+    if (!sluice_log_enabled(level) || level >= SLUICE_LOG_OFF) return;
     int json = atomic_load_explicit(&g_format, memory_order_relaxed) == SLUICE_LOG_JSON;
 
     struct timespec ts;
@@ -151,8 +153,7 @@ void sluice_log(sluice_log_level level, const char *sub, const char *msg, ...)
     snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
 
     struct line l = {.len = 0, .truncated = 0};
-    if (json)
-        put(&l, "{", 1);
+    if (json) put(&l, "{", 1);
     put_field(&l, json, "ts", when, 1);
     put_field(&l, json, "level", level_names[level], 0);
     put_field(&l, json, "sub", sub, 0);
@@ -162,15 +163,13 @@ void sluice_log(sluice_log_level level, const char *sub, const char *msg, ...)
     va_start(ap, msg);
     for (;;) {
         const char *k = va_arg(ap, const char *);
-        if (!k)
-            break;
+        if (!k) break;
         const char *v = va_arg(ap, const char *);
         put_field(&l, json, k, v, 0);
     }
     va_end(ap);
 
-    if (json)
-        put(&l, "}", 1);
+    if (json) put(&l, "}", 1);
     if (l.truncated) {
         memcpy(l.buf + l.len, "\xe2\x80\xa6", 3); /* "…" */
         l.len += 3;

@@ -32,17 +32,17 @@ typedef enum ingest_body_kind {
 } ingest_body_kind;
 
 typedef struct ingest_event {
-    json_t *value;       /* borrowed from the batch's roots */
-    json_t *key;         /* REST Proxy record key, or NULL (also for JSON null) */
-    const char *raw;     /* the event's own bytes inside the body, or NULL */
+    json_t *value;   /* borrowed from the batch's roots */
+    json_t *key;     /* REST Proxy record key, or NULL (also for JSON null) */
+    const char *raw; /* the event's own bytes inside the body, or NULL */
     size_t raw_len;
-    int32_t partition;   /* -1: the partitioner chooses */
+    int32_t partition; /* -1: the partitioner chooses */
 } ingest_event;
 
 typedef struct ingest_batch {
     ingest_event *events;
     size_t n;
-    json_t **roots;      /* owned: one per NDJSON line, else one */
+    json_t **roots; /* owned: one per NDJSON line, else one */
     size_t n_roots;
     /* REST Proxy only (NULL / -1 when absent); strings borrowed from roots. */
     const char *value_schema;

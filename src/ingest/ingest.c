@@ -96,12 +96,12 @@ struct ingest_req {
     int32_t *partitions; /* delivered coordinates (REST Proxy answers) */
     int64_t *offsets;
     rd_kafka_resp_err_t *errs;
-    buf payload;         /* every encoded value, back to back */
+    buf payload; /* every encoded value, back to back */
     buf keys;
     size_t *voff, *vlen, *koff, *klen; /* vlen/klen SIZE_MAX: null */
     int64_t start_ns;
     int64_t deadline_ms;
-    int answered;        /* under list_mu */
+    int answered; /* under list_mu */
     ingest_req *prev, *next;
 };
 
@@ -110,8 +110,7 @@ struct ingest_req {
 static int status_index(int status)
 {
     for (size_t i = 0; i < N_STATUSES; i++)
-        if (statuses[i] == status)
-            return (int)i;
+        if (statuses[i] == status) return (int)i;
     return status >= 500 ? 10 : 1; /* others: counted as 500 or 400 */
 }
 
@@ -123,8 +122,7 @@ static void count(ingest *g, int route, int status)
 static int valid_topic(const char *t)
 {
     size_t n = strlen(t);
-    if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
-        return 0;
+    if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) return 0;
     for (size_t i = 0; i < n; i++) {
         char c = t[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -162,8 +160,7 @@ static const app_ingest_topic_config *topic_config(const ingest *g, const char *
 {
     const app_ingest_topic_config *t = g->cfg->ingest.topics.items;
     for (size_t i = 0; i < g->cfg->ingest.topics.n; i++)
-        if (strcmp(t[i].name, topic) == 0)
-            return &t[i];
+        if (strcmp(t[i].name, topic) == 0) return &t[i];
     return NULL;
 }
 
@@ -180,18 +177,15 @@ static int consttime_eq(const char *a, const char *b)
 static int authorize(const ingest *g, const httpd_request *req, const char *topic)
 {
     const cfg_list *tokens = &g->cfg->ingest.tokens;
-    if (tokens->n == 0)
-        return 0;
+    if (tokens->n == 0) return 0;
     const char *h = httpd_request_header(req, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return 401;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return 401;
     const char *tok = h + 7;
     while (*tok == ' ')
         tok++;
     const app_ingest_token_config *t = tokens->items;
     for (size_t i = 0; i < tokens->n; i++) {
-        if (!consttime_eq(tok, t[i].token))
-            continue;
+        if (!consttime_eq(tok, t[i].token)) continue;
         for (size_t k = 0; k < t[i].topics.n; k++)
             if (strcmp(t[i].topics.items[k], "*") == 0 || strcmp(t[i].topics.items[k], topic) == 0)
                 return 0;
@@ -209,8 +203,7 @@ static int authorize(const ingest *g, const httpd_request *req, const char *topi
 static const sluice_avro_node *schema_lookup_locked(ingest *g, int32_t id)
 {
     for (size_t i = 0; i < g->sc_n; i++)
-        if (g->sc[i].id == id)
-            return sluice_avro_schema_root(g->sc[i].schema);
+        if (g->sc[i].id == id) return sluice_avro_schema_root(g->sc[i].schema);
     return NULL;
 }
 
@@ -243,12 +236,17 @@ static int schema_add(ingest *g, int32_t id, const char *text, size_t len, char 
 static int status_of_delivery(rd_kafka_resp_err_t e)
 {
     switch (e) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: return 413;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        return 413;
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: return 404;
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: return 400;
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL: return 429;
-    default: return 503;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        return 404;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        return 400;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        return 429;
+    default:
+        return 503;
     }
 }
 
@@ -289,8 +287,7 @@ static void respond(ingest_req *r, int timed_out)
         /* Whatever has no report yet counts as not acknowledged. */
         status = 503;
         pthread_mutex_lock(&r->mu);
-        if (!r->failed)
-            r->first_err = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
+        if (!r->failed) r->first_err = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
         for (size_t i = 0; i < r->n; i++)
             if (!r->errs[i] && r->offsets[i] < 0) {
                 r->errs[i] = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
@@ -300,8 +297,7 @@ static void respond(ingest_req *r, int timed_out)
     } else if (r->failed) {
         status = status_of_delivery(r->first_err);
     }
-    if (r->failed)
-        sluice_counter_add(g->m_delivery_errors, r->failed);
+    if (r->failed) sluice_counter_add(g->m_delivery_errors, r->failed);
     if (r->route == ROUTE_REST) {
         buf b;
         buf_init(&b, SIZE_MAX);
@@ -320,8 +316,9 @@ static void respond(ingest_req *r, int timed_out)
                 buf_append_json_string(&b, why, strlen(why));
                 buf_append_byte(&b, '}');
             } else {
-                buf_printf(&b, "%s{\"partition\":%d,\"offset\":%lld,\"error_code\":null,\"error\":null}",
-                           i ? "," : "", (int)r->partitions[i], (long long)r->offsets[i]);
+                buf_printf(
+                    &b, "%s{\"partition\":%d,\"offset\":%lld,\"error_code\":null,\"error\":null}",
+                    i ? "," : "", (int)r->partitions[i], (long long)r->offsets[i]);
             }
         }
         buf_append_str(&b, "]}");
@@ -333,9 +330,10 @@ static void respond(ingest_req *r, int timed_out)
         count(g, r->route, 200);
     } else {
         char msg[320];
-        snprintf(msg, sizeof msg, "kafka did not acknowledge %zu of %zu events (%s); nothing of "
-                 "this request may be relied on, retry it", r->failed, r->n,
-                 rd_kafka_err2str(r->first_err));
+        snprintf(msg, sizeof msg,
+                 "kafka did not acknowledge %zu of %zu events (%s); nothing of "
+                 "this request may be relied on, retry it",
+                 r->failed, r->n, rd_kafka_err2str(r->first_err));
         respond_error(g, &resp, r->route, status, 0, msg);
     }
     if (status == 200 || r->route == ROUTE_REST) {
@@ -360,8 +358,7 @@ static void finish(ingest_req *r)
 {
     ingest *g = r->g;
     pthread_mutex_lock(&g->list_mu);
-    if (!r->answered)
-        respond(r, 0);
+    if (!r->answered) respond(r, 0);
     unlink_req(g, r);
     pthread_mutex_unlock(&g->list_mu);
     req_free(r);
@@ -376,23 +373,20 @@ static void expire(ingest *g)
     while (g->head && g->head->deadline_ms <= now) {
         ingest_req *r = g->head;
         unlink_req(g, r);
-        if (!r->answered)
-            respond(r, 1);
+        if (!r->answered) respond(r, 1);
     }
     pthread_mutex_unlock(&g->list_mu);
 }
 
 static void release(ingest_req *r, size_t k)
 {
-    if (atomic_fetch_sub(&r->outstanding, k) == k)
-        finish(r);
+    if (atomic_fetch_sub(&r->outstanding, k) == k) finish(r);
 }
 
 static void record_failure(ingest_req *r, size_t idx, rd_kafka_resp_err_t e)
 {
     pthread_mutex_lock(&r->mu);
-    if (!r->failed)
-        r->first_err = e;
+    if (!r->failed) r->first_err = e;
     r->failed++;
     r->errs[idx] = e;
     pthread_mutex_unlock(&r->mu);
@@ -403,8 +397,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     (void)opaque;
     msg_ref *ref = m->_private;
-    if (!ref)
-        return;
+    if (!ref) return;
     ingest_req *r = ref->r;
     if (m->err) {
         record_failure(r, ref->idx, m->err);
@@ -440,11 +433,9 @@ static int encode_value(const encoder *enc, const json_t *v, const char *raw, si
     errs->n = 0;
     errs->truncated = 0;
     if (!enc->schema) {
-        if (raw)
-            return buf_append(out, raw, raw_len);
+        if (raw) return buf_append(out, raw, raw_len);
         size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (need == 0 || buf_reserve(out, need) != 0)
-            return -1;
+        if (need == 0 || buf_reserve(out, need) != 0) return -1;
         json_dumpb(v, (char *)out->data + out->len, need, JSON_COMPACT | JSON_ENCODE_ANY);
         out->len += need;
         return 0;
@@ -452,8 +443,7 @@ static int encode_value(const encoder *enc, const json_t *v, const char *raw, si
     uint8_t hdr[5];
     sluice_wire_write_header(hdr, enc->id);
     size_t start = out->len;
-    if (buf_append(out, hdr, 5) != 0)
-        return -1;
+    if (buf_append(out, hdr, 5) != 0) return -1;
     if (avro_json_encode(enc->schema, v, out, errs) != 0) {
         out->len = start;
         return -1;
@@ -465,8 +455,7 @@ static void add_errors(buf *eb, size_t *listed, size_t idx, const avro_json_erro
                        const char *fallback)
 {
     if (errs->n == 0) {
-        if (*listed >= MAX_ERRORS_LISTED)
-            return;
+        if (*listed >= MAX_ERRORS_LISTED) return;
         buf_printf(eb, "%s{\"index\":%zu,\"path\":\"$\",\"message\":", *listed ? "," : "", idx);
         buf_append_json_string(eb, fallback, strlen(fallback));
         buf_append_byte(eb, '}');
@@ -510,8 +499,7 @@ static int resolve_schema(ingest *g, const char *subject, int32_t id, const char
         }
     } else {
         int rc = sluice_sr_get_latest(g->sr, subject, &s, &err);
-        if (rc == SLUICE_ENOTFOUND)
-            return 0; /* no schema: JSON as it came */
+        if (rc == SLUICE_ENOTFOUND) return 0; /* no schema: JSON as it came */
         if (rc != 0) {
             snprintf(msg, n, "schema registry: %.300s", err.msg);
             return 503;
@@ -534,8 +522,7 @@ static int resolve_schema(ingest *g, const char *subject, int32_t id, const char
         size_t tl = s ? s->schema_len : strlen(text);
         int rc = schema_add(g, id, t, tl, msg, n);
         sluice_sr_schema_release(s);
-        if (rc != 0)
-            return 422;
+        if (rc != 0) return 422;
         pthread_rwlock_rdlock(&g->sc_lock);
         enc->schema = schema_lookup_locked(g, id);
         if (!enc->schema) { /* evicted in between: the cache is far too small */
@@ -561,40 +548,33 @@ static int collect_header(void *opaque, const char *name, const char *value)
 {
     header_collect *c = opaque;
     static const char prefix[] = "X-Sluice-Header-";
-    if (strncasecmp(name, prefix, sizeof prefix - 1) != 0 || !name[sizeof prefix - 1])
-        return 0;
-    if (c->n == MAX_KAFKA_HEADERS)
-        return 1;
-    if (!c->hdrs)
-        c->hdrs = rd_kafka_headers_new(4);
+    if (strncasecmp(name, prefix, sizeof prefix - 1) != 0 || !name[sizeof prefix - 1]) return 0;
+    if (c->n == MAX_KAFKA_HEADERS) return 1;
+    if (!c->hdrs) c->hdrs = rd_kafka_headers_new(4);
     rd_kafka_header_add(c->hdrs, name + sizeof prefix - 1, -1, value, -1);
     c->n++;
     return 0;
 }
 
-static void key_of(const app_ingest_topic_config *tc, const char *header_key,
-                   const ingest_event *e, buf *keys, size_t *off, size_t *len)
+static void key_of(const app_ingest_topic_config *tc, const char *header_key, const ingest_event *e,
+                   buf *keys, size_t *off, size_t *len)
 {
     *off = keys->len;
     *len = SIZE_MAX;
     if (header_key) {
-        if (buf_append_str(keys, header_key) == 0)
-            *len = keys->len - *off;
+        if (buf_append_str(keys, header_key) == 0) *len = keys->len - *off;
         return;
     }
-    if (!tc || !tc->key_field || !json_is_object(e->value))
-        return;
+    if (!tc || !tc->key_field || !json_is_object(e->value)) return;
     json_t *k = json_object_get(e->value, tc->key_field);
-    if (!k || json_is_null(k))
-        return;
+    if (!k || json_is_null(k)) return;
     if (json_is_string(k)) {
         if (buf_append(keys, json_string_value(k), json_string_length(k)) == 0)
             *len = json_string_length(k);
         return;
     }
     char *t = json_dumps(k, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (t && buf_append_str(keys, t) == 0)
-        *len = keys->len - *off;
+    if (t && buf_append_str(keys, t) == 0) *len = keys->len - *off;
     free(t);
 }
 
@@ -652,7 +632,8 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
     snprintf(subject, sizeof subject, "%s-value", topic);
     if (kind == INGEST_BODY_REST_AVRO) {
         if (b.value_schema_id < 0 && !b.value_schema) {
-            respond_error(g, resp, route, 422, 42202, "request does not include a value schema "
+            respond_error(g, resp, route, 422, 42202,
+                          "request does not include a value schema "
                           "(value_schema or value_schema_id)");
             ingest_batch_free(&b);
             return;
@@ -673,8 +654,7 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
                 snprintf(subject, sizeof subject, "%s-key", topic);
                 st = resolve_schema(g, subject, b.key_schema_id, b.key_schema, &kenc, &rest_code,
                                     msg, sizeof msg);
-                if (st == 0 && kenc.schema)
-                    locked++;
+                if (st == 0 && kenc.schema) locked++;
             }
         }
     } else if (kind != INGEST_BODY_REST_JSON && g->sr && !(tc && tc->schemaless)) {
@@ -750,8 +730,8 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
             r->klen[i] = SIZE_MAX;
             if (e->key) {
                 encoder kjson = {NULL, -1};
-                if (encode_value(kenc.schema ? &kenc : &kjson, e->key, NULL, 0, &r->keys,
-                                 &errs) != 0) {
+                if (encode_value(kenc.schema ? &kenc : &kjson, e->key, NULL, 0, &r->keys, &errs) !=
+                    0) {
                     bad++;
                     add_errors(&eb, &listed, i, &errs, "cannot encode the key");
                     continue;
@@ -773,8 +753,9 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
         sluice_counter_add(g->m_invalid, bad);
         buf out;
         buf_init(&out, SIZE_MAX);
-        snprintf(msg, sizeof msg, "%zu of %zu events do not match the schema%s; nothing was written",
-                 bad, n, venc.schema ? "" : " or cannot be encoded");
+        snprintf(msg, sizeof msg,
+                 "%zu of %zu events do not match the schema%s; nothing was written", bad, n,
+                 venc.schema ? "" : " or cannot be encoded");
         if (route == ROUTE_REST)
             buf_printf(&out, "{\"error_code\":42203,\"message\":");
         else
@@ -817,8 +798,7 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
         return;
     }
     header_collect hc = {NULL, 0};
-    if (route == ROUTE_V1)
-        httpd_request_each_header(req, collect_header, &hc);
+    if (route == ROUTE_V1) httpd_request_each_header(req, collect_header, &hc);
 
     atomic_fetch_add(&g->pending, 1);
     atomic_init(&r->outstanding, n + 1); /* + the reference this worker holds */
@@ -843,19 +823,17 @@ static void handle_produce(ingest *g, const httpd_request *req, httpd_response *
         size_t kl = r->klen[i] == SIZE_MAX ? 0 : r->klen[i];
         rd_kafka_headers_t *h = hc.hdrs ? rd_kafka_headers_copy(hc.hdrs) : NULL;
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            g->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(parts[i]),
-            RD_KAFKA_V_VALUE(v, vl), RD_KAFKA_V_KEY(k, kl), RD_KAFKA_V_OPAQUE(&r->refs[i]),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            g->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(parts[i]), RD_KAFKA_V_VALUE(v, vl),
+            RD_KAFKA_V_KEY(k, kl), RD_KAFKA_V_OPAQUE(&r->refs[i]), RD_KAFKA_V_HEADERS(h),
+            RD_KAFKA_V_END);
         if (e) {
-            if (h)
-                rd_kafka_headers_destroy(h);
+            if (h) rd_kafka_headers_destroy(h);
             for (size_t j = i; j < n; j++)
                 record_failure(r, j, e);
             break;
         }
     }
-    if (hc.hdrs)
-        rd_kafka_headers_destroy(hc.hdrs);
+    if (hc.hdrs) rd_kafka_headers_destroy(hc.hdrs);
     free(parts);
     release(r, 1 + (n - produced));
 }
@@ -981,19 +959,17 @@ static void register_metrics(ingest *g)
                             pending_requests, g);
 }
 
-int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr,
-                 sluice_metrics *m, ingest **out, sluice_error *err)
+int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr, sluice_metrics *m,
+                 ingest **out, sluice_error *err)
 {
     *out = NULL;
     const char *brokers = opt ? opt->brokers : NULL;
-    if (!brokers)
-        brokers = cfg->kafka.brokers;
+    if (!brokers) brokers = cfg->kafka.brokers;
     if (!brokers)
         return sluice_error_set(err, SLUICE_ECONFIG, "kafka.brokers: needed by `sluice ingest`");
     const app_ingest_config *ic = &cfg->ingest;
     ingest *g = calloc(1, sizeof *g);
-    if (!g)
-        return sluice_error_set(err, SLUICE_ENOMEM, "ingest: out of memory");
+    if (!g) return sluice_error_set(err, SLUICE_ENOMEM, "ingest: out of memory");
     g->cfg = cfg;
     g->sr = sr;
     g->m = m;
@@ -1028,9 +1004,9 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
         {"acks", "all"},
         {"message.timeout.ms", timeout},
     };
-    rd_kafka_conf_t *conf = kafka_conf_new(brokers, &cfg->kafka.properties, forced,
-                                           sizeof forced / sizeof forced[0], defaults,
-                                           sizeof defaults / sizeof defaults[0], err);
+    rd_kafka_conf_t *conf =
+        kafka_conf_new(brokers, &cfg->kafka.properties, forced, sizeof forced / sizeof forced[0],
+                       defaults, sizeof defaults / sizeof defaults[0], err);
     if (!conf) {
         free(g->sc);
         free(g);
@@ -1109,8 +1085,7 @@ int ingest_ready(ingest *g, char *why, size_t n)
 
 int ingest_stop(ingest *g)
 {
-    if (!g)
-        return 0;
+    if (!g) return 0;
     atomic_store(&g->stopping, 1);
     httpd_quiesce(g->http);
     int64_t deadline = clock_mono_ms() + g->cfg->ingest.shutdown_timeout_ms;

@@ -41,14 +41,14 @@ typedef int (*ingest_admit_fn)(void *opaque, const char *topic, size_t events, s
                                char *why, size_t why_len);
 
 typedef struct ingest_options {
-    const char *brokers;      /* NULL: kafka.brokers */
-    ingest_admit_fn admit;    /* NULL: none */
+    const char *brokers;   /* NULL: kafka.brokers */
+    ingest_admit_fn admit; /* NULL: none */
     void *admit_opaque;
 } ingest_options;
 
 /* opt may be NULL. */
-int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr,
-                 sluice_metrics *m, ingest **out, sluice_error *err);
+int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr, sluice_metrics *m,
+                 ingest **out, sluice_error *err);
 uint16_t ingest_port(const ingest *g);
 /* 1 when Kafka answers a metadata request (and the registry, if any, a
  * lookup); else 0 with why filled. */

@@ -33,17 +33,24 @@
 
 /* ---- compatibility levels -------------------------------------------- */
 
-enum level { LVL_NONE, LVL_BACKWARD, LVL_BACKWARD_T, LVL_FORWARD, LVL_FORWARD_T, LVL_FULL, LVL_FULL_T };
-static const char *const level_names[] = {"NONE",    "BACKWARD",           "BACKWARD_TRANSITIVE",
-                                          "FORWARD", "FORWARD_TRANSITIVE", "FULL",
-                                          "FULL_TRANSITIVE"};
+enum level {
+    LVL_NONE,
+    LVL_BACKWARD,
+    LVL_BACKWARD_T,
+    LVL_FORWARD,
+    LVL_FORWARD_T,
+    LVL_FULL,
+    LVL_FULL_T
+};
+static const char *const level_names[] = {
+    "NONE", "BACKWARD",       "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+    "FULL", "FULL_TRANSITIVE"};
 #define N_LEVELS 7
 
 static int level_parse(const char *s)
 {
     for (int i = 0; i < N_LEVELS; i++)
-        if (strcasecmp(s, level_names[i]) == 0)
-            return i;
+        if (strcasecmp(s, level_names[i]) == 0) return i;
     return -1;
 }
 
@@ -54,9 +61,10 @@ static int level_transitive(int l)
 
 static int level_to_transitive(int l)
 {
-    return l == LVL_BACKWARD ? LVL_BACKWARD_T : l == LVL_FORWARD ? LVL_FORWARD_T
-                                              : l == LVL_FULL    ? LVL_FULL_T
-                                                                 : l;
+    return l == LVL_BACKWARD  ? LVL_BACKWARD_T
+           : l == LVL_FORWARD ? LVL_FORWARD_T
+           : l == LVL_FULL    ? LVL_FULL_T
+                              : l;
 }
 
 static int level_backward(int l)
@@ -81,7 +89,8 @@ static void reply_json(struct reply *r, int status, json_t *body)
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
     if (!text) {
-        httpd_respond_printf(r->resp, 500, CT_REGISTRY, "{\"error_code\":50001,\"message\":\"out of memory\"}");
+        httpd_respond_printf(r->resp, 500, CT_REGISTRY,
+                             "{\"error_code\":50001,\"message\":\"out of memory\"}");
         return;
     }
     httpd_respond(r->resp, status, CT_REGISTRY, text, strlen(text));
@@ -115,8 +124,7 @@ static int split_path(const char *path, char *copy, size_t copy_len, char *seg[M
     snprintf(copy, copy_len, "%s", path);
     int n = 0;
     for (char *save = NULL, *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-        if (n == MAX_SEGMENTS)
-            return -1;
+        if (n == MAX_SEGMENTS) return -1;
         seg[n++] = t;
     }
     return n;
@@ -131,12 +139,10 @@ static int query_true(const httpd_request *req, const char *name)
 /* "latest" / "-1" -> -1; 1..INT32_MAX -> itself; else 0 (invalid). */
 static int64_t parse_version(const char *s)
 {
-    if (strcmp(s, "latest") == 0 || strcmp(s, "-1") == 0)
-        return -1;
+    if (strcmp(s, "latest") == 0 || strcmp(s, "-1") == 0) return -1;
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end || v < 1 || v > INT32_MAX)
-        return 0;
+    if (*s == '\0' || *end || v < 1 || v > INT32_MAX) return 0;
     return v;
 }
 
@@ -156,8 +162,7 @@ static int parse_id(const char *s, int64_t *id)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end || v < 0 || v > INT32_MAX)
-        return -1;
+    if (*s == '\0' || *end || v < 0 || v > INT32_MAX) return -1;
     *id = v;
     return 0;
 }
@@ -167,7 +172,8 @@ static int parse_id(const char *s, int64_t *id)
 static json_t *body_object(struct reply *r, const httpd_request *req)
 {
     json_error_t je;
-    json_t *root = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *root =
+        json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         reply_error(r, 400, "Malformed JSON request body: %s at line %d column %d", je.text,
                     je.line, je.column);
@@ -187,8 +193,7 @@ static sluice_avro_schema *body_schema(struct reply *r, const httpd_request *req
                                        const char **text_out, json_t **root_out)
 {
     json_t *root = body_object(r, req);
-    if (!root)
-        return NULL;
+    if (!root) return NULL;
     json_t *schema = json_object_get(root, "schema");
     json_t *type = json_object_get(root, "schemaType");
     json_t *refs = json_object_get(root, "references");
@@ -198,7 +203,8 @@ static sluice_avro_schema *body_schema(struct reply *r, const httpd_request *req
         goto fail;
     }
     if (refs && !(json_is_null(refs) || (json_is_array(refs) && json_array_size(refs) == 0))) {
-        reply_error(r, 42201, "Invalid schema: schema references are not supported by this registry");
+        reply_error(r, 42201,
+                    "Invalid schema: schema references are not supported by this registry");
         goto fail;
     }
     if (!json_is_string(schema)) {
@@ -226,12 +232,9 @@ static int effective_level(reg_conn *c, const char *subject, sluice_error *err)
 {
     char level[32];
     int rc = store_get_config(c, subject, level, err);
-    if (rc == SLUICE_ENOTFOUND)
-        rc = store_get_config(c, "", level, err);
-    if (rc == SLUICE_ENOTFOUND)
-        return LVL_BACKWARD;
-    if (rc)
-        return rc;
+    if (rc == SLUICE_ENOTFOUND) rc = store_get_config(c, "", level, err);
+    if (rc == SLUICE_ENOTFOUND) return LVL_BACKWARD;
+    if (rc) return rc;
     int l = level_parse(level);
     return l < 0 ? LVL_BACKWARD : l;
 }
@@ -240,17 +243,14 @@ static int effective_level(reg_conn *c, const char *subject, sluice_error *err)
  * (-1: all), following `level`. Returns 1 compatible, 0 not (reason filled),
  * < 0 on a store error. */
 static int check_compatibility(reg_conn *c, const char *subject, int level, int64_t upto,
-                               const sluice_avro_schema *candidate, char *reason,
-                               size_t reason_len, sluice_error *err)
+                               const sluice_avro_schema *candidate, char *reason, size_t reason_len,
+                               sluice_error *err)
 {
-    if (level == LVL_NONE)
-        return 1;
+    if (level == LVL_NONE) return 1;
     reg_int_list versions = {0};
     int rc = store_list_versions(c, subject, 0, &versions, err);
-    if (rc == SLUICE_ENOTFOUND)
-        return 1;
-    if (rc)
-        return rc;
+    if (rc == SLUICE_ENOTFOUND) return 1;
+    if (rc) return rc;
     size_t end = versions.n;
     if (upto > 0) {
         end = 0;
@@ -280,11 +280,13 @@ static int check_compatibility(reg_conn *c, const char *subject, int level, int6
             const sluice_avro_node *n = sluice_avro_schema_root(candidate);
             const sluice_avro_node *o = sluice_avro_schema_root(old);
             if (level_backward(level) && sluice_avro_can_read(n, o, &cerr) != 0) {
-                snprintf(reason, reason_len, "%s: the new schema cannot read data written with version %lld: %s",
+                snprintf(reason, reason_len,
+                         "%s: the new schema cannot read data written with version %lld: %s",
                          level_names[level], (long long)v.version, cerr.msg);
                 ok = 0;
             } else if (level_forward(level) && sluice_avro_can_read(o, n, &cerr) != 0) {
-                snprintf(reason, reason_len, "%s: version %lld cannot read data written with the new schema: %s",
+                snprintf(reason, reason_len,
+                         "%s: version %lld cannot read data written with the new schema: %s",
                          level_names[level], (long long)v.version, cerr.msg);
                 ok = 0;
             }
@@ -315,8 +317,8 @@ static void not_found_subject_or_version(struct reply *r, reg_conn *c, const cha
 
 static json_t *version_json(const char *subject, const reg_version *v)
 {
-    json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "subject", subject, "version", (json_int_t)v->version,
-                          "id", (json_int_t)v->id, "schema", v->text);
+    json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "subject", subject, "version",
+                          (json_int_t)v->version, "id", (json_int_t)v->id, "schema", v->text);
     if (o && strcmp(v->type, "AVRO") != 0)
         json_object_set_new(o, "schemaType", json_string(v->type));
     return o;
@@ -340,8 +342,7 @@ static void get_schema_by_id(struct reply *r, reg_conn *c, const char *id_s, int
         httpd_respond(r->resp, 200, CT_REGISTRY, text, strlen(text));
     } else {
         json_t *o = json_pack("{s:s}", "schema", text);
-        if (strcmp(type, "AVRO") != 0)
-            json_object_set_new(o, "schemaType", json_string(type));
+        if (strcmp(type, "AVRO") != 0) json_object_set_new(o, "schemaType", json_string(type));
         reply_json(r, 200, o);
     }
     free(text);
@@ -411,8 +412,7 @@ static void get_version(struct reply *r, reg_conn *c, const char *subject, const
                         int raw, int deleted)
 {
     int64_t version = version_or_reply(r, ver_s);
-    if (version == 0)
-        return;
+    if (version == 0) return;
     reg_version v = {0};
     sluice_error err;
     int rc = store_get_version(c, subject, version, deleted, &v, &err);
@@ -433,8 +433,7 @@ static void register_schema(struct reply *r, reg_conn *c, const httpd_request *r
     const char *text;
     json_t *root = NULL;
     sluice_avro_schema *schema = body_schema(r, req, &text, &root);
-    if (!schema)
-        return;
+    if (!schema) return;
     const char *normalized = sluice_avro_schema_normalized(schema);
     sluice_error err;
     reg_version found = {0};
@@ -450,14 +449,11 @@ static void register_schema(struct reply *r, reg_conn *c, const httpd_request *r
         reply_json(r, 200, json_pack("{s:I}", "id", (json_int_t)found.id));
         goto out;
     }
-    if (rc != SLUICE_ENOTFOUND)
-        goto store_error;
+    if (rc != SLUICE_ENOTFOUND) goto store_error;
     int level = effective_level(c, subject, &err);
-    if (level < 0)
-        goto store_error;
+    if (level < 0) goto store_error;
     int ok = check_compatibility(c, subject, level, -1, schema, reason, sizeof reason, &err);
-    if (ok < 0)
-        goto store_error;
+    if (ok < 0) goto store_error;
     if (!ok) {
         store_rollback(c);
         reply_error(r, 409,
@@ -486,8 +482,7 @@ static void lookup_schema(struct reply *r, reg_conn *c, const httpd_request *req
     const char *text;
     json_t *root = NULL;
     sluice_avro_schema *schema = body_schema(r, req, &text, &root);
-    if (!schema)
-        return;
+    if (!schema) return;
     reg_version v = {0};
     sluice_error err;
     int rc = store_find_in_subject(c, subject, sluice_avro_schema_normalized(schema),
@@ -532,8 +527,7 @@ static void delete_subject(struct reply *r, reg_conn *c, const char *subject, in
     }
     if (permanent && !all_deleted) {
         store_rollback(c);
-        reply_error(r, 40405,
-                    "Subject '%s' was not deleted first before being permanently deleted",
+        reply_error(r, 40405, "Subject '%s' was not deleted first before being permanently deleted",
                     subject);
         return;
     }
@@ -558,13 +552,11 @@ static void delete_version(struct reply *r, reg_conn *c, const char *subject, co
                            int permanent)
 {
     int64_t version = version_or_reply(r, ver_s);
-    if (version == 0)
-        return;
+    if (version == 0) return;
     sluice_error err;
     reg_version v = {0};
     reg_int_list gone = {0};
-    if (store_begin_write(c, &err) != 0)
-        goto store_error;
+    if (store_begin_write(c, &err) != 0) goto store_error;
     /* Soft deletes see visible versions; permanent ones see every version. */
     int rc = store_get_version(c, subject, version, permanent, &v, &err);
     if (rc == SLUICE_ENOTFOUND) {
@@ -572,8 +564,7 @@ static void delete_version(struct reply *r, reg_conn *c, const char *subject, co
         not_found_subject_or_version(r, c, subject, version);
         return;
     }
-    if (rc)
-        goto store_error;
+    if (rc) goto store_error;
     if (permanent && !v.deleted) {
         store_rollback(c);
         reply_error(r, 40407,
@@ -585,8 +576,7 @@ static void delete_version(struct reply *r, reg_conn *c, const char *subject, co
     }
     rc = permanent ? store_hard_delete_versions(c, subject, v.version, &gone, &err)
                    : store_soft_delete_versions(c, subject, v.version, &gone, &err);
-    if (rc || store_commit(c, &err) != 0)
-        goto store_error;
+    if (rc || store_commit(c, &err) != 0) goto store_error;
     reply_json(r, 200, json_integer(v.version));
     reg_version_free(&v);
     free(gone.items);
@@ -608,8 +598,7 @@ static void get_config(struct reply *r, reg_conn *c, const char *subject, int de
                     subject);
         return;
     }
-    if (rc == SLUICE_ENOTFOUND && *subject)
-        rc = store_get_config(c, "", level, &err);
+    if (rc == SLUICE_ENOTFOUND && *subject) rc = store_get_config(c, "", level, &err);
     if (rc == SLUICE_ENOTFOUND) {
         snprintf(level, sizeof level, "BACKWARD");
         rc = 0;
@@ -623,8 +612,7 @@ static void get_config(struct reply *r, reg_conn *c, const char *subject, int de
 static void put_config(struct reply *r, reg_conn *c, const httpd_request *req, const char *subject)
 {
     json_t *root = body_object(r, req);
-    if (!root)
-        return;
+    if (!root) return;
     json_t *l = json_object_get(root, "compatibility");
     int level = json_is_string(l) ? level_parse(json_string_value(l)) : -1;
     sluice_error err;
@@ -657,8 +645,7 @@ static void test_compatibility(struct reply *r, reg_conn *c, const httpd_request
                                const char *subject, const char *ver_s)
 {
     int64_t upto = -1;
-    if (ver_s && (upto = version_or_reply(r, ver_s)) == 0)
-        return;
+    if (ver_s && (upto = version_or_reply(r, ver_s)) == 0) return;
     sluice_error err;
     reg_version v = {0};
     int rc = store_get_version(c, subject, upto, 0, &v, &err);
@@ -680,8 +667,7 @@ static void test_compatibility(struct reply *r, reg_conn *c, const httpd_request
     int level = effective_level(c, subject, &err);
     char reason[768] = "";
     /* Without a version every version takes part: check transitively. */
-    if (!ver_s && level >= 0)
-        level = level_to_transitive(level);
+    if (!ver_s && level >= 0) level = level_to_transitive(level);
     int ok = level < 0 ? level
                        : check_compatibility(c, subject, level, v.version, schema, reason,
                                              sizeof reason, &err);
@@ -702,8 +688,7 @@ static void test_compatibility(struct reply *r, reg_conn *c, const httpd_request
 
 static void count_request(registry_api *api, const char *endpoint, int status)
 {
-    if (!api->metrics)
-        return;
+    if (!api->metrics) return;
     char labels[96];
     snprintf(labels, sizeof labels, "endpoint=\"%s\",status=\"%d\"", endpoint, status);
     sluice_counter_inc(sluice_metrics_counter(api->metrics, "sluice_registry_requests_total",
@@ -717,10 +702,10 @@ static int path_known(char *seg[], int n)
     if (n >= 1 && strcmp(seg[0], "subjects") == 0)
         return n <= 2 || (strcmp(seg[2], "versions") == 0 &&
                           (n <= 4 || (n == 5 && strcmp(seg[4], "schema") == 0)));
-    if (n >= 1 && strcmp(seg[0], "config") == 0)
-        return n <= 2;
+    if (n >= 1 && strcmp(seg[0], "config") == 0) return n <= 2;
     if (n >= 3 && strcmp(seg[0], "schemas") == 0 && strcmp(seg[1], "ids") == 0)
-        return n == 3 || (n == 4 && (strcmp(seg[3], "schema") == 0 || strcmp(seg[3], "versions") == 0));
+        return n == 3 ||
+               (n == 4 && (strcmp(seg[3], "schema") == 0 || strcmp(seg[3], "versions") == 0));
     if (n >= 4 && strcmp(seg[0], "compatibility") == 0)
         return n <= 5 && strcmp(seg[1], "subjects") == 0 && strcmp(seg[3], "versions") == 0;
     return (n == 1 && (strcmp(seg[0], "metrics") == 0 || strcmp(seg[0], "healthz") == 0)) ||

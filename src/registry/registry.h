@@ -17,10 +17,10 @@
 typedef struct registry_server registry_server;
 
 typedef struct registry_config {
-    const char *listen;       /* "127.0.0.1:8081"; port 0 = any free port */
-    const char *db_path;      /* SQLite file, created if absent */
-    unsigned threads;         /* HTTP worker threads (default 4) */
-    sluice_metrics *metrics;  /* where request counters go; NULL = the server makes its own */
+    const char *listen;      /* "127.0.0.1:8081"; port 0 = any free port */
+    const char *db_path;     /* SQLite file, created if absent */
+    unsigned threads;        /* HTTP worker threads (default 4) */
+    sluice_metrics *metrics; /* where request counters go; NULL = the server makes its own */
 } registry_config;
 
 int registry_server_start(const registry_config *cfg, registry_server **out, sluice_error *err);

@@ -32,8 +32,7 @@ static double schema_count(void *opaque)
 int registry_server_start(const registry_config *cfg, registry_server **out, sluice_error *err)
 {
     registry_server *s = calloc(1, sizeof *s);
-    if (!s)
-        return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
+    if (!s) return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
     unsigned threads = cfg->threads ? cfg->threads : 4;
     int rc = store_open(cfg->db_path, threads, &s->api.store, err);
     if (rc) {
@@ -73,8 +72,7 @@ uint16_t registry_server_port(const registry_server *s)
 
 void registry_server_stop(registry_server *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     httpd_stop(s->http);
     store_close(s->api.store);
     sluice_metrics_free(s->own_metrics);

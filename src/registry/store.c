@@ -47,8 +47,8 @@ static int db_error(sqlite3 *db, sluice_error *err, const char *what)
 
 static int open_conn(const char *path, reg_conn *c, sluice_error *err)
 {
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         sluice_error_set(err, SLUICE_EIO, "registry database %s: %s", path,
                          c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -59,8 +59,9 @@ static int open_conn(const char *path, reg_conn *c, sluice_error *err)
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
     char *msg = NULL;
-    if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                            "PRAGMA foreign_keys=ON;",
+    if (sqlite3_exec(c->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     "PRAGMA foreign_keys=ON;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         sluice_error_set(err, SLUICE_EIO, "registry database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
@@ -100,8 +101,8 @@ static int init_schema(sqlite3 *db, const char *path, sluice_error *err)
                                   path, STORE_FORMAT);
         sqlite3_finalize(st);
     } else if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-               sqlite3_exec(db, "INSERT INTO meta VALUES('format','" STORE_FORMAT "')", NULL,
-                            NULL, &msg) != SQLITE_OK) {
+               sqlite3_exec(db, "INSERT INTO meta VALUES('format','" STORE_FORMAT "')", NULL, NULL,
+                            &msg) != SQLITE_OK) {
         rc = sluice_error_set(err, SLUICE_EIO, "registry database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
     }
@@ -112,8 +113,7 @@ static int init_schema(sqlite3 *db, const char *path, sluice_error *err)
 int store_open(const char *path, unsigned connections, reg_store **out, sluice_error *err)
 {
     reg_store *st = calloc(1, sizeof *st);
-    if (!st)
-        return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
+    if (!st) return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
     st->n = connections ? connections : 1;
     st->conns = calloc(st->n, sizeof *st->conns);
     st->path = strdup(path);
@@ -125,8 +125,7 @@ int store_open(const char *path, unsigned connections, reg_store **out, sluice_e
     }
     for (unsigned i = 0; i < st->n; i++) {
         int rc = open_conn(path, &st->conns[i], err);
-        if (rc == 0 && i == 0)
-            rc = init_schema(st->conns[0].db, path, err);
+        if (rc == 0 && i == 0) rc = init_schema(st->conns[0].db, path, err);
         if (rc) {
             store_close(st);
             return rc;
@@ -138,8 +137,7 @@ int store_open(const char *path, unsigned connections, reg_store **out, sluice_e
 
 void store_close(reg_store *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     for (unsigned i = 0; st->conns && i < st->n; i++)
         sqlite3_close(st->conns[i].db);
     free(st->conns);
@@ -190,8 +188,7 @@ int store_commit(reg_conn *c, sluice_error *err)
 
 void store_rollback(reg_conn *c)
 {
-    if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void reg_version_free(reg_version *v)
@@ -214,8 +211,7 @@ void reg_str_list_free(reg_str_list *l)
 static sqlite3_stmt *prepare(reg_conn *c, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return NULL;
     va_list ap;
     va_start(ap, types);
     for (int i = 0; types[i]; i++) {
@@ -237,8 +233,7 @@ static char *column_dup(sqlite3_stmt *st, int col)
 int store_schema_by_id(reg_conn *c, int64_t id, char **text, char **type, sluice_error *err)
 {
     sqlite3_stmt *st = prepare(c, "SELECT text, type FROM schemas WHERE id=?", "i", id);
-    if (!st)
-        return db_error(c->db, err, "schema by id");
+    if (!st) return db_error(c->db, err, "schema by id");
     int rc = sqlite3_step(st);
     int out = 0;
     if (rc == SQLITE_ROW) {
@@ -261,15 +256,13 @@ static int collect_rows(reg_conn *c, sqlite3_stmt *st, reg_str_list *strs, reg_i
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (strs) {
             char **p = realloc(strs->items, (strs->n + 1) * sizeof *p);
-            if (!p)
-                return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
+            if (!p) return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
             strs->items = p;
             strs->items[strs->n++] = column_dup(st, 0);
         }
         if (ints) {
             int64_t *q = realloc(ints->items, (ints->n + 1) * sizeof *q);
-            if (!q)
-                return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
+            if (!q) return sluice_error_set(err, SLUICE_ENOMEM, "registry: out of memory");
             ints->items = q;
             ints->items[ints->n++] = sqlite3_column_int64(st, strs ? 1 : 0);
         }
@@ -284,8 +277,7 @@ int store_subjects_of_id(reg_conn *c, int64_t id, reg_str_list *subjects, reg_in
                                "SELECT subject, version FROM versions WHERE schema_id=? AND "
                                "deleted=0 ORDER BY subject, version",
                                "i", id);
-    if (!st)
-        return db_error(c->db, err, "subjects of id");
+    if (!st) return db_error(c->db, err, "subjects of id");
     int rc = collect_rows(c, st, subjects, versions, err);
     sqlite3_finalize(st);
     return rc;
@@ -293,14 +285,13 @@ int store_subjects_of_id(reg_conn *c, int64_t id, reg_str_list *subjects, reg_in
 
 int store_list_subjects(reg_conn *c, int include_deleted, reg_str_list *out, sluice_error *err)
 {
-    sqlite3_stmt *st = prepare(c,
-                               include_deleted
-                                   ? "SELECT DISTINCT subject FROM versions ORDER BY subject"
-                                   : "SELECT DISTINCT subject FROM versions WHERE deleted=0 "
-                                     "ORDER BY subject",
-                               "");
-    if (!st)
-        return db_error(c->db, err, "list subjects");
+    sqlite3_stmt *st =
+        prepare(c,
+                include_deleted ? "SELECT DISTINCT subject FROM versions ORDER BY subject"
+                                : "SELECT DISTINCT subject FROM versions WHERE deleted=0 "
+                                  "ORDER BY subject",
+                "");
+    if (!st) return db_error(c->db, err, "list subjects");
     int rc = collect_rows(c, st, out, NULL, err);
     sqlite3_finalize(st);
     return rc;
@@ -309,18 +300,16 @@ int store_list_subjects(reg_conn *c, int include_deleted, reg_str_list *out, slu
 int store_list_versions(reg_conn *c, const char *subject, int include_deleted, reg_int_list *out,
                         sluice_error *err)
 {
-    sqlite3_stmt *st = prepare(c,
-                               include_deleted
-                                   ? "SELECT version FROM versions WHERE subject=? ORDER BY version"
-                                   : "SELECT version FROM versions WHERE subject=? AND deleted=0 "
-                                     "ORDER BY version",
-                               "s", subject);
-    if (!st)
-        return db_error(c->db, err, "list versions");
+    sqlite3_stmt *st =
+        prepare(c,
+                include_deleted ? "SELECT version FROM versions WHERE subject=? ORDER BY version"
+                                : "SELECT version FROM versions WHERE subject=? AND deleted=0 "
+                                  "ORDER BY version",
+                "s", subject);
+    if (!st) return db_error(c->db, err, "list versions");
     int rc = collect_rows(c, st, NULL, out, err);
     sqlite3_finalize(st);
-    if (rc == 0 && out->n == 0)
-        rc = SLUICE_ENOTFOUND;
+    if (rc == 0 && out->n == 0) rc = SLUICE_ENOTFOUND;
     return rc;
 }
 
@@ -359,8 +348,7 @@ int store_get_version(reg_conn *c, const char *subject, int64_t version, int inc
                      "SELECT " VERSION_COLUMNS "FROM versions v JOIN schemas s ON s.id=v.schema_id "
                      "WHERE v.subject=? AND v.version=? AND (v.deleted=0 OR ?)",
                      "sii", subject, version, (int64_t)include_deleted);
-    if (!st)
-        return db_error(c->db, err, "get version");
+    if (!st) return db_error(c->db, err, "get version");
     return read_version(c, st, out, err);
 }
 
@@ -373,8 +361,7 @@ int store_find_in_subject(reg_conn *c, const char *subject, const char *normaliz
                 "WHERE v.subject=? AND s.normalized=? AND (v.deleted=0 OR ?) "
                 "ORDER BY v.deleted, v.version DESC LIMIT 1",
                 "ssi", subject, normalized, (int64_t)include_deleted);
-    if (!st)
-        return db_error(c->db, err, "find schema in subject");
+    if (!st) return db_error(c->db, err, "find schema in subject");
     return read_version(c, st, out, err);
 }
 
@@ -385,8 +372,7 @@ int store_subject_exists(reg_conn *c, const char *subject, int *exists, int *all
                                "SELECT count(*), coalesce(min(deleted),1) FROM versions "
                                "WHERE subject=?",
                                "s", subject);
-    if (!st)
-        return db_error(c->db, err, "subject exists");
+    if (!st) return db_error(c->db, err, "subject exists");
     int rc = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *exists = sqlite3_column_int64(st, 0) > 0;
@@ -400,8 +386,7 @@ int store_subject_exists(reg_conn *c, const char *subject, int *exists, int *all
 
 static int exec_step(reg_conn *c, sqlite3_stmt *st, const char *what, sluice_error *err)
 {
-    if (!st)
-        return db_error(c->db, err, what);
+    if (!st) return db_error(c->db, err, what);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(c->db, err, what);
@@ -409,30 +394,26 @@ static int exec_step(reg_conn *c, sqlite3_stmt *st, const char *what, sluice_err
 
 static int select_int(reg_conn *c, sqlite3_stmt *st, int64_t *out)
 {
-    if (!st)
-        return -1;
+    if (!st) return -1;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     (void)c;
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_insert_version(reg_conn *c, const char *subject, const char *normalized,
-                         const char *text, const char *type, int64_t *id, int64_t *version,
-                         sluice_error *err)
+int store_insert_version(reg_conn *c, const char *subject, const char *normalized, const char *text,
+                         const char *type, int64_t *id, int64_t *version, sluice_error *err)
 {
-    int found = select_int(c, prepare(c, "SELECT id FROM schemas WHERE normalized=?", "s", normalized), id);
-    if (found < 0)
-        return db_error(c->db, err, "find schema");
+    int found =
+        select_int(c, prepare(c, "SELECT id FROM schemas WHERE normalized=?", "s", normalized), id);
+    if (found < 0) return db_error(c->db, err, "find schema");
     if (!found) {
         int rc = exec_step(c,
                            prepare(c, "INSERT INTO schemas(normalized, text, type) VALUES(?,?,?)",
                                    "sss", normalized, text, type),
                            "insert schema", err);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         *id = sqlite3_last_insert_rowid(c->db);
     }
     int64_t next = 1;
@@ -444,8 +425,7 @@ int store_insert_version(reg_conn *c, const char *subject, const char *normalize
                        prepare(c, "INSERT INTO versions(subject, version, schema_id) VALUES(?,?,?)",
                                "sii", subject, next, *id),
                        "insert version", err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     return exec_step(c,
                      prepare(c,
                              "INSERT INTO subjects VALUES(?,?) ON CONFLICT(subject) DO UPDATE "
@@ -464,12 +444,10 @@ static int delete_versions(reg_conn *c, const char *subject, int64_t only_versio
                                  : "SELECT version FROM versions WHERE subject=? AND deleted=0 "
                                    "AND (?<0 OR version=?) ORDER BY version";
     sqlite3_stmt *st = prepare(c, select_sql, "sii", subject, only_version, only_version);
-    if (!st)
-        return db_error(c->db, err, "delete");
+    if (!st) return db_error(c->db, err, "delete");
     int rc = collect_rows(c, st, NULL, affected, err);
     sqlite3_finalize(st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const char *change_sql = permanent ? "DELETE FROM versions WHERE subject=? AND deleted=1 "
                                          "AND (?<0 OR version=?)"
                                        : "UPDATE versions SET deleted=1 WHERE subject=? AND "
@@ -493,8 +471,7 @@ int store_hard_delete_versions(reg_conn *c, const char *subject, int64_t only_ve
 int store_get_config(reg_conn *c, const char *subject, char level[32], sluice_error *err)
 {
     sqlite3_stmt *st = prepare(c, "SELECT level FROM config WHERE subject=?", "s", subject);
-    if (!st)
-        return db_error(c->db, err, "get config");
+    if (!st) return db_error(c->db, err, "get config");
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW)
         snprintf(level, 32, "%s", (const char *)sqlite3_column_text(st, 0));

@@ -79,9 +79,8 @@ int store_subject_exists(reg_conn *c, const char *subject, int *exists, int *all
 
 /* Inside a write transaction: the id of `normalized` (inserting it if new)
  * and a new version for it under subject. */
-int store_insert_version(reg_conn *c, const char *subject, const char *normalized,
-                         const char *text, const char *type, int64_t *id, int64_t *version,
-                         sluice_error *err);
+int store_insert_version(reg_conn *c, const char *subject, const char *normalized, const char *text,
+                         const char *type, int64_t *id, int64_t *version, sluice_error *err);
 
 /* Soft delete marks rows deleted; permanent delete removes rows that are
  * already soft-deleted. Return the affected versions. */

@@ -19,10 +19,10 @@
 
 typedef struct topic_state {
     char name[256];
-    atomic_ullong admitted_bytes;  /* cumulative, counted at admission */
+    atomic_ullong admitted_bytes; /* cumulative, counted at admission */
     atomic_ullong admitted_events;
-    atomic_ullong window_base;     /* admitted_bytes two polls ago */
-    atomic_ullong backlog_bytes;   /* fullest partition's estimate at the last poll */
+    atomic_ullong window_base;        /* admitted_bytes two polls ago */
+    atomic_ullong backlog_bytes;      /* fullest partition's estimate at the last poll */
     unsigned long long prev_snapshot; /* guard thread only */
     int warned_unread;                /* guard thread only */
     struct timespec unread_since;     /* guard thread only; 0: read or empty */
@@ -44,16 +44,14 @@ static topic_state *find(backlog_guard *g, const char *topic)
 {
     size_t n = atomic_load_explicit(&g->n, memory_order_acquire);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(g->topics[i].name, topic) == 0)
-            return &g->topics[i];
+        if (strcmp(g->topics[i].name, topic) == 0) return &g->topics[i];
     return NULL;
 }
 
 static topic_state *find_or_add(backlog_guard *g, const char *topic)
 {
     topic_state *t = find(g, topic);
-    if (t || strlen(topic) >= sizeof t->name)
-        return t;
+    if (t || strlen(topic) >= sizeof t->name) return t;
     pthread_mutex_lock(&g->add_mu);
     t = find(g, topic);
     size_t n = atomic_load(&g->n);
@@ -97,14 +95,12 @@ int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t by
 static long long worst_partition(backlog_guard *g, topic_state *t, int *unread)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, t->name, NULL);
-    if (!rkt)
-        return -1;
+    if (!rkt) return -1;
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(g->rk, 0, rkt, &md, QUERY_TIMEOUT_MS);
     rd_kafka_topic_destroy(rkt);
     if (e || md->topic_cnt != 1 || md->topics[0].err) {
-        if (!e)
-            rd_kafka_metadata_destroy(md);
+        if (!e) rd_kafka_metadata_destroy(md);
         return -1;
     }
     int parts = md->topics[0].partition_cnt;
@@ -126,12 +122,9 @@ static long long worst_partition(backlog_guard *g, topic_state *t, int *unread)
             break;
         }
         int64_t from = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
-        if (l->elems[i].offset >= 0)
-            *unread = 0;
-        if (from < lo)
-            from = lo;
-        if (hi - from > worst)
-            worst = hi - from;
+        if (l->elems[i].offset >= 0) *unread = 0;
+        if (from < lo) from = lo;
+        if (hi - from > worst) worst = hi - from;
     }
     rd_kafka_topic_partition_list_destroy(l);
     return worst;
@@ -148,8 +141,7 @@ static void *guard_main(void *arg)
             unsigned long long events = atomic_load(&t->admitted_events);
             int unread = 0;
             long long msgs = events ? worst_partition(g, t, &unread) : 0;
-            if (msgs < 0)
-                continue; /* keep the last estimate and window: errs high */
+            if (msgs < 0) continue; /* keep the last estimate and window: errs high */
             unsigned long long mean = events ? snap / events + 1 : 0;
             atomic_store(&t->backlog_bytes, (unsigned long long)msgs * mean);
             /* Admissions before the previous poll's snapshot are either in
@@ -187,8 +179,7 @@ uint64_t backlog_guard_max_bytes(backlog_guard *g)
         topic_state *t = &g->topics[i];
         uint64_t v = atomic_load(&t->backlog_bytes) +
                      (atomic_load(&t->admitted_bytes) - atomic_load(&t->window_base));
-        if (v > m)
-            m = v;
+        if (v > m) m = v;
     }
     return m;
 }
@@ -208,8 +199,7 @@ int backlog_guard_start(const char *bootstrap, const char *group_id, uint64_t li
 {
     *out = NULL;
     backlog_guard *g = calloc(1, sizeof *g);
-    if (!g)
-        return sluice_error_set(err, SLUICE_ENOMEM, "backlog guard: out of memory");
+    if (!g) return sluice_error_set(err, SLUICE_ENOMEM, "backlog guard: out of memory");
     g->limit = limit_bytes;
     pthread_mutex_init(&g->add_mu, NULL);
     char errstr[256];
@@ -248,8 +238,7 @@ int backlog_guard_start(const char *bootstrap, const char *group_id, uint64_t li
 
 void backlog_guard_stop(backlog_guard *g)
 {
-    if (!g)
-        return;
+    if (!g) return;
     atomic_store(&g->stop, 1);
     pthread_join(g->thread, NULL);
     rd_kafka_destroy(g->rk);

@@ -22,8 +22,7 @@ int embedded_kafka_start(int brokers, embedded_kafka **out, sluice_error *err)
 {
     *out = NULL;
     embedded_kafka *k = calloc(1, sizeof *k);
-    if (!k)
-        return sluice_error_set(err, SLUICE_ENOMEM, "embedded kafka: out of memory");
+    if (!k) return sluice_error_set(err, SLUICE_ENOMEM, "embedded kafka: out of memory");
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
@@ -60,8 +59,7 @@ int embedded_kafka_create_topic(embedded_kafka *k, const char *topic, int partit
 
 void embedded_kafka_stop(embedded_kafka *k)
 {
-    if (!k)
-        return;
+    if (!k) return;
     rd_kafka_mock_cluster_destroy(k->mc);
     rd_kafka_destroy(k->owner);
     free(k);

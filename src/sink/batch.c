@@ -9,19 +9,18 @@
 batch *batch_new(uint64_t id, int route, int64_t now_ms)
 {
     batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     b->id = id;
     b->route = route;
     b->opened_ms = now_ms;
-    arena_init(&b->a, 256 * 1024, SIZE_MAX); /* bounded by the partition buffers it counts against */
+    arena_init(&b->a, 256 * 1024,
+               SIZE_MAX); /* bounded by the partition buffers it counts against */
     return b;
 }
 
 void batch_free(batch *b)
 {
-    if (!b)
-        return;
+    if (!b) return;
     arena_free(&b->a);
     free(b->msgs);
     free(b->ranges);
@@ -30,12 +29,10 @@ void batch_free(batch *b)
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap)
-        return 0;
+    if (n < *cap) return 0;
     size_t c = *cap ? *cap * 2 : 64;
     void *q = realloc(*p, c * elem);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     *p = q;
     *cap = c;
     return 0;
@@ -45,15 +42,11 @@ uint64_t batch_add(batch *b, uint32_t part, uint32_t generation, int64_t offset,
                    int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
                    size_t value_len)
 {
-    if (grow((void **)&b->msgs, &b->cap_msgs, b->n_msgs, sizeof *b->msgs) != 0)
-        return 0;
+    if (grow((void **)&b->msgs, &b->cap_msgs, b->n_msgs, sizeof *b->msgs) != 0) return 0;
     uint8_t *copy = arena_alloc(&b->a, key_len + value_len + 1, 1);
-    if (!copy)
-        return 0;
-    if (key_len)
-        memcpy(copy, key, key_len);
-    if (value_len)
-        memcpy(copy + key_len, value, value_len);
+    if (!copy) return 0;
+    if (key_len) memcpy(copy, key, key_len);
+    if (value_len) memcpy(copy + key_len, value, value_len);
     batch_msg *m = &b->msgs[b->n_msgs];
     m->part = part;
     m->offset = offset;
@@ -68,11 +61,9 @@ uint64_t batch_add(batch *b, uint32_t part, uint32_t generation, int64_t offset,
      * partition's (messages of one partition usually come in runs), else a
      * search; ranges are few (one per partition in the batch). */
     batch_range *r = NULL;
-    if (b->n_ranges && b->ranges[b->n_ranges - 1].part == part)
-        r = &b->ranges[b->n_ranges - 1];
+    if (b->n_ranges && b->ranges[b->n_ranges - 1].part == part) r = &b->ranges[b->n_ranges - 1];
     for (size_t i = 0; !r && i < b->n_ranges; i++)
-        if (b->ranges[i].part == part)
-            r = &b->ranges[i];
+        if (b->ranges[i].part == part) r = &b->ranges[i];
     if (!r) {
         if (grow((void **)&b->ranges, &b->cap_ranges, b->n_ranges, sizeof *b->ranges) != 0)
             return 0;

@@ -23,10 +23,10 @@
 #include "common/arena.h"
 
 typedef struct batch_msg {
-    uint32_t part;        /* slot in the partition table */
+    uint32_t part; /* slot in the partition table */
     int64_t offset;
     int64_t timestamp_ms;
-    const uint8_t *key;   /* NULL when the message had none */
+    const uint8_t *key; /* NULL when the message had none */
     uint32_t key_len;
     const uint8_t *value;
     uint32_t value_len;
@@ -34,13 +34,13 @@ typedef struct batch_msg {
 
 typedef struct batch_range {
     uint32_t part;
-    uint32_t generation;  /* the partition's assignment generation when consumed */
+    uint32_t generation; /* the partition's assignment generation when consumed */
     int64_t first, last;
-    uint64_t bytes;       /* what these messages count against the partition's buffer */
+    uint64_t bytes; /* what these messages count against the partition's buffer */
 } batch_range;
 
 typedef struct batch {
-    struct batch *next;   /* work queue / completion list */
+    struct batch *next; /* work queue / completion list */
     uint64_t id;
     int route;
     arena a;
@@ -48,9 +48,9 @@ typedef struct batch {
     size_t n_msgs, cap_msgs;
     batch_range *ranges;
     size_t n_ranges, cap_ranges;
-    uint64_t bytes;       /* sum of the ranges' bytes */
-    int64_t opened_ms;    /* monotonic, for max_age */
-    int landed;           /* set by the writer: every message is in ClickHouse or the DLQ */
+    uint64_t bytes;    /* sum of the ranges' bytes */
+    int64_t opened_ms; /* monotonic, for max_age */
+    int landed;        /* set by the writer: every message is in ClickHouse or the DLQ */
     /* what the writer did, for metrics on the consumer side */
     uint64_t rows, dead_lettered, filtered;
 } batch;

@@ -32,13 +32,13 @@ static void curl_setup(void)
 int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err)
 {
     pthread_once(&curl_once, curl_setup);
-    if (!cfg->url || (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0))
+    if (!cfg->url ||
+        (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0))
         return sluice_error_set(err, SLUICE_ECONFIG,
                                 "clickhouse.url must start with http:// or https://, got '%s'",
                                 cfg->url ? cfg->url : "");
     ch_http *c = calloc(1, sizeof *c);
-    if (!c)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!c) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     c->cfg = *cfg;
     size_t n = strlen(cfg->url);
     while (n > 0 && cfg->url[n - 1] == '/')
@@ -61,18 +61,15 @@ int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err)
         ch_http_free(c);
         return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     }
-    if (!c->cfg.max_response_bytes)
-        c->cfg.max_response_bytes = 64u << 20;
+    if (!c->cfg.max_response_bytes) c->cfg.max_response_bytes = 64u << 20;
     *out = c;
     return 0;
 }
 
 void ch_http_free(ch_http *c)
 {
-    if (!c)
-        return;
-    if (c->curl)
-        curl_easy_cleanup(c->curl);
+    if (!c) return;
+    if (c->curl) curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
     free(c->base);
     free(c->ca_file);
@@ -106,8 +103,7 @@ static int exception_code(const char *body)
 static void describe(const char *sql, char *out, size_t n)
 {
     size_t len = strcspn(sql, "\n");
-    if (len > 80)
-        len = 80;
+    if (len > 80) len = 80;
     snprintf(out, n, "%.*s%s", (int)len, sql, strlen(sql) > len ? "..." : "");
 }
 
@@ -129,21 +125,25 @@ static int perform(ch_http *c, const char *url, const void *body, size_t len, co
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_ms ? c->cfg.connect_timeout_ms : 5000));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(c->cfg.request_timeout_ms ? c->cfg.request_timeout_ms : 60000));
-    if (c->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(c->cfg.connect_timeout_ms ? c->cfg.connect_timeout_ms : 5000));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     (long)(c->cfg.request_timeout_ms ? c->cfg.request_timeout_ms : 60000));
+    if (c->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     char cerr[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     CURLcode cc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     int rc = 0;
     if (cc != CURLE_OK) {
-        rc = sluice_error_set(err, cc == CURLE_OPERATION_TIMEDOUT ? SLUICE_ETIMEDOUT
-                                   : s.overflow                   ? SLUICE_ENOMEM
-                                                                  : SLUICE_EIO,
+        rc = sluice_error_set(err,
+                              cc == CURLE_OPERATION_TIMEDOUT ? SLUICE_ETIMEDOUT
+                              : s.overflow                   ? SLUICE_ENOMEM
+                                                             : SLUICE_EIO,
                               "clickhouse %s: %s", what,
-                              s.overflow ? "answer too large" : cerr[0] ? cerr : curl_easy_strerror(cc));
+                              s.overflow ? "answer too large"
+                              : cerr[0]  ? cerr
+                                         : curl_easy_strerror(cc));
     } else {
         long status = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -154,12 +154,10 @@ static int perform(ch_http *c, const char *url, const void *body, size_t len, co
             size_t tlen = strcspn(text, "\n");
             rc = sluice_error_set(err, SLUICE_EREMOTE, "clickhouse %s: HTTP %ld: %.*s", what,
                                   status, (int)(tlen > 300 ? 300 : tlen), text);
-            if (err)
-                err->remote_code = code ? code : (int)status;
+            if (err) err->remote_code = code ? code : (int)status;
         }
     }
-    if (rc && out)
-        out->len = mark;
+    if (rc && out) out->len = mark;
     buf_free(&local);
     return rc;
 }
@@ -170,8 +168,7 @@ int ch_http_query(ch_http *c, const char *sql, buf *out, sluice_error *err)
     describe(sql, what, sizeof what);
     size_t ulen = strlen(c->base) + strlen(c->settings) + 4;
     char *url = malloc(ulen);
-    if (!url)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!url) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     snprintf(url, ulen, "%s/%s%s", c->base, *c->settings ? "?" : "", c->settings);
     int rc = perform(c, url, sql, strlen(sql), what, out, err);
     free(url);
@@ -186,8 +183,7 @@ int ch_http_insert(ch_http *c, const char *table, const char *columns, const uin
     if (n < 0 || (size_t)n >= sizeof sql)
         return sluice_error_set(err, SLUICE_EINVAL, "INSERT statement for %s too long", table);
     char *esc = curl_easy_escape(c->curl, sql, 0);
-    if (!esc)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!esc) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     size_t ulen = strlen(c->base) + strlen(esc) + strlen(c->settings) + 16;
     char *url = malloc(ulen);
     if (!url) {
@@ -223,8 +219,7 @@ static int sql_string(buf *b, const char *s, size_t n)
 {
     int rc = buf_append_byte(b, '\'');
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (s[i] == '\'' || s[i] == '\\')
-            rc = buf_append_byte(b, '\\');
+        if (s[i] == '\'' || s[i] == '\\') rc = buf_append_byte(b, '\\');
         rc = rc ? rc : buf_append_byte(b, (uint8_t)s[i]);
     }
     return rc ? rc : buf_append_byte(b, '\'');
@@ -252,8 +247,11 @@ int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols,
     buf sql, ans;
     buf_init(&sql, 16384);
     buf_init(&ans, 16u << 20);
-    int rc = buf_append_str(&sql, "SELECT name, type, default_kind FROM system.columns WHERE database = ");
-    rc = rc ? rc : dot ? sql_string(&sql, table, (size_t)(dot - table)) : buf_append_str(&sql, "currentDatabase()");
+    int rc = buf_append_str(
+        &sql, "SELECT name, type, default_kind FROM system.columns WHERE database = ");
+    rc = rc    ? rc
+         : dot ? sql_string(&sql, table, (size_t)(dot - table))
+               : buf_append_str(&sql, "currentDatabase()");
     rc = rc ? rc : buf_append_str(&sql, " AND table = ");
     rc = rc ? rc : sql_string(&sql, dot ? dot + 1 : table, strlen(dot ? dot + 1 : table));
     rc = rc ? rc : buf_append_str(&sql, " FORMAT TabSeparated");
@@ -283,7 +281,8 @@ int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols,
             }
         }
         if (!f[1] || !f[2]) {
-            rc = sluice_error_set(err, SLUICE_EPARSE, "system.columns answer for %s: bad line", table);
+            rc = sluice_error_set(err, SLUICE_EPARSE, "system.columns answer for %s: bad line",
+                                  table);
             break;
         }
         for (int i = 0; i < 3; i++)
@@ -316,8 +315,8 @@ int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols,
     }
     buf_free(&ans);
     if (rc == 0 && count == 0)
-        rc = sluice_error_set(err, SLUICE_ENOTFOUND, "clickhouse: table %s does not exist (or has no columns)",
-                              table);
+        rc = sluice_error_set(err, SLUICE_ENOTFOUND,
+                              "clickhouse: table %s does not exist (or has no columns)", table);
     if (rc == 0) {
         *cols = out;
         *n = count;
@@ -327,8 +326,7 @@ int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols,
 
 ch_fail ch_http_classify(const sluice_error *err)
 {
-    if (err->code != SLUICE_EREMOTE)
-        return CH_FAIL_TRANSIENT; /* transport errors, timeouts */
+    if (err->code != SLUICE_EREMOTE) return CH_FAIL_TRANSIENT; /* transport errors, timeouts */
     switch (err->remote_code) {
     /* The rows themselves: ClickHouse cannot parse or store them. */
     case 6:   /* CANNOT_PARSE_TEXT */
@@ -356,7 +354,8 @@ ch_fail ch_http_classify(const sluice_error *err)
     case 81:  /* UNKNOWN_DATABASE */
     case 192: /* UNKNOWN_USER */
     case 193: /* WRONG_PASSWORD */
-    case 401: case 403:
+    case 401:
+    case 403:
     case 497: /* ACCESS_DENIED */
     case 516: /* AUTHENTICATION_FAILED */
         return CH_FAIL_CONFIG;

@@ -29,10 +29,10 @@
 typedef struct ch_http ch_http;
 
 typedef struct ch_http_config {
-    const char *url;          /* http://127.0.0.1:8123 */
+    const char *url; /* http://127.0.0.1:8123 */
     const char *user;
     const char *password;
-    const char *ca_file;      /* for https:// */
+    const char *ca_file; /* for https:// */
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
     size_t max_response_bytes;

@@ -51,8 +51,7 @@ typedef struct turn {
 static int route_of(const sink *s, const char *topic)
 {
     for (size_t i = 0; i < s->n_routes; i++)
-        if (strcmp(s->routes[i].cfg->topic, topic) == 0)
-            return (int)i;
+        if (strcmp(s->routes[i].cfg->topic, topic) == 0) return (int)i;
     return -1;
 }
 
@@ -76,8 +75,7 @@ static void drain_done(sink *s, turn *t)
                 const batch_range *r = &b->ranges[i];
                 part *p = s->parts.parts[r->part];
                 /* A range from an earlier assignment moves nothing now. */
-                if (!p->assigned || p->generation != r->generation)
-                    continue;
+                if (!p->assigned || p->generation != r->generation) continue;
                 if (part_note_landed(p, b->id, r->bytes) && t) {
                     add_tp(t->resume, s, p);
                     if (p->refetch_from >= 0) {
@@ -101,11 +99,9 @@ static void flush_pending(sink *s)
     while (s->pending_head) {
         batch *b = s->pending_head;
         batch *next = b->next; /* the queue relinks b: read its successor first */
-        if (wq_try_push(&s->q, b) != 0)
-            break;
+        if (wq_try_push(&s->q, b) != 0) break;
         s->pending_head = next;
-        if (!next)
-            s->pending_tail = NULL;
+        if (!next) s->pending_tail = NULL;
         s->in_flight++;
     }
 }
@@ -113,8 +109,7 @@ static void flush_pending(sink *s)
 static void close_batch(sink *s, route_rt *r)
 {
     batch *b = r->open;
-    if (!b)
-        return;
+    if (!b) return;
     r->open = NULL;
     b->next = NULL;
     if (s->pending_tail)
@@ -134,8 +129,7 @@ static void close_aged(sink *s, int64_t now)
 {
     for (size_t i = 0; i < s->n_routes; i++) {
         route_rt *r = &s->routes[i];
-        if (r->open && now - r->open->opened_ms >= r->cfg->batch.max_age_ms)
-            close_batch(s, r);
+        if (r->open && now - r->open->opened_ms >= r->cfg->batch.max_age_ms) close_batch(s, r);
     }
 }
 
@@ -145,16 +139,13 @@ static void store_offsets(sink *s)
     rd_kafka_topic_partition_list_t *l = NULL;
     for (size_t i = 0; i < s->parts.n; i++) {
         part *p = s->parts.parts[i];
-        if (!p->assigned || !p->commit_dirty)
-            continue;
-        if (!l)
-            l = rd_kafka_topic_partition_list_new(16);
+        if (!p->assigned || !p->commit_dirty) continue;
+        if (!l) l = rd_kafka_topic_partition_list_new(16);
         rd_kafka_topic_partition_list_add(l, s->routes[p->route].cfg->topic, p->partition)->offset =
             p->commit_next;
         p->commit_dirty = 0;
     }
-    if (!l)
-        return;
+    if (!l) return;
     rd_kafka_resp_err_t e = rd_kafka_offsets_store(s->consumer, l);
     if (e) {
         sluice_counter_inc(s->m_commit_errors);
@@ -199,18 +190,15 @@ static void on_assign(sink *s, rd_kafka_topic_partition_list_t *parts)
     int n = parts->cnt > 0 ? parts->cnt : 1;
     /* The partitions' share of the budget, split evenly (sink_int.h). */
     int64_t high = (int64_t)(s->budget.partitions / (uint64_t)n);
-    if (high < 64 * 1024)
-        high = 64 * 1024;
+    if (high < 64 * 1024) high = 64 * 1024;
     s->high_mark = high;
     s->low_mark = high * s->cfg->sink.resume_percent / 100;
-    if (s->low_mark >= high)
-        s->low_mark = high - 1; /* "below the high mark": the naive policy */
+    if (s->low_mark >= high) s->low_mark = high - 1; /* "below the high mark": the naive policy */
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int route = route_of(s, tp->topic);
         int slot = route >= 0 ? part_slot(&s->parts, route, tp->partition) : -1;
-        if (slot < 0)
-            continue;
+        if (slot < 0) continue;
         part *p = s->parts.parts[slot];
         part_assign(p, s->high_mark, s->low_mark);
         sink_partition_metrics(s, p);
@@ -232,8 +220,7 @@ static void on_revoke(sink *s, rd_kafka_topic_partition_list_t *parts)
     for (int i = 0; i < parts->cnt; i++) {
         int route = route_of(s, parts->elems[i].topic);
         int slot = part_find(&s->parts, route, parts->elems[i].partition);
-        if (slot >= 0)
-            part_revoke(s->parts.parts[slot]);
+        if (slot >= 0) part_revoke(s->parts.parts[slot]);
     }
     rd_kafka_assign(s->consumer, NULL);
     atomic_store(&s->ready, 0);
@@ -285,8 +272,7 @@ static void take(sink *s, rd_kafka_message_t *m, turn *t, int64_t now)
          * times the high mark when it was compressed). Taking it would
          * break the partition's bound, so it is left and re-read from
          * here on resume. */
-        if (p->refetch_from < 0)
-            p->refetch_from = m->offset;
+        if (p->refetch_from < 0) p->refetch_from = m->offset;
         sluice_counter_inc(s->m_refetched);
         return;
     }
@@ -308,7 +294,8 @@ static void take(sink *s, rd_kafka_message_t *m, turn *t, int64_t now)
         add_tp(t->pause, s, p);
         sluice_counter_inc(s->m_pauses);
     }
-    if ((int64_t)r->open->n_msgs >= r->cfg->batch.max_rows || r->open->bytes >= r->cfg->batch.max_bytes)
+    if ((int64_t)r->open->n_msgs >= r->cfg->batch.max_rows ||
+        r->open->bytes >= r->cfg->batch.max_bytes)
         close_batch(s, r);
 }
 
@@ -343,8 +330,7 @@ static void update_lag(sink *s)
 {
     for (size_t i = 0; i < s->parts.n; i++) {
         part *p = s->parts.parts[i];
-        if (!p->assigned)
-            continue;
+        if (!p->assigned) continue;
         int64_t lo = 0, hi = 0;
         if (rd_kafka_get_watermark_offsets(s->consumer, s->routes[p->route].cfg->topic,
                                            p->partition, &lo, &hi) != 0 ||
@@ -367,14 +353,12 @@ static void one_turn(sink *s, int64_t *last_lag)
         const route_rt *r = &s->routes[i];
         if (r->open) {
             int64_t left = r->open->opened_ms + r->cfg->batch.max_age_ms - now;
-            if (left < timeout)
-                timeout = left > 0 ? (int)left : 0;
+            if (left < timeout) timeout = left > 0 ? (int)left : 0;
         }
     }
     for (int n = 0; n < MAX_MESSAGES_PER_TURN && !atomic_load(&s->stopping); n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(s->consumer, n == 0 ? timeout : 0);
-        if (!m)
-            break;
+        if (!m) break;
         take(s, m, &t, now);
         rd_kafka_message_destroy(m);
     }

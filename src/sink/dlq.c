@@ -32,15 +32,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     (void)opaque;
     waiter *w = m->_private;
-    if (!w)
-        return;
+    if (!w) return;
     pthread_mutex_lock(&w->mu);
     if (m->err) {
         w->failed++;
         snprintf(w->error, sizeof w->error, "%s", rd_kafka_err2str(m->err));
     }
-    if (w->pending)
-        w->pending--;
+    if (w->pending) w->pending--;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -79,8 +77,7 @@ int dlq_new(rd_kafka_conf_t *conf, dlq **out, sluice_error *err)
 
 void dlq_free(dlq *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     rd_kafka_flush(d->rk, 10000);
     atomic_store(&d->stop, 1);
     pthread_join(d->poller, NULL);
@@ -109,8 +106,7 @@ static rd_kafka_headers_t *headers_for(const dlq_msg *m)
 
 int dlq_send(dlq *d, const dlq_msg *msgs, size_t n, sluice_error *err)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     waiter w = {.pending = 0, .failed = 0};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
@@ -125,10 +121,9 @@ int dlq_send(dlq *d, const dlq_msg *msgs, size_t n, sluice_error *err)
             e = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(m->topic),
                                   RD_KAFKA_V_KEY(m->key, m->key_len),
                                   RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
-            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                break;
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                  RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
+            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
             clock_sleep_ms(10); /* the poller drains reports meanwhile */
         }
         if (e) {
@@ -147,8 +142,9 @@ int dlq_send(dlq *d, const dlq_msg *msgs, size_t n, sluice_error *err)
     pthread_mutex_unlock(&w.mu);
     int rc = 0;
     if (failed)
-        rc = sluice_error_set(err, SLUICE_EIO, "dead-letter topic %s: %zu of %zu messages not "
-                                               "delivered: %s",
+        rc = sluice_error_set(err, SLUICE_EIO,
+                              "dead-letter topic %s: %zu of %zu messages not "
+                              "delivered: %s",
                               msgs[0].topic, failed, n, w.error);
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);

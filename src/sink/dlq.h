@@ -23,16 +23,16 @@
 typedef struct dlq dlq;
 
 typedef struct dlq_msg {
-    const char *topic;        /* the dead-letter topic */
+    const char *topic; /* the dead-letter topic */
     const void *key;
     size_t key_len;
-    const void *value;        /* the original message, byte for byte */
+    const void *value; /* the original message, byte for byte */
     size_t value_len;
     const char *reason;       /* sluice.error */
     const char *source_topic; /* sluice.source.topic / .partition / .offset */
     int32_t source_partition;
     int64_t source_offset;
-    int32_t schema_id;        /* sluice.schema.id, or -1 */
+    int32_t schema_id; /* sluice.schema.id, or -1 */
 } dlq_msg;
 
 /* Takes ownership of conf. */

@@ -22,8 +22,7 @@ void part_table_free(part_table *t)
 
 int part_find(const part_table *t, int route, int32_t partition)
 {
-    if (route < 0 || (size_t)route >= t->n_routes || partition < 0)
-        return -1;
+    if (route < 0 || (size_t)route >= t->n_routes || partition < 0) return -1;
     const part_index *ix = &t->by_route[route];
     return (size_t)partition < ix->len ? ix->slot[partition] : -1;
 }
@@ -32,8 +31,7 @@ static int index_put(part_table *t, int route, int32_t partition, int slot)
 {
     if ((size_t)route >= t->n_routes) {
         part_index *q = realloc(t->by_route, (size_t)(route + 1) * sizeof *q);
-        if (!q)
-            return -1;
+        if (!q) return -1;
         memset(q + t->n_routes, 0, ((size_t)route + 1 - t->n_routes) * sizeof *q);
         t->by_route = q;
         t->n_routes = (size_t)route + 1;
@@ -42,8 +40,7 @@ static int index_put(part_table *t, int route, int32_t partition, int slot)
     if ((size_t)partition >= ix->len) {
         size_t len = (size_t)partition + 1 < 2 * ix->len ? 2 * ix->len : (size_t)partition + 1;
         int *q = realloc(ix->slot, len * sizeof *q);
-        if (!q)
-            return -1;
+        if (!q) return -1;
         for (size_t i = ix->len; i < len; i++)
             q[i] = -1;
         ix->slot = q;
@@ -56,13 +53,11 @@ static int index_put(part_table *t, int route, int32_t partition, int slot)
 int part_slot(part_table *t, int route, int32_t partition)
 {
     int s = part_find(t, route, partition);
-    if (s >= 0)
-        return s;
+    if (s >= 0) return s;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
         part **q = realloc(t->parts, cap * sizeof *q);
-        if (!q)
-            return -1;
+        if (!q) return -1;
         t->parts = q;
         t->cap = cap;
     }
@@ -127,8 +122,7 @@ int part_note_consumed(part *p, uint64_t batch_id, int64_t offset, uint64_t byte
         if (p->count == p->cap) {
             size_t cap = p->cap ? p->cap * 2 : 8;
             part_seg *q = malloc(cap * sizeof *q);
-            if (!q)
-                return 0; /* cannot track: this partition just stops advancing */
+            if (!q) return 0; /* cannot track: this partition just stops advancing */
             for (size_t i = 0; i < p->count; i++)
                 q[i] = *seg_at(p, i);
             free(p->segs);
@@ -141,8 +135,7 @@ int part_note_consumed(part *p, uint64_t batch_id, int64_t offset, uint64_t byte
     }
     p->buffered += (int64_t)bytes;
     int pause = !p->paused && p->buffered >= p->high_mark;
-    if (pause)
-        p->paused = 1;
+    if (pause) p->paused = 1;
     publish(p);
     return pause;
 }
@@ -163,11 +156,9 @@ int part_note_landed(part *p, uint64_t batch_id, uint64_t bytes)
         p->count--;
     }
     p->buffered -= (int64_t)bytes;
-    if (p->buffered < 0)
-        p->buffered = 0;
+    if (p->buffered < 0) p->buffered = 0;
     int resume = p->paused && p->buffered <= p->low_mark;
-    if (resume)
-        p->paused = 0;
+    if (resume) p->paused = 0;
     publish(p);
     return resume;
 }

@@ -28,24 +28,24 @@
 
 typedef struct part_seg {
     uint64_t batch_id;
-    int64_t last;  /* the last offset of this partition in that batch */
+    int64_t last; /* the last offset of this partition in that batch */
     int done;
 } part_seg;
 
 typedef struct part {
     int route;
     int32_t partition;
-    uint32_t generation;   /* bumped on every assign and revoke */
+    uint32_t generation; /* bumped on every assign and revoke */
     int assigned;
     int paused;
-    int64_t buffered;      /* bytes held (consumer thread's count) */
+    int64_t buffered; /* bytes held (consumer thread's count) */
     int64_t high_mark, low_mark;
     /* The first offset polled while paused and not taken (-1: none): the
      * partition is sought back there when it resumes. */
     int64_t refetch_from;
-    int64_t commit_next;   /* next offset to commit; -1 before anything is done */
-    int commit_dirty;      /* commit_next moved since the last store */
-    part_seg *segs;        /* ring: head, count, cap */
+    int64_t commit_next; /* next offset to commit; -1 before anything is done */
+    int commit_dirty;    /* commit_next moved since the last store */
+    part_seg *segs;      /* ring: head, count, cap */
     size_t head, count, cap;
     /* for metrics, written by the consumer thread, read by the renderer */
     _Atomic int64_t m_buffered;
@@ -55,13 +55,13 @@ typedef struct part {
 } part;
 
 typedef struct part_index {
-    int *slot;          /* partition number -> slot, -1 for none */
+    int *slot; /* partition number -> slot, -1 for none */
     size_t len;
 } part_index;
 
 typedef struct part_table {
-    part **parts;       /* each allocated once and never moved: the metrics
-                         * series of a partition point at it for good */
+    part **parts; /* each allocated once and never moved: the metrics
+                   * series of a partition point at it for good */
     size_t n, cap;
     part_index *by_route; /* per route: O(1) lookup on every message */
     size_t n_routes;

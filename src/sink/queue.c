@@ -51,8 +51,7 @@ batch *wq_pop(work_queue *q)
     batch *b = q->head;
     if (b) {
         q->head = b->next;
-        if (!q->head)
-            q->tail = NULL;
+        if (!q->head) q->tail = NULL;
         b->next = NULL;
         atomic_fetch_sub_explicit(&q->m_bytes, b->bytes, memory_order_relaxed);
         atomic_fetch_sub_explicit(&q->m_depth, 1, memory_order_relaxed);

@@ -21,13 +21,34 @@
 
 /* ---- metrics -------------------------------------------------------------- */
 
-static double g_buffered(void *p) { return (double)atomic_load(&((part *)p)->m_buffered); }
-static double g_paused(void *p) { return (double)atomic_load(&((part *)p)->m_paused); }
-static double g_lag(void *p) { return (double)atomic_load(&((part *)p)->m_lag); }
-static double g_committed(void *p) { return (double)atomic_load(&((part *)p)->m_committed); }
-static double g_queue_depth(void *p) { return (double)atomic_load(&((sink *)p)->q.m_depth); }
-static double g_queue_bytes(void *p) { return (double)atomic_load(&((sink *)p)->q.m_bytes); }
-static double g_memory_limit(void *p) { return (double)((sink *)p)->cfg->sink.memory_limit; }
+static double g_buffered(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_buffered);
+}
+static double g_paused(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_paused);
+}
+static double g_lag(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_lag);
+}
+static double g_committed(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_committed);
+}
+static double g_queue_depth(void *p)
+{
+    return (double)atomic_load(&((sink *)p)->q.m_depth);
+}
+static double g_queue_bytes(void *p)
+{
+    return (double)atomic_load(&((sink *)p)->q.m_bytes);
+}
+static double g_memory_limit(void *p)
+{
+    return (double)((sink *)p)->cfg->sink.memory_limit;
+}
 
 void sink_partition_metrics(sink *s, part *p)
 {
@@ -51,7 +72,8 @@ void sink_partition_metrics(sink *s, part *p)
                             g_committed, p);
 }
 
-static const double latency_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const double latency_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                         0.5,   1,    2.5,   5,    10,  30};
 static const double row_buckets[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 static const double byte_buckets[] = {1024, 16384, 131072, 1048576, 8388608, 67108864};
 
@@ -62,31 +84,38 @@ static void route_metrics(sink *s, route_rt *r)
     sluice_metrics_label_escape(table, sizeof table, r->cfg->table);
     snprintf(labels, sizeof labels, "topic=\"%s\",table=\"%s\"", topic, table);
     sluice_metrics *m = s->m;
-    r->m_messages = sluice_metrics_counter(m, "sluice_sink_messages_total", "Messages consumed", labels);
-    r->m_rows = sluice_metrics_counter(m, "sluice_sink_rows_inserted_total", "Rows in ClickHouse", labels);
+    r->m_messages =
+        sluice_metrics_counter(m, "sluice_sink_messages_total", "Messages consumed", labels);
+    r->m_rows =
+        sluice_metrics_counter(m, "sluice_sink_rows_inserted_total", "Rows in ClickHouse", labels);
     r->m_filtered = sluice_metrics_counter(m, "sluice_sink_rows_filtered_total",
                                            "Rows dropped by the route's filter", labels);
     r->m_dlq = sluice_metrics_counter(m, "sluice_sink_dlq_messages_total",
                                       "Messages sent to the dead-letter topic", labels);
-    r->m_inserts = sluice_metrics_counter(m, "sluice_sink_inserts_total", "Successful INSERTs", labels);
+    r->m_inserts =
+        sluice_metrics_counter(m, "sluice_sink_inserts_total", "Successful INSERTs", labels);
     r->m_insert_bytes = sluice_metrics_counter(m, "sluice_sink_insert_bytes_total",
                                                "RowBinary bytes inserted", labels);
     r->m_retries = sluice_metrics_counter(m, "sluice_sink_insert_retries_total",
                                           "INSERTs retried after a transient failure", labels);
     char kl[700];
     snprintf(kl, sizeof kl, "%s,kind=\"transient\"", labels);
-    r->m_errors_transient = sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
+    r->m_errors_transient =
+        sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
     snprintf(kl, sizeof kl, "%s,kind=\"data\"", labels);
     r->m_errors_data = sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
     snprintf(kl, sizeof kl, "%s,kind=\"config\"", labels);
-    r->m_errors_config = sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
+    r->m_errors_config =
+        sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
     snprintf(kl, sizeof kl, "%s,kind=\"decode\"", labels);
-    r->m_errors_decode = sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
-    r->m_batch_rows = sluice_metrics_histogram(m, "sluice_sink_batch_rows", "Rows per landed batch",
-                                               labels, row_buckets, sizeof row_buckets / sizeof row_buckets[0]);
-    r->m_batch_bytes = sluice_metrics_histogram(m, "sluice_sink_batch_bytes",
-                                                "Message bytes per landed batch", labels,
-                                                byte_buckets, sizeof byte_buckets / sizeof byte_buckets[0]);
+    r->m_errors_decode =
+        sluice_metrics_counter(m, "sluice_sink_errors_total", "Errors by kind", kl);
+    r->m_batch_rows =
+        sluice_metrics_histogram(m, "sluice_sink_batch_rows", "Rows per landed batch", labels,
+                                 row_buckets, sizeof row_buckets / sizeof row_buckets[0]);
+    r->m_batch_bytes = sluice_metrics_histogram(
+        m, "sluice_sink_batch_bytes", "Message bytes per landed batch", labels, byte_buckets,
+        sizeof byte_buckets / sizeof byte_buckets[0]);
     r->m_insert_seconds = sluice_metrics_histogram(
         m, "sluice_sink_insert_seconds", "Latency of successful INSERTs", labels, latency_buckets,
         sizeof latency_buckets / sizeof latency_buckets[0]);
@@ -99,8 +128,9 @@ static void sink_metrics(sink *s)
                                          "Partitions paused at their high mark", NULL);
     s->m_resumes = sluice_metrics_counter(m, "sluice_sink_partition_resumes_total",
                                           "Partitions resumed below their low mark", NULL);
-    s->m_pause_calls = sluice_metrics_counter(m, "sluice_sink_pause_calls_total",
-                                              "rd_kafka_pause_partitions calls (one per turn at most)", NULL);
+    s->m_pause_calls =
+        sluice_metrics_counter(m, "sluice_sink_pause_calls_total",
+                               "rd_kafka_pause_partitions calls (one per turn at most)", NULL);
     s->m_resume_calls = sluice_metrics_counter(m, "sluice_sink_resume_calls_total",
                                                "rd_kafka_resume_partitions calls", NULL);
     s->m_refetched = sluice_metrics_counter(
@@ -131,17 +161,17 @@ static int setup_route(sink *s, route_rt *r, int index, const app_route_config *
     r->dlq_topic = strdup(app_route_dlq_topic(c, tmp, sizeof tmp));
     snprintf(tmp, sizeof tmp, "%s-value", c->topic);
     r->subject = strdup(c->subject ? c->subject : tmp);
-    if (!r->dlq_topic || !r->subject)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!r->dlq_topic || !r->subject) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     char route[64];
     snprintf(route, sizeof route, "sink.routes[%d]", index);
     if (strcmp(c->flatten, ".") != 0 && strcmp(c->flatten, "_") != 0)
-        return sluice_error_set(err, SLUICE_ECONFIG, "%s.flatten: must be \".\" or \"_\", got \"%s\"",
-                                route, c->flatten);
-    if (strcmp(r->dlq_topic, c->topic) == 0)
         return sluice_error_set(err, SLUICE_ECONFIG,
-                                "%s.dlq_topic: the dead-letter topic cannot be the route's own topic",
-                                route);
+                                "%s.flatten: must be \".\" or \"_\", got \"%s\"", route,
+                                c->flatten);
+    if (strcmp(r->dlq_topic, c->topic) == 0)
+        return sluice_error_set(
+            err, SLUICE_ECONFIG,
+            "%s.dlq_topic: the dead-letter topic cannot be the route's own topic", route);
     r->opt.route = strdup(route);
     r->opt.separator = c->flatten[0];
     r->opt.extra_fields = c->extra_fields ? PLAN_EXTRA_REJECT : PLAN_EXTRA_IGNORE;
@@ -150,8 +180,7 @@ static int setup_route(sink *s, route_rt *r, int index, const app_route_config *
     const cfg_map *cols = &c->transform.columns;
     if (cols->n) {
         r->derived = calloc(cols->n, sizeof *r->derived);
-        if (!r->derived)
-            return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+        if (!r->derived) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
         for (size_t i = 0; i < cols->n; i++)
             r->derived[i] = (plan_derived){cols->keys[i], cols->values[i]};
         r->opt.derived = r->derived;
@@ -179,15 +208,13 @@ static char *settings_query(const cfg_map *m)
     buf_init(&b, 1 << 16);
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < m->n; i++) {
-        if (i)
-            buf_append_byte(&b, '&');
+        if (i) buf_append_byte(&b, '&');
         for (int half = 0; half < 2; half++) {
             const char *t = half ? m->values[i] : m->keys[i];
-            if (half)
-                buf_append_byte(&b, '=');
+            if (half) buf_append_byte(&b, '=');
             for (const unsigned char *q = (const unsigned char *)t; *q; q++) {
-                if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
-                    strchr("-_.~", *q)) {
+                if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                    (*q >= '0' && *q <= '9') || strchr("-_.~", *q)) {
                     buf_append_byte(&b, *q);
                 } else {
                     buf_append_byte(&b, '%');
@@ -204,8 +231,7 @@ static char *settings_query(const cfg_map *m)
 
 static void free_sink(sink *s)
 {
-    if (s->consumer)
-        rd_kafka_destroy(s->consumer);
+    if (s->consumer) rd_kafka_destroy(s->consumer);
     dlq_free(s->dlq);
     while (s->pending_head) {
         batch *b = s->pending_head;
@@ -234,8 +260,7 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
 {
     const app_sink_config *sc = &cfg->sink;
     const app_route_config *routes = sc->routes.items;
-    if (!brokers)
-        brokers = cfg->kafka.brokers;
+    if (!brokers) brokers = cfg->kafka.brokers;
     if (!brokers)
         return sluice_error_set(err, SLUICE_ECONFIG, "kafka.brokers: needed by `sluice sink`");
     if (sc->routes.n == 0)
@@ -248,14 +273,13 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
                                         "sink.routes[%zu] (one route per topic)",
                                         i, routes[i].topic, k);
     sink *s = calloc(1, sizeof *s);
-    if (!s)
-        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (!s) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     s->cfg = cfg;
-    uint64_t rest = sc->memory_limit - SINK_BASELINE_BYTES; /* config ensures the limit exceeds it */
+    uint64_t rest =
+        sc->memory_limit - SINK_BASELINE_BYTES; /* config ensures the limit exceeds it */
     s->budget.partitions = rest / 2;
     s->budget.writer_rows = rest / 4 / (uint64_t)sc->writers;
-    if (s->budget.writer_rows < (1u << 20))
-        s->budget.writer_rows = 1u << 20;
+    if (s->budget.writer_rows < (1u << 20)) s->budget.writer_rows = 1u << 20;
     s->budget.kafka_queue = rest / 8;
     s->brokers = brokers;
     s->sr = sr;
@@ -269,22 +293,27 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     wq_init(&s->q, s->budget.partitions / 2);
     s->ch_settings = settings_query(&cfg->clickhouse.settings);
     s->routes = calloc(sc->routes.n, sizeof *s->routes);
-    int rc = s->routes && s->ch_settings ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    int rc =
+        s->routes && s->ch_settings ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < sc->routes.n; i++) {
         rc = setup_route(s, &s->routes[i], (int)i, &routes[i], err);
         s->n_routes = i + 1;
     }
-    if (rc == 0)
-        sink_metrics(s);
+    if (rc == 0) sink_metrics(s);
 
     /* The consumer: librdkafka's prefetch queue and fetch responses share
      * their part of the budget; a small queue also means pausing (which
      * discards a partition's prefetched messages) has little to throw away. */
     char queued_kb[32], fetch_max[32];
     uint64_t q = s->budget.kafka_queue / 2 / 1024, f = s->budget.kafka_queue / 2;
-    snprintf(queued_kb, sizeof queued_kb, "%llu", (unsigned long long)(q < 512 ? 512 : q > 65536 ? 65536 : q));
+    snprintf(queued_kb, sizeof queued_kb, "%llu",
+             (unsigned long long)(q < 512     ? 512
+                                  : q > 65536 ? 65536
+                                              : q));
     snprintf(fetch_max, sizeof fetch_max, "%llu",
-             (unsigned long long)(f < (1u << 20) ? (1u << 20) : f > (32u << 20) ? (32u << 20) : f));
+             (unsigned long long)(f < (1u << 20)    ? (1u << 20)
+                                  : f > (32u << 20) ? (32u << 20)
+                                                    : f));
     const kafka_setting defaults[] = {
         {"queued.max.messages.kbytes", queued_kb},
         {"fetch.max.bytes", fetch_max},
@@ -313,19 +342,20 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
             consumer_set_rebalance(conf, s);
             char why[512];
             s->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
-            if (!s->consumer)
-                rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka consumer: %s", why);
+            if (!s->consumer) rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka consumer: %s", why);
         }
     }
     if (rc == 0) {
         const kafka_setting dflt[] = {{"linger.ms", "5"}, {"client.id", "sluice-sink-dlq"}};
         const kafka_setting force[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
-        rd_kafka_conf_t *conf = kafka_conf_new(brokers, &cfg->kafka.properties, force, 2, dflt, 2, err);
+        rd_kafka_conf_t *conf =
+            kafka_conf_new(brokers, &cfg->kafka.properties, force, 2, dflt, 2, err);
         rc = conf ? dlq_new(conf, &s->dlq, err) : SLUICE_ECONFIG;
     }
     if (rc == 0) {
         rd_kafka_poll_set_consumer(s->consumer);
-        rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)s->n_routes);
+        rd_kafka_topic_partition_list_t *topics =
+            rd_kafka_topic_partition_list_new((int)s->n_routes);
         for (size_t i = 0; i < s->n_routes; i++)
             rd_kafka_topic_partition_list_add(topics, routes[i].topic, RD_KAFKA_PARTITION_UA);
         rd_kafka_resp_err_t e = rd_kafka_subscribe(s->consumer, topics);
@@ -334,12 +364,12 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
             rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka subscribe: %s", rd_kafka_err2str(e));
     }
     s->writers = rc == 0 ? calloc((size_t)sc->writers, sizeof *s->writers) : NULL;
-    if (rc == 0 && !s->writers)
-        rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    if (rc == 0 && !s->writers) rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     for (int64_t i = 0; rc == 0 && i < sc->writers; i++) {
         void *w = writer_new(s, (int)i, err);
         if (!w || pthread_create(&s->writers[i], NULL, writer_main, w) != 0) {
-            rc = w ? sluice_error_set(err, SLUICE_EINTERNAL, "cannot start a writer thread") : err->code;
+            rc = w ? sluice_error_set(err, SLUICE_EINTERNAL, "cannot start a writer thread")
+                   : err->code;
             free(w);
             break;
         }
@@ -369,14 +399,12 @@ int sink_ready(const sink *s)
 
 int sink_stop(sink *s)
 {
-    if (!s)
-        return 0;
+    if (!s) return 0;
     atomic_store(&s->stopping, 1);
     pthread_join(s->consumer_thread, NULL);
     /* Writers still retrying give up at the drain deadline; then they see
      * the closed queue and leave. */
-    if (!atomic_load(&s->give_up_ms))
-        atomic_store(&s->give_up_ms, 1);
+    if (!atomic_load(&s->give_up_ms)) atomic_store(&s->give_up_ms, 1);
     wq_close(&s->q);
     for (size_t i = 0; i < s->n_writers; i++)
         pthread_join(s->writers[i], NULL);
@@ -385,8 +413,9 @@ int sink_stop(sink *s)
     while ((b = wq_pop(&s->q)) != NULL)
         batch_free(b);
     int result = s->drain_result;
-    sluice_log(SLUICE_LOG_INFO, "sink", result ? "stopped; some batches did not land (they will be read again)"
-                                               : "stopped; everything consumed landed and was committed",
+    sluice_log(SLUICE_LOG_INFO, "sink",
+               result ? "stopped; some batches did not land (they will be read again)"
+                      : "stopped; everything consumed landed and was committed",
                (char *)0);
     free_sink(s);
     return result;

@@ -25,7 +25,7 @@
 typedef struct route_rt {
     int index;
     const app_route_config *cfg;
-    char *dlq_topic;            /* resolved defaults; immutable after start */
+    char *dlq_topic; /* resolved defaults; immutable after start */
     char *subject;
     plan_options opt;
     plan_derived *derived;
@@ -57,8 +57,8 @@ typedef struct route_rt {
 #define SINK_BASELINE_BYTES ((uint64_t)24 << 20)
 
 typedef struct sink_budget {
-    uint64_t partitions;   /* all partition buffers together */
-    uint64_t writer_rows;  /* one writer's RowBinary buffer */
+    uint64_t partitions;  /* all partition buffers together */
+    uint64_t writer_rows; /* one writer's RowBinary buffer */
     uint64_t kafka_queue;
 } sink_budget;
 
@@ -66,7 +66,7 @@ struct sink {
     const app_config *cfg;
     sink_budget budget;
     const char *brokers;
-    char *ch_settings;         /* clickhouse.settings as URL parameters */
+    char *ch_settings; /* clickhouse.settings as URL parameters */
     sluice_sr *sr;
     sluice_metrics *m;
     rd_kafka_t *consumer;
@@ -77,11 +77,11 @@ struct sink {
 
     /* consumer thread only */
     part_table parts;
-    char *metrics_seen;                 /* per slot: series registered */
+    char *metrics_seen; /* per slot: series registered */
     size_t metrics_seen_len;
     batch *pending_head, *pending_tail; /* closed, waiting for room in the queue */
     uint64_t next_batch_id;
-    size_t in_flight;                   /* batches handed out and not yet back */
+    size_t in_flight; /* batches handed out and not yet back */
     int64_t high_mark, low_mark;
 
     /* writers -> consumer: landed (or abandoned) batches */
@@ -96,8 +96,8 @@ struct sink {
     pthread_t consumer_thread;
     pthread_t *writers;
     size_t n_writers;
-    _Atomic int stopping;      /* SIGTERM: stop fetching, drain */
-    _Atomic int64_t give_up_ms;/* writers abandon retries after this (monotonic; 0 = never) */
+    _Atomic int stopping;       /* SIGTERM: stop fetching, drain */
+    _Atomic int64_t give_up_ms; /* writers abandon retries after this (monotonic; 0 = never) */
     _Atomic int ready;
     _Atomic int consumer_done;
     int drain_result;

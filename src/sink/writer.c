@@ -37,23 +37,23 @@
 typedef struct plan_entry {
     int used;
     int route;
-    int32_t writer_id;     /* -1: the route's JSON plan */
+    int32_t writer_id; /* -1: the route's JSON plan */
     int32_t reader_id;
     uint64_t cols_gen;
     plan *p;
     plan_state *st;
     sluice_avro_schema *w, *r;
-    char *error;           /* compiling failed: every message of this writer gets it */
+    char *error; /* compiling failed: every message of this writer gets it */
     uint64_t last_used;
 } plan_entry;
 
 /* The rows for one INSERT (one column list), and which message made which. */
 typedef struct group {
-    const plan *p;         /* its column list; the plan lives while the batch does */
+    const plan *p; /* its column list; the plan lives while the batch does */
     int route;
     buf rows;
-    size_t *msg;           /* batch message index */
-    size_t *start;         /* where its rows begin in `rows` */
+    size_t *msg;   /* batch message index */
+    size_t *start; /* where its rows begin in `rows` */
     size_t *n_rows;
     size_t n, cap;
 } group;
@@ -68,7 +68,7 @@ typedef struct writer {
     size_t n_groups;
     dlq_msg *dlq;
     size_t n_dlq, cap_dlq;
-    arena reasons;         /* dead-letter reasons of the current batch */
+    arena reasons; /* dead-letter reasons of the current batch */
     uint64_t rng;
 } writer;
 
@@ -86,8 +86,7 @@ static int backoff_wait(writer *w, int attempt)
     const app_sink_config *c = &w->s->cfg->sink;
     int64_t ms = backoff_delay_ms(attempt, c->retry_initial_ms, c->retry_max_ms, &w->rng);
     for (int64_t slept = 0; slept < ms; slept += 50) {
-        if (give_up(w->s))
-            return 1;
+        if (give_up(w->s)) return 1;
         clock_sleep_ms(ms - slept < 50 ? ms - slept : 50);
     }
     return give_up(w->s);
@@ -103,7 +102,8 @@ static void dead_letter(writer *w, const batch *b, size_t i, int32_t schema_id, 
         if (!q) {
             /* Cannot even remember it: give the batch up (it will be read
              * again) rather than lose the message. */
-            sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory recording a dead letter", (char *)0);
+            sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory recording a dead letter",
+                       (char *)0);
             abort();
         }
         w->dlq = q;
@@ -154,8 +154,7 @@ static int route_columns(writer *w, route_rt *r, int refresh)
         arena_free(&a);
         sluice_log(SLUICE_LOG_ERROR, "sink", "cannot read the table's columns; retrying", "route",
                    r->cfg->topic, "table", r->cfg->table, "error", err.msg, (char *)0);
-        if (backoff_wait(w, attempt))
-            break;
+        if (backoff_wait(w, attempt)) break;
     }
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -194,13 +193,10 @@ static plan_entry *cache_slot(writer *w, uint64_t batch_tick)
     plan_entry *victim = NULL;
     for (int i = 0; i < PLAN_CACHE; i++) {
         plan_entry *e = &w->cache[i];
-        if (!e->used)
-            return e;
-        if (e->last_used < batch_tick && (!victim || e->last_used < victim->last_used))
-            victim = e;
+        if (!e->used) return e;
+        if (e->last_used < batch_tick && (!victim || e->last_used < victim->last_used)) victim = e;
     }
-    if (victim)
-        entry_clear(victim);
+    if (victim) entry_clear(victim);
     return victim;
 }
 
@@ -229,8 +225,7 @@ static void compile_avro_entry(plan_entry *e, route_rt *r, const sluice_sr_schem
     const sluice_avro_node *rnode = e->r ? sluice_avro_schema_root(e->r) : NULL;
     /* A writer the subject's latest cannot read (compatibility NONE, or
      * another subject's schema) is decoded with its own schema. */
-    if (rnode && sluice_avro_can_read(rnode, wnode, NULL) != 0)
-        rnode = NULL;
+    if (rnode && sluice_avro_can_read(rnode, wnode, NULL) != 0) rnode = NULL;
     pthread_mutex_lock(&r->mu); /* another writer may be re-reading the columns */
     int rc = plan_compile_avro(wnode, rnode, r->cols, r->n_cols, &r->opt, &e->p, &err);
     pthread_mutex_unlock(&r->mu);
@@ -295,8 +290,7 @@ static int avro_plan(writer *w, route_rt *r, int32_t id, uint64_t batch_tick, pl
          * Wait and try again; the batch holds its partitions meanwhile. */
         sluice_log(SLUICE_LOG_WARN, "sink", "schema registry unavailable; retrying", "error",
                    err.msg, (char *)0);
-        if (backoff_wait(w, attempt))
-            return PLAN_GIVE_UP;
+        if (backoff_wait(w, attempt)) return PLAN_GIVE_UP;
     }
 }
 
@@ -304,8 +298,7 @@ static plan_entry *json_plan(writer *w, route_rt *r, uint64_t batch_tick)
 {
     uint64_t gen = atomic_load(&r->cols_gen);
     plan_entry *e = cache_find(w, r->index, -1, -1, gen);
-    if (e || (e = cache_slot(w, batch_tick)) == NULL)
-        return e;
+    if (e || (e = cache_slot(w, batch_tick)) == NULL) return e;
     e->used = 1;
     e->route = r->index;
     e->writer_id = e->reader_id = -1;
@@ -330,8 +323,7 @@ static group *group_for(writer *w, const plan *p, int route)
     for (size_t i = 0; i < w->n_groups; i++)
         if (w->groups[i].route == route && strcmp(plan_columns_sql(w->groups[i].p), cols) == 0)
             return &w->groups[i];
-    if (w->n_groups == MAX_GROUPS)
-        return NULL;
+    if (w->n_groups == MAX_GROUPS) return NULL;
     group *g = &w->groups[w->n_groups++];
     g->p = p;
     g->route = route;
@@ -347,12 +339,9 @@ static int group_note(group *g, size_t msg, size_t start, size_t n_rows)
         size_t *a = realloc(g->msg, cap * sizeof *a);
         size_t *b = a ? realloc(g->start, cap * sizeof *b) : NULL;
         size_t *c = b ? realloc(g->n_rows, cap * sizeof *c) : NULL;
-        if (a)
-            g->msg = a;
-        if (b)
-            g->start = b;
-        if (!c)
-            return SLUICE_ENOMEM;
+        if (a) g->msg = a;
+        if (b) g->start = b;
+        if (!c) return SLUICE_ENOMEM;
         g->n_rows = c;
         g->cap = cap;
     }
@@ -367,8 +356,7 @@ static void rate_limit(writer *w, size_t rows)
 {
     sink *s = w->s;
     const app_sink_config *c = &s->cfg->sink;
-    if (!c->inserts_per_s && !c->rows_per_s)
-        return;
+    if (!c->inserts_per_s && !c->rows_per_s) return;
     for (;;) {
         pthread_mutex_lock(&s->rl_mu);
         int64_t now = clock_mono_ms();
@@ -377,26 +365,24 @@ static void rate_limit(writer *w, size_t rows)
         /* Buckets hold at most one second of tokens. */
         if (c->inserts_per_s) {
             s->rl_inserts += dt * (double)c->inserts_per_s;
-            if (s->rl_inserts > (double)c->inserts_per_s)
-                s->rl_inserts = (double)c->inserts_per_s;
+            if (s->rl_inserts > (double)c->inserts_per_s) s->rl_inserts = (double)c->inserts_per_s;
         }
         if (c->rows_per_s) {
             s->rl_rows += dt * (double)c->rows_per_s;
-            if (s->rl_rows > (double)c->rows_per_s)
-                s->rl_rows = (double)c->rows_per_s;
+            if (s->rl_rows > (double)c->rows_per_s) s->rl_rows = (double)c->rows_per_s;
         }
-        int ok = (!c->inserts_per_s || s->rl_inserts >= 1.0) &&
-                 (!c->rows_per_s || s->rl_rows >= (double)rows ||
-                  s->rl_rows >= (double)c->rows_per_s); /* a batch above a second's worth waits for a full bucket */
+        int ok =
+            (!c->inserts_per_s || s->rl_inserts >= 1.0) &&
+            (!c->rows_per_s || s->rl_rows >= (double)rows ||
+             s->rl_rows >=
+                 (double)
+                     c->rows_per_s); /* a batch above a second's worth waits for a full bucket */
         if (ok) {
-            if (c->inserts_per_s)
-                s->rl_inserts -= 1.0;
-            if (c->rows_per_s)
-                s->rl_rows -= (double)rows;
+            if (c->inserts_per_s) s->rl_inserts -= 1.0;
+            if (c->rows_per_s) s->rl_rows -= (double)rows;
         }
         pthread_mutex_unlock(&s->rl_mu);
-        if (ok || give_up(s))
-            return;
+        if (ok || give_up(s)) return;
         clock_sleep_ms(20);
     }
 }
@@ -409,8 +395,7 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
     size_t rows = 0;
     for (size_t i = from; i < to; i++)
         rows += g->n_rows[i];
-    if (end == begin)
-        return LANDED;
+    if (end == begin) return LANDED;
     for (int attempt = 1;; attempt++) {
         rate_limit(w, rows);
         sluice_error err;
@@ -445,16 +430,14 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
                        "table", r->cfg->table, "error", err.msg, (char *)0);
             /* The table may have changed under us (ALTER): re-read its
              * columns and decode the batch again with fresh plans. */
-            if (route_columns(w, r, 1) != 0)
-                return ABANDON;
+            if (route_columns(w, r, 1) != 0) return ABANDON;
             return REPLAN;
         }
         sluice_counter_inc(r->m_errors_transient);
         sluice_counter_inc(r->m_retries);
         sluice_log(attempt == 1 ? SLUICE_LOG_WARN : SLUICE_LOG_DEBUG, "sink",
                    "INSERT failed; retrying", "table", r->cfg->table, "error", err.msg, (char *)0);
-        if (backoff_wait(w, attempt))
-            return ABANDON;
+        if (backoff_wait(w, attempt)) return ABANDON;
     }
 }
 
@@ -484,8 +467,7 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
             size_t plen;
             sluice_wire_read(m->value, m->value_len, &schema_id, &p, &plen, NULL);
             int prc = avro_plan(w, r, schema_id, batch_tick, &e, why, sizeof why);
-            if (prc == PLAN_GIVE_UP)
-                return ABANDON;
+            if (prc == PLAN_GIVE_UP) return ABANDON;
             if (prc == PLAN_UNDECODABLE) {
                 dead_letter(w, b, i, schema_id, why);
                 sluice_counter_inc(r->m_errors_decode);
@@ -495,8 +477,7 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
             len = plen;
         } else {
             e = json_plan(w, r, batch_tick);
-            if (!e)
-                return ABANDON;
+            if (!e) return ABANDON;
         }
         if (e->error) {
             snprintf(why, sizeof why, "%s", e->error);
@@ -505,16 +486,14 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
             continue;
         }
         group *g = group_for(w, e->p, b->route);
-        if (!g)
-            return ABANDON;
+        if (!g) return ABANDON;
         for (int tries = 0;; tries++) {
             size_t start = g->rows.len;
             plan_result res;
             sluice_error err;
             int rc = plan_run(e->p, e->st, payload, len, now_s, &g->rows, &res, &err);
             if (rc == 0) {
-                if (res.rows && group_note(g, i, start, res.rows) != 0)
-                    return ABANDON;
+                if (res.rows && group_note(g, i, start, res.rows) != 0) return ABANDON;
                 b->rows += res.rows;
                 b->filtered += res.filtered;
                 sluice_counter_add(r->m_filtered, res.filtered);
@@ -524,8 +503,7 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
                 /* The group's rows reached their bound: INSERT what is
                  * there now and decode this message into an empty buffer. */
                 int ins = insert_range(w, b, g, 0, g->n, 0);
-                if (ins != LANDED)
-                    return ins;
+                if (ins != LANDED) return ins;
                 buf_reset(&g->rows);
                 g->n = 0;
                 continue;
@@ -540,8 +518,7 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
         group *g = &w->groups[k];
         if (g->n) {
             int rc = insert_range(w, b, g, 0, g->n, 0);
-            if (rc != LANDED)
-                return rc;
+            if (rc != LANDED) return rc;
         }
     }
     return LANDED;
@@ -551,13 +528,11 @@ static int send_dead_letters(writer *w)
 {
     for (int attempt = 1; w->n_dlq; attempt++) {
         sluice_error err;
-        if (dlq_send(w->s->dlq, w->dlq, w->n_dlq, &err) == 0)
-            return LANDED;
+        if (dlq_send(w->s->dlq, w->dlq, w->n_dlq, &err) == 0) return LANDED;
         /* A DLQ that cannot be written holds the batch: nothing is dropped. */
         sluice_log(SLUICE_LOG_ERROR, "sink", "dead-letter topic unavailable; retrying", "error",
                    err.msg, (char *)0);
-        if (backoff_wait(w, attempt))
-            return ABANDON;
+        if (backoff_wait(w, attempt)) return ABANDON;
     }
     return LANDED;
 }
@@ -573,15 +548,13 @@ static void process(writer *w, batch *b)
         arena_free(&w->reasons);
         b->rows = b->filtered = 0;
         rc = decode_batch(w, b, batch_tick);
-        if (rc != REPLAN)
-            break;
+        if (rc != REPLAN) break;
         if (replans > 0 && backoff_wait(w, replans)) /* the table keeps refusing: slow down */
             rc = ABANDON;
         else
             rc = LANDED;
     }
-    if (rc == LANDED)
-        rc = send_dead_letters(w);
+    if (rc == LANDED) rc = send_dead_letters(w);
     if (rc == LANDED) {
         b->landed = 1;
         b->dead_lettered = w->n_dlq;

@@ -24,15 +24,15 @@ typedef struct sr_entry {
     struct sr_entry *chain;       /* next in the hash bucket */
     struct sr_entry *prev, *next; /* the shard's clock ring */
     uint64_t hash;
-    int64_t expires_ms;           /* monotonic; 0 = never */
-    sr_schema *value;             /* NULL for a negative entry */
-    int neg_code;                 /* negative: the error to replay */
+    int64_t expires_ms; /* monotonic; 0 = never */
+    sr_schema *value;   /* NULL for a negative entry */
+    int neg_code;       /* negative: the error to replay */
     int neg_remote;
     size_t bytes;
     _Atomic unsigned char referenced;
     unsigned char kind;
     uint32_t klen;
-    char *neg_msg;                /* negative: points into key[] after the key */
+    char *neg_msg; /* negative: points into key[] after the key */
     char key[];
 } sr_entry;
 
@@ -103,8 +103,7 @@ int sr_cache_new(const sr_cache_config *cfg, sr_cache **out)
     /* Cache-line aligned: the brlock stripes and shards must not share lines. */
     size_t size = (sizeof(sr_cache) + 63) / 64 * 64;
     sr_cache *c = aligned_alloc(64, size);
-    if (!c)
-        return SLUICE_ENOMEM;
+    if (!c) return SLUICE_ENOMEM;
     memset(c, 0, size);
     size_t max_entries = cfg->max_entries ? cfg->max_entries : 1;
     /* Small caches use one shard so that their budget is not split into
@@ -116,8 +115,7 @@ int sr_cache_new(const sr_cache_config *cfg, sr_cache **out)
         sr_shard *s = &c->shards[i];
         s->max_entries = max_entries / c->n_shards;
         s->max_bytes = cfg->max_bytes / c->n_shards;
-        if (s->max_entries == 0)
-            s->max_entries = 1;
+        if (s->max_entries == 0) s->max_entries = 1;
         size_t nb = round_up_pow2(s->max_entries);
         s->buckets = calloc(nb, sizeof *s->buckets);
         if (!s->buckets) {
@@ -151,8 +149,7 @@ static void shard_unlink(sr_shard *s, sr_entry *e)
     } else {
         e->prev->next = e->next;
         e->next->prev = e->prev;
-        if (s->hand == e)
-            s->hand = e->next;
+        if (s->hand == e) s->hand = e->next;
     }
     s->entries--;
     s->bytes -= e->bytes;
@@ -160,8 +157,7 @@ static void shard_unlink(sr_shard *s, sr_entry *e)
 
 void sr_cache_free(sr_cache *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     for (unsigned i = 0; i < c->n_shards; i++) {
         sr_shard *s = &c->shards[i];
         while (s->hand) {
@@ -220,8 +216,7 @@ static void shard_insert(sr_cache *c, sr_shard *s, sr_entry *e)
         entry_free(old);
     }
     while (s->entries + 1 > s->max_entries || s->bytes + e->bytes > s->max_bytes)
-        if (!shard_evict_one(s))
-            break;
+        if (!shard_evict_one(s)) break;
     size_t b = e->hash & s->mask;
     e->chain = s->buckets[b];
     s->buckets[b] = e;
@@ -245,8 +240,7 @@ static sr_entry *entry_new(uint64_t h, int kind, const void *key, size_t klen, i
 {
     size_t mlen = neg_msg ? strlen(neg_msg) + 1 : 0;
     sr_entry *e = malloc(sizeof *e + klen + mlen);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     memset(e, 0, sizeof *e);
     e->hash = h;
     e->kind = (unsigned char)kind;
@@ -264,12 +258,10 @@ static sr_entry *entry_new(uint64_t h, int kind, const void *key, size_t klen, i
 void sr_cache_put(sr_cache *c, int kind, const void *key, size_t klen, sr_schema *value,
                   int64_t ttl_ms)
 {
-    if (ttl_ms < 0 || !value || klen > UINT32_MAX)
-        return;
+    if (ttl_ms < 0 || !value || klen > UINT32_MAX) return;
     uint64_t h = key_hash(kind, key, klen);
     sr_entry *e = entry_new(h, kind, key, klen, ttl_ms, NULL);
-    if (!e)
-        return; /* a cache that cannot grow just misses more */
+    if (!e) return; /* a cache that cannot grow just misses more */
     e->value = sr_schema_retain(value);
     e->bytes += value->bytes;
     shard_insert(c, shard_for(c, h), e);
@@ -278,11 +270,9 @@ void sr_cache_put(sr_cache *c, int kind, const void *key, size_t klen, sr_schema
 static void put_negative(sr_cache *c, uint64_t h, int kind, const void *key, size_t klen,
                          const sluice_error *err)
 {
-    if (c->negative_ttl_ms <= 0 || klen > UINT32_MAX)
-        return;
+    if (c->negative_ttl_ms <= 0 || klen > UINT32_MAX) return;
     sr_entry *e = entry_new(h, kind, key, klen, c->negative_ttl_ms, err->msg);
-    if (!e)
-        return;
+    if (!e) return;
     e->neg_code = err->code;
     e->neg_remote = err->remote_code;
     shard_insert(c, shard_for(c, h), e);
@@ -290,8 +280,9 @@ static void put_negative(sr_cache *c, uint64_t h, int kind, const void *key, siz
 
 /* Look up under the shared lock. Returns 1 with the answer filled if a live
  * entry was found, 0 on a miss or an expired entry. */
-static int shard_lookup(sr_cache *c, sr_shard *s, uint64_t h, int kind, const void *key, size_t klen,
-                        sr_schema **out, int *rc, sr_outcome *outcome, sluice_error *err)
+static int shard_lookup(sr_cache *c, sr_shard *s, uint64_t h, int kind, const void *key,
+                        size_t klen, sr_schema **out, int *rc, sr_outcome *outcome,
+                        sluice_error *err)
 {
     int found = 0;
     unsigned stripe = brlock_read_lock(&c->table_lock);
@@ -307,8 +298,7 @@ static int shard_lookup(sr_cache *c, sr_shard *s, uint64_t h, int kind, const vo
             *outcome = SR_HIT;
         } else {
             *rc = sluice_error_set(err, e->neg_code, "%s", e->neg_msg);
-            if (err)
-                err->remote_code = e->neg_remote;
+            if (err) err->remote_code = e->neg_remote;
             *outcome = SR_NEGATIVE_HIT;
         }
         found = 1;
@@ -351,17 +341,15 @@ static int join_flight(sr_shard *s, sr_flight *f, sr_schema **out, sluice_error 
     return rc;
 }
 
-int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass,
-                 sr_fetch_fn fetch, void *ctx, sr_schema **out, sr_outcome *outcome,
-                 sluice_error *err)
+int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass, sr_fetch_fn fetch,
+                 void *ctx, sr_schema **out, sr_outcome *outcome, sluice_error *err)
 {
     uint64_t h = key_hash(kind, key, klen);
     sr_shard *s = shard_for(c, h);
     int rc;
     *out = NULL;
 
-    if (!bypass && shard_lookup(c, s, h, kind, key, klen, out, &rc, outcome, err))
-        return rc;
+    if (!bypass && shard_lookup(c, s, h, kind, key, klen, out, &rc, outcome, err)) return rc;
 
     pthread_mutex_lock(&s->flight_mu);
     sr_flight *f = find_flight(s, h, kind, key, klen);

@@ -62,9 +62,8 @@ void sr_cache_free(sr_cache *c);
 
 /* Look (kind, key) up; on a miss (or always, with bypass) fetch it through
  * single-flight. On success *out holds one reference for the caller. */
-int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass,
-                 sr_fetch_fn fetch, void *ctx, sr_schema **out, sr_outcome *outcome,
-                 sluice_error *err);
+int sr_cache_get(sr_cache *c, int kind, const void *key, size_t klen, int bypass, sr_fetch_fn fetch,
+                 void *ctx, sr_schema **out, sr_outcome *outcome, sluice_error *err);
 
 /* Insert or replace (kind, key) -> value (the cache takes its own reference). */
 void sr_cache_put(sr_cache *c, int kind, const void *key, size_t klen, sr_schema *value,

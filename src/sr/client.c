@@ -41,9 +41,8 @@ struct sluice_sr {
     struct ep_series series[6];
 };
 
-static const char *const endpoint_names[6] = {"schemas_ids", "subjects_versions_latest",
-                                              "subjects_versions", "register", "lookup",
-                                              "other"};
+static const char *const endpoint_names[6] = {
+    "schemas_ids", "subjects_versions_latest", "subjects_versions", "register", "lookup", "other"};
 
 void sluice_sr_config_init(sluice_sr_config *cfg)
 {
@@ -63,11 +62,26 @@ void sluice_sr_config_init(sluice_sr_config *cfg)
 
 /* ---- metrics ---------------------------------------------------------- */
 
-static uint64_t m_hits(void *p) { return striped_sum(&((sluice_sr *)p)->hits); }
-static uint64_t m_misses(void *p) { return striped_sum(&((sluice_sr *)p)->misses); }
-static uint64_t m_coalesced(void *p) { return striped_sum(&((sluice_sr *)p)->coalesced); }
-static uint64_t m_negative(void *p) { return striped_sum(&((sluice_sr *)p)->negative_hits); }
-static uint64_t m_retries(void *p) { return atomic_load(&((sluice_sr *)p)->http_counters.retries); }
+static uint64_t m_hits(void *p)
+{
+    return striped_sum(&((sluice_sr *)p)->hits);
+}
+static uint64_t m_misses(void *p)
+{
+    return striped_sum(&((sluice_sr *)p)->misses);
+}
+static uint64_t m_coalesced(void *p)
+{
+    return striped_sum(&((sluice_sr *)p)->coalesced);
+}
+static uint64_t m_negative(void *p)
+{
+    return striped_sum(&((sluice_sr *)p)->negative_hits);
+}
+static uint64_t m_retries(void *p)
+{
+    return atomic_load(&((sluice_sr *)p)->http_counters.retries);
+}
 static uint64_t m_failovers(void *p)
 {
     return atomic_load(&((sluice_sr *)p)->http_counters.failovers);
@@ -111,8 +125,8 @@ static void publish_metrics(sluice_sr *sr, sluice_metrics *m)
     sluice_metrics_counter_fn(m, "sluice_sr_cache_misses_total",
                               "Registry client calls that led a fetch", NULL, m_misses, sr);
     sluice_metrics_counter_fn(m, "sluice_sr_coalesced_waits_total",
-                              "Registry client calls that waited for another caller's fetch",
-                              NULL, m_coalesced, sr);
+                              "Registry client calls that waited for another caller's fetch", NULL,
+                              m_coalesced, sr);
     sluice_metrics_counter_fn(m, "sluice_sr_negative_hits_total",
                               "Registry client calls answered by a cached not-found", NULL,
                               m_negative, sr);
@@ -144,10 +158,8 @@ int sluice_sr_new(const sluice_sr_config *cfg, sluice_sr **out, sluice_error *er
      * cache-line boundaries or neighbouring slots share a line. */
     size_t size = (sizeof(sluice_sr) + 63) / 64 * 64;
     sluice_sr *sr = aligned_alloc(64, size);
-    if (sr)
-        memset(sr, 0, size);
-    if (!sr)
-        return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
+    if (sr) memset(sr, 0, size);
+    if (!sr) return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     sr->cfg = *cfg;
     sr->cfg.urls = NULL; /* owned by sr_http from here on */
     sr_cache_config cc = {.max_entries = cfg->cache_max_entries,
@@ -164,16 +176,14 @@ int sluice_sr_new(const sluice_sr_config *cfg, sluice_sr **out, sluice_error *er
         free(sr);
         return rc;
     }
-    if (cfg->metrics)
-        publish_metrics(sr, cfg->metrics);
+    if (cfg->metrics) publish_metrics(sr, cfg->metrics);
     *out = sr;
     return 0;
 }
 
 void sluice_sr_destroy(sluice_sr *sr)
 {
-    if (!sr)
-        return;
+    if (!sr) return;
     sr_http_free(sr->http);
     sr_cache_free(sr->cache);
     free(sr);
@@ -197,8 +207,7 @@ static int request(sluice_sr *sr, sluice_sr_endpoint ep, const char *method, con
 {
     snprintf(what, what_len, "%s %s", method, path);
     int rc = sr_http_request(sr->http, ep, method, path, body, body_len, resp, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (resp->status < 200 || resp->status >= 300) {
         rc = sr_response_error(what, resp->status, resp->body, resp->len, err);
         free(resp->body);
@@ -220,8 +229,8 @@ static void cache_version(sluice_sr *sr, sr_schema *s)
  * subjects, and a by-id answer must not claim one of them. */
 static void cache_id(sluice_sr *sr, const sr_schema *s)
 {
-    sr_schema *copy = sr_schema_new(s->pub.id, 0, NULL, s->pub.schema_type, s->pub.schema,
-                                    s->pub.schema_len);
+    sr_schema *copy =
+        sr_schema_new(s->pub.id, 0, NULL, s->pub.schema_type, s->pub.schema, s->pub.schema_len);
     if (copy) {
         sr_cache_put(sr->cache, SR_KIND_ID, &copy->pub.id, sizeof copy->pub.id, copy, 0);
         sr_schema_release(copy);
@@ -236,21 +245,18 @@ static int fetch_by_id(void *p, sr_schema **value, int64_t *ttl_ms, sluice_error
     sr_http_response resp;
     int rc = request(f->sr, SLUICE_SR_EP_SCHEMA_BY_ID, "GET", path, NULL, 0, &resp, what,
                      sizeof what, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = sr_response_schema_by_id(what, f->id, resp.body, resp.len, value, err);
     free(resp.body);
     *ttl_ms = 0;
     return rc;
 }
 
-static int fetch_subject_version(void *p, sr_schema **value, int64_t *ttl_ms,
-                                 sluice_error *err)
+static int fetch_subject_version(void *p, sr_schema **value, int64_t *ttl_ms, sluice_error *err)
 {
     struct fetch *f = p;
     char *esc = sr_http_escape(f->subject);
-    if (!esc)
-        return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
+    if (!esc) return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     buf path;
     buf_init(&path, SIZE_MAX);
     int rc;
@@ -268,12 +274,10 @@ static int fetch_subject_version(void *p, sr_schema **value, int64_t *ttl_ms,
     sluice_sr_endpoint ep = f->version > 0 ? SLUICE_SR_EP_VERSION : SLUICE_SR_EP_LATEST;
     rc = request(f->sr, ep, "GET", (char *)path.data, NULL, 0, &resp, what, sizeof what, err);
     buf_free(&path);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = sr_response_subject_version(what, resp.body, resp.len, NULL, value, err);
     free(resp.body);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (f->version > 0 && (*value)->pub.version != f->version) {
         sr_schema_release(*value);
         return sluice_error_set(err, SLUICE_EPARSE,
@@ -303,8 +307,8 @@ static int schema_body(const char *schema, const char *type, buf *b)
     return rc ? rc : buf_append_byte(b, '}');
 }
 
-static int post_schema(struct fetch *f, sluice_sr_endpoint ep, sr_http_response *resp,
-                       char *what, size_t what_len, sluice_error *err)
+static int post_schema(struct fetch *f, sluice_sr_endpoint ep, sr_http_response *resp, char *what,
+                       size_t what_len, sluice_error *err)
 {
     char *esc = sr_http_escape(f->subject);
     buf path, body;
@@ -314,14 +318,13 @@ static int post_schema(struct fetch *f, sluice_sr_endpoint ep, sr_http_response 
     if (!rc)
         rc = ep == SLUICE_SR_EP_REGISTER ? buf_printf(&path, "/subjects/%s/versions", esc)
                                          : buf_printf(&path, "/subjects/%s", esc);
-    if (!rc)
-        rc = schema_body(f->schema, f->type, &body);
+    if (!rc) rc = schema_body(f->schema, f->type, &body);
     free(esc);
     if (rc)
         rc = sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     else
-        rc = request(f->sr, ep, "POST", (char *)path.data, (char *)body.data, body.len, resp,
-                     what, what_len, err);
+        rc = request(f->sr, ep, "POST", (char *)path.data, (char *)body.data, body.len, resp, what,
+                     what_len, err);
     buf_free(&path);
     buf_free(&body);
     return rc;
@@ -333,13 +336,11 @@ static int fetch_register(void *p, sr_schema **value, int64_t *ttl_ms, sluice_er
     char what[SLUICE_ERROR_MSG_MAX / 2];
     sr_http_response resp;
     int rc = post_schema(f, SLUICE_SR_EP_REGISTER, &resp, what, sizeof what, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     int32_t id;
     rc = sr_response_register(what, resp.body, resp.len, &id, err);
     free(resp.body);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     *value = sr_schema_new(id, 0, f->subject, f->type, f->schema, strlen(f->schema));
     *ttl_ms = 0;
     return *value ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
@@ -351,12 +352,10 @@ static int fetch_lookup(void *p, sr_schema **value, int64_t *ttl_ms, sluice_erro
     char what[SLUICE_ERROR_MSG_MAX / 2];
     sr_http_response resp;
     int rc = post_schema(f, SLUICE_SR_EP_LOOKUP, &resp, what, sizeof what, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = sr_response_subject_version(what, resp.body, resp.len, f->schema, value, err);
     free(resp.body);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     cache_id(f->sr, *value);
     cache_version(f->sr, *value);
     *ttl_ms = 0;
@@ -368,15 +367,23 @@ static int fetch_lookup(void *p, sr_schema **value, int64_t *ttl_ms, sluice_erro
 static void count(sluice_sr *sr, sr_outcome o)
 {
     switch (o) {
-    case SR_HIT: striped_add(&sr->hits, 1); break;
-    case SR_NEGATIVE_HIT: striped_add(&sr->negative_hits, 1); break;
-    case SR_FETCHED: striped_add(&sr->misses, 1); break;
-    case SR_COALESCED: striped_add(&sr->coalesced, 1); break;
+    case SR_HIT:
+        striped_add(&sr->hits, 1);
+        break;
+    case SR_NEGATIVE_HIT:
+        striped_add(&sr->negative_hits, 1);
+        break;
+    case SR_FETCHED:
+        striped_add(&sr->misses, 1);
+        break;
+    case SR_COALESCED:
+        striped_add(&sr->coalesced, 1);
+        break;
     }
 }
 
-static int get(sluice_sr *sr, int kind, const void *key, size_t klen, int bypass,
-               sr_fetch_fn fn, struct fetch *f, const sluice_sr_schema **out, sluice_error *err)
+static int get(sluice_sr *sr, int kind, const void *key, size_t klen, int bypass, sr_fetch_fn fn,
+               struct fetch *f, const sluice_sr_schema **out, sluice_error *err)
 {
     sr_schema *s = NULL;
     sr_outcome o = SR_FETCHED;
@@ -393,8 +400,7 @@ static int check_subject(const char *subject, sluice_error *err)
     return 0;
 }
 
-int sluice_sr_get_by_id(sluice_sr *sr, int32_t id, const sluice_sr_schema **out,
-                        sluice_error *err)
+int sluice_sr_get_by_id(sluice_sr *sr, int32_t id, const sluice_sr_schema **out, sluice_error *err)
 {
     if (id < 0)
         return sluice_error_set(err, SLUICE_EINVAL, "registry client: negative schema id %d",
@@ -403,15 +409,14 @@ int sluice_sr_get_by_id(sluice_sr *sr, int32_t id, const sluice_sr_schema **out,
     return get(sr, SR_KIND_ID, &id, sizeof id, 0, fetch_by_id, &f, out, err);
 }
 
-static int get_latest(sluice_sr *sr, const char *subject, int bypass,
-                      const sluice_sr_schema **out, sluice_error *err)
+static int get_latest(sluice_sr *sr, const char *subject, int bypass, const sluice_sr_schema **out,
+                      sluice_error *err)
 {
     int rc = check_subject(subject, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     struct fetch f = {.sr = sr, .subject = subject};
-    return get(sr, SR_KIND_LATEST, subject, strlen(subject), bypass, fetch_subject_version, &f,
-               out, err);
+    return get(sr, SR_KIND_LATEST, subject, strlen(subject), bypass, fetch_subject_version, &f, out,
+               err);
 }
 
 int sluice_sr_get_latest(sluice_sr *sr, const char *subject, const sluice_sr_schema **out,
@@ -424,8 +429,7 @@ int sluice_sr_get_version(sluice_sr *sr, const char *subject, int32_t version,
                           const sluice_sr_schema **out, sluice_error *err)
 {
     int rc = check_subject(subject, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (version <= 0)
         return sluice_error_set(err, SLUICE_EINVAL, "registry client: invalid version %d",
                                 (int)version);
@@ -454,10 +458,8 @@ static int by_schema(sluice_sr *sr, int kind, sr_fetch_fn fn, const char *subjec
                      sluice_error *err)
 {
     int rc = check_subject(subject, err);
-    if (rc)
-        return rc;
-    if (!schema)
-        return sluice_error_set(err, SLUICE_EINVAL, "registry client: no schema given");
+    if (rc) return rc;
+    if (!schema) return sluice_error_set(err, SLUICE_EINVAL, "registry client: no schema given");
     type = type ? type : "AVRO";
     buf key;
     buf_init(&key, SIZE_MAX);
@@ -477,8 +479,7 @@ int sluice_sr_register(sluice_sr *sr, const char *subject, const char *schema,
                        const char *schema_type, int32_t *id, sluice_error *err)
 {
     const sluice_sr_schema *s;
-    int rc = by_schema(sr, SR_KIND_SCHEMA, fetch_register, subject, schema, schema_type, &s,
-                       err);
+    int rc = by_schema(sr, SR_KIND_SCHEMA, fetch_register, subject, schema, schema_type, &s, err);
     if (rc == 0) {
         *id = s->id;
         sluice_sr_schema_release(s);
@@ -492,9 +493,8 @@ int sluice_sr_lookup(sluice_sr *sr, const char *subject, const char *schema,
     return by_schema(sr, SR_KIND_LOOKUP, fetch_lookup, subject, schema, NULL, out, err);
 }
 
-int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len,
-                           const sluice_sr_schema **out, const uint8_t **payload,
-                           size_t *payload_len, sluice_error *err)
+int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len, const sluice_sr_schema **out,
+                           const uint8_t **payload, size_t *payload_len, sluice_error *err)
 {
     int32_t id;
     int rc = sluice_wire_read(msg, len, &id, payload, payload_len, err);
@@ -504,8 +504,7 @@ int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len,
 int sluice_sr_refresh_latest(sluice_sr *sr, const char *const *subjects, size_t n,
                              sluice_sr_refresh_result *results)
 {
-    if (n && (!subjects || !results))
-        return SLUICE_EINVAL;
+    if (n && (!subjects || !results)) return SLUICE_EINVAL;
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
         sluice_sr_refresh_result *r = &results[i];

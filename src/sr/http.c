@@ -47,8 +47,7 @@ static char *dup_or_null(const char *s)
 
 void sr_http_free(sr_http *h)
 {
-    if (!h)
-        return;
+    if (!h) return;
     for (size_t i = 0; i < h->pool_len; i++)
         curl_easy_cleanup(h->pool[i]);
     free(h->pool);
@@ -73,15 +72,13 @@ int sr_http_new(const sluice_sr_config *cfg, sr_http_counters *counters, sr_http
     if (cfg->n_urls == 0)
         return sluice_error_set(err, SLUICE_EINVAL, "registry client: no registry URL configured");
     sr_http *h = calloc(1, sizeof *h);
-    if (!h)
-        return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
+    if (!h) return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     pthread_mutex_init(&h->pool_mu, NULL);
     h->cfg = *cfg;
     h->counters = counters;
     h->urls = calloc(cfg->n_urls, sizeof *h->urls);
     h->pool = calloc(cfg->max_idle_connections ? cfg->max_idle_connections : 1, sizeof *h->pool);
-    if (!h->urls || !h->pool)
-        goto nomem;
+    if (!h->urls || !h->pool) goto nomem;
     for (size_t i = 0; i < cfg->n_urls; i++) {
         const char *u = cfg->urls[i];
         if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
@@ -94,8 +91,7 @@ int sr_http_new(const sluice_sr_config *cfg, sr_http_counters *counters, sr_http
         while (n > 0 && u[n - 1] == '/') /* "http://x/" + "/subjects" must not give "//" */
             n--;
         h->urls[i] = strndup(u, n);
-        if (!h->urls[i])
-            goto nomem;
+        if (!h->urls[i]) goto nomem;
         h->n_urls++;
     }
     h->username = dup_or_null(cfg->username);
@@ -107,21 +103,19 @@ int sr_http_new(const sluice_sr_config *cfg, sr_http_counters *counters, sr_http
     h->headers = curl_slist_append(NULL, "Accept: application/vnd.schemaregistry.v1+json, "
                                          "application/vnd.schemaregistry+json, application/json");
     struct curl_slist *more =
-        h->headers ? curl_slist_append(h->headers, "Content-Type: application/vnd.schemaregistry.v1+json")
-                   : NULL;
-    if (!more)
-        goto nomem;
+        h->headers
+            ? curl_slist_append(h->headers, "Content-Type: application/vnd.schemaregistry.v1+json")
+            : NULL;
+    if (!more) goto nomem;
     h->headers = more;
     if (cfg->bearer_token) {
         size_t n = strlen(cfg->bearer_token) + 32;
         char *line = malloc(n);
-        if (!line)
-            goto nomem;
+        if (!line) goto nomem;
         snprintf(line, n, "Authorization: Bearer %s", cfg->bearer_token);
         more = curl_slist_append(h->headers, line);
         free(line);
-        if (!more)
-            goto nomem;
+        if (!more) goto nomem;
         h->headers = more;
     }
     *out = h;
@@ -135,8 +129,7 @@ static CURL *borrow_handle(sr_http *h)
 {
     CURL *c = NULL;
     pthread_mutex_lock(&h->pool_mu);
-    if (h->pool_len > 0)
-        c = h->pool[--h->pool_len];
+    if (h->pool_len > 0) c = h->pool[--h->pool_len];
     pthread_mutex_unlock(&h->pool_mu);
     return c ? c : curl_easy_init();
 }
@@ -150,8 +143,7 @@ static void return_handle(sr_http *h, CURL *c)
         c = NULL;
     }
     pthread_mutex_unlock(&h->pool_mu);
-    if (c)
-        curl_easy_cleanup(c);
+    if (c) curl_easy_cleanup(c);
 }
 
 struct sink {
@@ -185,14 +177,10 @@ static void set_common_options(sr_http *h, CURL *c, struct sink *sink)
         curl_easy_setopt(c, CURLOPT_USERNAME, h->username);
         curl_easy_setopt(c, CURLOPT_PASSWORD, h->password ? h->password : "");
     }
-    if (h->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
-    if (h->cert_file)
-        curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
-    if (h->key_file)
-        curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
-    if (h->key_password)
-        curl_easy_setopt(c, CURLOPT_KEYPASSWD, h->key_password);
+    if (h->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+    if (h->cert_file) curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
+    if (h->key_file) curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
+    if (h->key_password) curl_easy_setopt(c, CURLOPT_KEYPASSWD, h->key_password);
 }
 
 static int status_is_retryable(long status)
@@ -225,8 +213,7 @@ static int attempt_once(sr_http *h, const char *url, const char *method, const c
     }
     snprintf(full, ulen, "%s%s", url, path);
     curl_easy_setopt(c, CURLOPT_URL, full);
-    if (strcmp(method, "GET") != 0)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "GET") != 0) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -243,8 +230,8 @@ static int attempt_once(sr_http *h, const char *url, const char *method, const c
         else
             snprintf(why, why_len, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
         rc = cc == CURLE_OPERATION_TIMEDOUT ? SLUICE_ETIMEDOUT
-             : sink.overflow              ? SLUICE_ENOMEM
-                                          : SLUICE_EIO;
+             : sink.overflow                ? SLUICE_ENOMEM
+                                            : SLUICE_EIO;
         buf_free(&sink.body);
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -264,8 +251,7 @@ static int attempt_once(sr_http *h, const char *url, const char *method, const c
 }
 
 int sr_http_request(sr_http *h, sluice_sr_endpoint ep, const char *method, const char *path,
-                    const char *body, size_t body_len, sr_http_response *resp,
-                    sluice_error *err)
+                    const char *body, size_t body_len, sr_http_response *resp, sluice_error *err)
 {
     uint64_t rng = backoff_seed();
     size_t url_idx = atomic_load(&h->active) % h->n_urls;
@@ -277,14 +263,12 @@ int sr_http_request(sr_http *h, sluice_sr_endpoint ep, const char *method, const
     memset(resp, 0, sizeof *resp);
     for (int attempt = 0; attempt <= h->cfg.max_retries; attempt++) {
         long retry_after_s = 0;
-        atomic_fetch_add_explicit(&h->counters->requests_by_endpoint[ep], 1,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->counters->requests_by_endpoint[ep], 1, memory_order_relaxed);
         int rc = attempt_once(h, h->urls[url_idx], method, path, body, body_len, resp,
                               &retry_after_s, why, sizeof why);
         if (rc == SLUICE_ENOMEM) /* out of memory or an over-long answer: retrying won't help */
             return sluice_error_set(err, SLUICE_ENOMEM, "registry %s %s: %s", method, path, why);
-        if (rc == 0 && !status_is_retryable(resp->status))
-            return 0;
+        if (rc == 0 && !status_is_retryable(resp->status)) return 0;
         if (rc == 0) {
             last_status = resp->status;
             snprintf(why, sizeof why, "%s: HTTP %ld: %.200s", h->urls[url_idx], resp->status,
@@ -296,8 +280,7 @@ int sr_http_request(sr_http *h, sluice_sr_endpoint ep, const char *method, const
             last_rc = rc;
             last_status = 0;
         }
-        if (attempt == h->cfg.max_retries)
-            break;
+        if (attempt == h->cfg.max_retries) break;
 
         atomic_fetch_add_explicit(&h->counters->retries, 1, memory_order_relaxed);
         int fresh_url = 0;
@@ -317,18 +300,15 @@ int sr_http_request(sr_http *h, sluice_sr_endpoint ep, const char *method, const
         if (!fresh_url) {
             int64_t wait = backoff_delay_ms(attempt + 1, h->cfg.backoff_initial_ms,
                                             h->cfg.backoff_max_ms, &rng);
-            if (retry_after_s > 0 && retry_after_s * 1000 > wait)
-                wait = retry_after_s * 1000;
-            if (wait > h->cfg.backoff_max_ms)
-                wait = h->cfg.backoff_max_ms;
+            if (retry_after_s > 0 && retry_after_s * 1000 > wait) wait = retry_after_s * 1000;
+            if (wait > h->cfg.backoff_max_ms) wait = h->cfg.backoff_max_ms;
             clock_sleep_ms(wait);
         }
     }
-    int rc = sluice_error_set(err, last_rc, "registry %s %s failed after %d attempt%s; last: %s",
-                              method, path, h->cfg.max_retries + 1,
-                              h->cfg.max_retries ? "s" : "", why);
-    if (err)
-        err->remote_code = (int)last_status;
+    int rc =
+        sluice_error_set(err, last_rc, "registry %s %s failed after %d attempt%s; last: %s", method,
+                         path, h->cfg.max_retries + 1, h->cfg.max_retries ? "s" : "", why);
+    if (err) err->remote_code = (int)last_status;
     return rc;
 }
 
@@ -337,8 +317,7 @@ char *sr_http_escape(const char *s)
     static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s);
     char *out = malloc(3 * n + 1);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     char *p = out;
     for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
         unsigned char ch = *q;

@@ -45,8 +45,7 @@ void sr_http_free(sr_http *h);
  * failure; remote_code is the last HTTP status, if any). The caller frees
  * resp->body with free(). */
 int sr_http_request(sr_http *h, sluice_sr_endpoint ep, const char *method, const char *path,
-                    const char *body, size_t body_len, sr_http_response *resp,
-                    sluice_error *err);
+                    const char *body, size_t body_len, sr_http_response *resp, sluice_error *err);
 
 /* Percent-escape a subject for a URL path segment (malloc'd). */
 char *sr_http_escape(const char *s);

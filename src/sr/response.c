@@ -11,8 +11,9 @@ static json_t *parse_object(const char *what, const char *body, size_t len, slui
     json_error_t je;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        sluice_error_set(err, SLUICE_EPARSE, "registry answer to %s is not JSON: %s at line %d column %d",
-                         what, je.text, je.line, je.column);
+        sluice_error_set(err, SLUICE_EPARSE,
+                         "registry answer to %s is not JSON: %s at line %d column %d", what,
+                         je.text, je.line, je.column);
         return NULL;
     }
     if (!json_is_object(root)) {
@@ -23,8 +24,8 @@ static json_t *parse_object(const char *what, const char *body, size_t len, slui
     return root;
 }
 
-static int get_int32(const char *what, json_t *root, const char *field, int32_t min,
-                     int32_t *out, sluice_error *err)
+static int get_int32(const char *what, json_t *root, const char *field, int32_t min, int32_t *out,
+                     sluice_error *err)
 {
     json_t *v = json_object_get(root, field);
     if (!v)
@@ -36,8 +37,8 @@ static int get_int32(const char *what, json_t *root, const char *field, int32_t 
     json_int_t n = json_integer_value(v);
     if (n < min || n > INT32_MAX)
         return sluice_error_set(err, SLUICE_EPARSE,
-                                "registry answer to %s: field '%s' out of range: %lld", what,
-                                field, (long long)n);
+                                "registry answer to %s: field '%s' out of range: %lld", what, field,
+                                (long long)n);
     *out = (int32_t)n;
     return 0;
 }
@@ -59,8 +60,7 @@ static const char *get_string(const char *what, json_t *root, const char *field,
                          what, field);
         return NULL;
     }
-    if (len)
-        *len = json_string_length(v);
+    if (len) *len = json_string_length(v);
     return json_string_value(v);
 }
 
@@ -75,8 +75,7 @@ int sr_response_error(const char *what, long status, const char *body, size_t le
         json_t *m = json_object_get(root, "message");
         if (json_is_integer(c) && json_integer_value(c) > 0 && json_integer_value(c) < 1000000)
             code = (long)json_integer_value(c);
-        if (json_is_string(m))
-            snprintf(message, sizeof message, "%s", json_string_value(m));
+        if (json_is_string(m)) snprintf(message, sizeof message, "%s", json_string_value(m));
     } else if (body && len) {
         snprintf(message, sizeof message, "%.*s", (int)(len < 200 ? len : 200), body);
     }
@@ -95,8 +94,7 @@ int sr_response_error(const char *what, long status, const char *body, size_t le
         kind = SLUICE_EREMOTE;
     sluice_error_set(err, kind, "registry answered %s with HTTP %ld (error_code %ld): %s", what,
                      status, code, message[0] ? message : "(no message)");
-    if (err)
-        err->remote_code = (int)code;
+    if (err) err->remote_code = (int)code;
     return kind;
 }
 
@@ -104,8 +102,7 @@ int sr_response_schema_by_id(const char *what, int32_t id, const char *body, siz
                              sr_schema **out, sluice_error *err)
 {
     json_t *root = parse_object(what, body, len, err);
-    if (!root)
-        return SLUICE_EPARSE;
+    if (!root) return SLUICE_EPARSE;
     int rc = SLUICE_EPARSE;
     size_t slen = 0;
     const char *schema = get_string(what, root, "schema", 0, &slen, err);
@@ -122,8 +119,7 @@ int sr_response_subject_version(const char *what, const char *body, size_t len,
                                 const char *schema_text, sr_schema **out, sluice_error *err)
 {
     json_t *root = parse_object(what, body, len, err);
-    if (!root)
-        return SLUICE_EPARSE;
+    if (!root) return SLUICE_EPARSE;
     int rc = SLUICE_EPARSE;
     int32_t id, version;
     size_t slen = 0;
@@ -133,14 +129,12 @@ int sr_response_subject_version(const char *what, const char *body, size_t len,
         goto out;
     const char *schema = get_string(what, root, "schema", schema_text != NULL, &slen, err);
     if (!schema) {
-        if (!schema_text || json_object_get(root, "schema"))
-            goto out;
+        if (!schema_text || json_object_get(root, "schema")) goto out;
         schema = schema_text;
         slen = strlen(schema_text);
     }
     const char *type = get_string(what, root, "schemaType", 1, NULL, err);
-    if (!type && json_object_get(root, "schemaType"))
-        goto out;
+    if (!type && json_object_get(root, "schemaType")) goto out;
     *out = sr_schema_new(id, version, subject, type, schema, slen);
     rc = *out ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
 out:
@@ -152,8 +146,7 @@ int sr_response_register(const char *what, const char *body, size_t len, int32_t
                          sluice_error *err)
 {
     json_t *root = parse_object(what, body, len, err);
-    if (!root)
-        return SLUICE_EPARSE;
+    if (!root) return SLUICE_EPARSE;
     int rc = get_int32(what, root, "id", 0, id, err);
     json_decref(root);
     return rc;

@@ -15,8 +15,7 @@ sr_schema *sr_schema_new(int32_t id, int32_t version, const char *subject, const
     size_t tlen = strlen(type ? type : "AVRO") + 1;
     size_t total = sizeof(sr_schema) + slen + tlen + text_len + 1;
     sr_schema *s = malloc(total);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     char *p = s->storage;
     s->pub.id = id;
     s->pub.version = version;
@@ -40,8 +39,7 @@ sr_schema *sr_schema_new(int32_t id, int32_t version, const char *subject, const
 
 void sr_schema_release(sr_schema *s)
 {
-    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
-        free(s);
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) free(s);
 }
 
 void sluice_sr_schema_retain(const sluice_sr_schema *s)
@@ -51,6 +49,5 @@ void sluice_sr_schema_retain(const sluice_sr_schema *s)
 
 void sluice_sr_schema_release(const sluice_sr_schema *s)
 {
-    if (s)
-        sr_schema_release(sr_schema_from_pub(s));
+    if (s) sr_schema_release(sr_schema_from_pub(s));
 }

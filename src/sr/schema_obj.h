@@ -32,8 +32,7 @@ static inline sr_schema *sr_schema_from_pub(const sluice_sr_schema *s)
 
 static inline sr_schema *sr_schema_retain(sr_schema *s)
 {
-    if (s)
-        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
     return s;
 }
 

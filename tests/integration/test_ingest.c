@@ -44,17 +44,14 @@ static struct {
 
 static int setup(void)
 {
-    if (env.dir)
-        return 0;
+    if (env.dir) return 0;
     env.dir = test_tmpdir("sluice-ingest");
-    if (!env.dir || test_kafka_start(&env.kafka, 1, env.dir) != 0)
-        return -1;
+    if (!env.dir || test_kafka_start(&env.kafka, 1, env.dir) != 0) return -1;
     char path[600], log[600];
     snprintf(path, sizeof path, "%s/registry.sqlite", env.dir);
     snprintf(log, sizeof log, "%s/registry.log", env.dir);
     uint16_t port;
-    if (test_registry_start(&env.reg, path, 0, &port, log) != 0)
-        return -1;
+    if (test_registry_start(&env.reg, path, 0, &port, log) != 0) return -1;
     snprintf(env.reg_url, sizeof env.reg_url, "http://127.0.0.1:%u", (unsigned)port);
     const char *urls[] = {env.reg_url};
     sluice_sr_config sc;
@@ -62,16 +59,13 @@ static int setup(void)
     sc.urls = urls;
     sc.n_urls = 1;
     sluice_error err;
-    if (sluice_sr_new(&sc, &env.sr, &err) != 0)
-        return -1;
+    if (sluice_sr_new(&sc, &env.sr, &err) != 0) return -1;
     const char *topics[] = {"pages", "logs", "rp", "rpj", "big", "down"};
     for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
-        if (test_kafka_create_topic(&env.kafka, topics[i], 4) != 0)
-            return -1;
+        if (test_kafka_create_topic(&env.kafka, topics[i], 4) != 0) return -1;
     snprintf(path, sizeof path, "%s/ingest.yaml", env.dir);
     FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fprintf(f,
             "log: {level: info}\n"
             "metrics: {listen: 127.0.0.1:0}\n"
@@ -97,14 +91,12 @@ static int setup(void)
     fclose(f);
     snprintf(log, sizeof log, "%s/ingest.log", env.dir);
     char *argv[] = {(char *)test_sluice_bin(), "ingest", "-c", path, NULL};
-    if (test_proc_start(&env.ingest, argv, log) != 0)
-        return -1;
+    if (test_proc_start(&env.ingest, argv, log) != 0) return -1;
     char line[512];
     if (test_proc_wait_log(&env.ingest, "sub=ingest msg=listening", 10000, line, sizeof line) != 0)
         return -1;
     const char *addr = strstr(line, "addr=");
-    if (!addr)
-        return -1;
+    if (!addr) return -1;
     snprintf(env.url, sizeof env.url, "http://%.*s", (int)strcspn(addr + 5, " "), addr + 5);
     return 0;
 }
@@ -170,12 +162,12 @@ static int64_t topic_total(const char *topic)
     return n < 0 ? -1 : total;
 }
 
-#define PAGE_SCHEMA                                                                              \
-    "{\"type\":\"record\",\"name\":\"Page\",\"fields\":["                                       \
-    "{\"name\":\"user\",\"type\":\"string\"},{\"name\":\"url\",\"type\":\"string\"},"            \
-    "{\"name\":\"ms\",\"type\":\"long\"},{\"name\":\"seq\",\"type\":\"int\"},"                   \
-    "{\"name\":\"ref\",\"type\":[\"null\",\"string\"],\"default\":null},"                        \
-    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\",\"symbols\":[\"VIEW\","    \
+#define PAGE_SCHEMA                                                                                \
+    "{\"type\":\"record\",\"name\":\"Page\",\"fields\":["                                          \
+    "{\"name\":\"user\",\"type\":\"string\"},{\"name\":\"url\",\"type\":\"string\"},"              \
+    "{\"name\":\"ms\",\"type\":\"long\"},{\"name\":\"seq\",\"type\":\"int\"},"                     \
+    "{\"name\":\"ref\",\"type\":[\"null\",\"string\"],\"default\":null},"                          \
+    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\",\"symbols\":[\"VIEW\","      \
     "\"CLICK\"]}}]}"
 
 typedef struct collected {
@@ -200,8 +192,8 @@ static int check_page(void *opaque, const rd_kafka_message_t *m)
     }
     buf out;
     buf_init(&out, 1 << 20);
-    if (avro_json_decode(sluice_avro_schema_root(c->schema), payload, plen,
-                         AVRO_JSON_PLAIN, &out, &err) != 0) {
+    if (avro_json_decode(sluice_avro_schema_root(c->schema), payload, plen, AVRO_JSON_PLAIN, &out,
+                         &err) != 0) {
         c->bad++;
         buf_free(&out);
         return 0;
@@ -210,16 +202,13 @@ static int check_page(void *opaque, const rd_kafka_message_t *m)
     buf_free(&out);
     int seq = got ? (int)json_integer_value(json_object_get(got, "seq")) : -1;
     json_t *want = seq >= 0 ? json_array_get(c->sent, (size_t)seq) : NULL;
-    if (!want || !json_equal(got, want))
-        c->bad++;
+    if (!want || !json_equal(got, want)) c->bad++;
     /* the key is the user field; events of one user in the order sent */
     const char *user = json_string_value(json_object_get(got, "user"));
-    if (!user || m->key_len != strlen(user) || memcmp(m->key, user, m->key_len) != 0)
-        c->bad++;
+    if (!user || m->key_len != strlen(user) || memcmp(m->key, user, m->key_len) != 0) c->bad++;
     int u = user ? atoi(user + 1) : 0;
     if (u >= 0 && u < 64) {
-        if (seq <= c->last_seq[u])
-            c->bad++;
+        if (seq <= c->last_seq[u]) c->bad++;
         c->last_seq[u] = seq;
     }
     json_decref(got);
@@ -243,8 +232,8 @@ static void test_avro_ndjson_round_trip(void)
         int n = snprintf(line, sizeof line,
                          "{\"user\":\"u%d\",\"url\":\"/p/%d?q=\\u00e9\",\"ms\":%lld,\"seq\":%d,"
                          "\"ref\":%s,\"kind\":\"%s\"}\n",
-                         i % 37, i, 1700000000000LL + i, i, i % 3 ? "{\"string\":\"/home\"}" : "null",
-                         i % 2 ? "CLICK" : "VIEW");
+                         i % 37, i, 1700000000000LL + i, i,
+                         i % 3 ? "{\"string\":\"/home\"}" : "null", i % 2 ? "CLICK" : "VIEW");
         buf_append(&body, line, (size_t)n);
         json_t *v = json_loads(line, 0, NULL);
         if (i % 3) /* plain JSON decoding unwraps the union */
@@ -256,7 +245,8 @@ static void test_avro_ndjson_round_trip(void)
     const char *hdrs[] = {TOKEN, NULL};
     resp r;
     CHECK_EQ(post("/v1/topics/pages", "application/x-ndjson", (const char *)body.data, body.len, &r,
-                  hdrs), 0);
+                  hdrs),
+             0);
     CHECK_EQ(r.status, 200);
     CHECK_STR(r.body, "{\"accepted\":1000}");
     free(r.body);
@@ -275,8 +265,8 @@ static void test_avro_ndjson_round_trip(void)
         free(t);
     }
     buf_append_str(&arr, "]");
-    CHECK_EQ(post("/v1/topics/pages", "application/json", (const char *)arr.data, arr.len, &r, hdrs),
-             0);
+    CHECK_EQ(
+        post("/v1/topics/pages", "application/json", (const char *)arr.data, arr.len, &r, hdrs), 0);
     CHECK_EQ(r.status, 200);
     CHECK_STR(r.body, "{\"accepted\":10}");
     free(r.body);
@@ -298,8 +288,7 @@ static int check_raw(void *opaque, const rd_kafka_message_t *m)
     /* one partition per key: the order is the order sent */
     if (c->n >= 4 || m->len != strlen(c->want[c->n]) || memcmp(m->payload, c->want[c->n], m->len))
         c->bad++;
-    if (m->key_len != 4 || memcmp(m->key, "k-42", 4) != 0)
-        c->bad++;
+    if (m->key_len != 4 || memcmp(m->key, "k-42", 4) != 0) c->bad++;
     rd_kafka_headers_t *h = NULL;
     const void *v;
     size_t vl;
@@ -318,7 +307,8 @@ static void test_schemaless_byte_exact(void)
     const char *hdrs[] = {"Authorization: Bearer secret-logs", "X-Sluice-Key: k-42",
                           "X-Sluice-Header-Trace: abc12", NULL};
     resp r;
-    CHECK_EQ(post("/v1/topics/logs", "application/json; charset=utf-8", one, strlen(one), &r, hdrs), 0);
+    CHECK_EQ(post("/v1/topics/logs", "application/json; charset=utf-8", one, strlen(one), &r, hdrs),
+             0);
     CHECK_EQ(r.status, 200);
     free(r.body);
     CHECK_EQ(post("/v1/topics/logs", "application/x-ndjson", nd, strlen(nd), &r, hdrs), 0);
@@ -327,7 +317,8 @@ static void test_schemaless_byte_exact(void)
     free(r.body);
     raw_collect c = {{"{ \"level\" : \"info\",\"msg\":\"caf\\u00e9 \\\"quoted\\\"\", \"n\": 1.50 }",
                       "{\"a\":1}", "{\"b\":[1,2,{\"c\":null}]}", "{\"z\":\"end\"}"},
-                     0, 0};
+                     0,
+                     0};
     CHECK_EQ(test_consume_all(env.kafka.bootstrap, "logs", check_raw, &c, 30000), 4);
     CHECK_EQ(c.bad, 0);
 }
@@ -353,7 +344,8 @@ static void test_errors_write_nothing(void)
     CHECK_EQ(setup(), 0);
     const char *ok[] = {TOKEN, NULL};
     int64_t before = topic_total("pages");
-    const char *ev = "{\"user\":\"u1\",\"url\":\"/\",\"ms\":1,\"seq\":1,\"ref\":null,\"kind\":\"VIEW\"}";
+    const char *ev =
+        "{\"user\":\"u1\",\"url\":\"/\",\"ms\":1,\"seq\":1,\"ref\":null,\"kind\":\"VIEW\"}";
     expect("/v1/topics/pages", "text/plain", ev, strlen(ev), ok, 415, "unsupported content type");
     expect("/v1/topics/pages", "application/json", "{\"user\":\n\"u1\",]", 16, ok, 400,
            "line 2, column");
@@ -379,18 +371,25 @@ static void test_errors_write_nothing(void)
     buf_init(&body, 1 << 24);
     for (int i = 0; i < 1000; i++) {
         if (i == 517)
-            buf_printf(&body, "{\"user\":\"u1\",\"url\":\"/\",\"ms\":\"soon\",\"seq\":%d,"
-                              "\"ref\":null,\"kind\":\"VIEW\"}\n", i);
+            buf_printf(&body,
+                       "{\"user\":\"u1\",\"url\":\"/\",\"ms\":\"soon\",\"seq\":%d,"
+                       "\"ref\":null,\"kind\":\"VIEW\"}\n",
+                       i);
         else if (i == 900)
-            buf_printf(&body, "{\"user\":\"u1\",\"url\":\"/\",\"ms\":1,\"seq\":%d,"
-                              "\"ref\":null,\"kind\":\"SCROLL\"}\n", i);
+            buf_printf(&body,
+                       "{\"user\":\"u1\",\"url\":\"/\",\"ms\":1,\"seq\":%d,"
+                       "\"ref\":null,\"kind\":\"SCROLL\"}\n",
+                       i);
         else
-            buf_printf(&body, "{\"user\":\"u1\",\"url\":\"/\",\"ms\":1,\"seq\":%d,"
-                              "\"ref\":null,\"kind\":\"VIEW\"}\n", i);
+            buf_printf(&body,
+                       "{\"user\":\"u1\",\"url\":\"/\",\"ms\":1,\"seq\":%d,"
+                       "\"ref\":null,\"kind\":\"VIEW\"}\n",
+                       i);
     }
     resp r;
-    CHECK_EQ(post("/v1/topics/pages", "application/x-ndjson", (const char *)body.data, body.len, &r,
-                  ok), 0);
+    CHECK_EQ(
+        post("/v1/topics/pages", "application/x-ndjson", (const char *)body.data, body.len, &r, ok),
+        0);
     CHECK_EQ(r.status, 422);
     json_t *j = json_loads(r.body, 0, NULL);
     CHECK(j != NULL);
@@ -415,10 +414,11 @@ static void test_rest_proxy_v2(void)
     const char *schema = "{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"User\\\",\\\"fields\\\":"
                          "[{\\\"name\\\":\\\"name\\\",\\\"type\\\":\\\"string\\\"}]}";
     char body[1024];
-    int n = snprintf(body, sizeof body,
-                     "{\"value_schema\": \"%s\", \"records\": [{\"value\": {\"name\": \"testUser\"}},"
-                     "{\"value\": {\"name\": \"other\"}, \"partition\": 2}]}",
-                     schema);
+    int n =
+        snprintf(body, sizeof body,
+                 "{\"value_schema\": \"%s\", \"records\": [{\"value\": {\"name\": \"testUser\"}},"
+                 "{\"value\": {\"name\": \"other\"}, \"partition\": 2}]}",
+                 schema);
     resp r;
     CHECK_EQ(post("/topics/rp", "application/vnd.kafka.avro.v2+json", body, (size_t)n, &r, ok), 0);
     CHECK_EQ(r.status, 200);
@@ -449,12 +449,14 @@ static void test_rest_proxy_v2(void)
     CHECK_EQ(topic_total("rp"), 3);
     /* Keys without a key schema, a value that does not match: 422, REST Proxy's error shape. */
     n = snprintf(body, sizeof body,
-                 "{\"value_schema_id\": %lld, \"records\": [{\"key\": \"k\", \"value\": {\"name\": \"x\"}}]}",
+                 "{\"value_schema_id\": %lld, \"records\": [{\"key\": \"k\", \"value\": {\"name\": "
+                 "\"x\"}}]}",
                  (long long)id);
     expect("/topics/rp", "application/vnd.kafka.avro.v2+json", body, (size_t)n, ok, 422,
            "\"error_code\":42201");
     n = snprintf(body, sizeof body,
-                 "{\"value_schema_id\": %lld, \"records\": [{\"value\": {\"name\": 5}}]}", (long long)id);
+                 "{\"value_schema_id\": %lld, \"records\": [{\"value\": {\"name\": 5}}]}",
+                 (long long)id);
     expect("/topics/rp", "application/vnd.kafka.avro.v2+json", body, (size_t)n, ok, 422,
            "\"error_code\":42203");
     CHECK_EQ(topic_total("rp"), 3);
@@ -492,8 +494,7 @@ static void test_broker_down_503_then_up(void)
      * (the idempotent producer first recovers from the timed-out message). */
     int attempts = 0;
     do {
-        if (attempts)
-            clock_sleep_ms(1000);
+        if (attempts) clock_sleep_ms(1000);
         CHECK_EQ(post("/v1/topics/down", "application/json", "{\"n\":3}", 7, &r, ok), 0);
         free(r.body);
     } while (r.status == 503 && ++attempts < 30);
@@ -555,8 +556,7 @@ static void test_inflight_bound_429(void)
         unsigned long sz = 0, res = 0;
         if (f && fscanf(f, "%lu %lu", &sz, &res) == 2 && res * 4096ul > peak_rss)
             peak_rss = res * 4096ul;
-        if (f)
-            fclose(f);
+        if (f) fclose(f);
     }
     int n200 = 0, n429 = 0, n503 = 0;
     for (int i = 0; i < PARALLEL; i++) {
@@ -573,14 +573,18 @@ static void test_inflight_bound_429(void)
     }
     curl_multi_cleanup(multi);
     curl_slist_free_all(h);
-    fprintf(stderr, "  %d parallel 200 KiB requests, broker down: %d x 503, %d x 429, %d x 200; "
-                    "peak RSS %.1f MiB\n", PARALLEL, n503, n429, n200, peak_rss / 1048576.0);
+    fprintf(stderr,
+            "  %d parallel 200 KiB requests, broker down: %d x 503, %d x 429, %d x 200; "
+            "peak RSS %.1f MiB\n",
+            PARALLEL, n503, n429, n200, peak_rss / 1048576.0);
     /* 1 MiB holds at most four 200 KiB bodies with their encoded copies. */
     CHECK(n429 >= PARALLEL - 4);
     CHECK_EQ(n503 + n429, PARALLEL);
     CHECK_EQ(test_kafka_cmd(&env.kafka, "up 1", NULL, 0), 0);
     resp r;
-    CHECK_EQ(post("/v1/topics/big", "application/json", body, SIZE, &r, (const char *[]){TOKEN, NULL}), 0);
+    CHECK_EQ(
+        post("/v1/topics/big", "application/json", body, SIZE, &r, (const char *[]){TOKEN, NULL}),
+        0);
     CHECK_EQ(r.status, 200);
     free(r.body);
     free(body);
@@ -601,10 +605,8 @@ static void test_sigterm_exits_0(void)
 static void test_cleanup(void)
 {
     sluice_sr_destroy(env.sr);
-    if (env.ingest.pid > 0)
-        test_proc_stop(&env.ingest, SIGKILL, 1000);
-    if (env.reg.pid > 0)
-        test_proc_stop(&env.reg, SIGTERM, 10000);
+    if (env.ingest.pid > 0) test_proc_stop(&env.ingest, SIGKILL, 1000);
+    if (env.reg.pid > 0) test_proc_stop(&env.reg, SIGTERM, 10000);
     test_kafka_stop(&env.kafka);
     test_rmtree(env.dir);
     free(env.dir);

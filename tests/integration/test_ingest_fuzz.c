@@ -46,10 +46,11 @@ static unsigned pick(unsigned n)
     return (unsigned)(next() % n);
 }
 
-#define SCHEMA "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}," \
-               "{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"tags\",\"type\":{\"type\":" \
-               "\"array\",\"items\":\"string\"},\"default\":[]},{\"name\":\"score\",\"type\":" \
-               "[\"null\",\"double\"],\"default\":null}]}"
+#define SCHEMA                                                                                     \
+    "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"         \
+    "{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"tags\",\"type\":{\"type\":"               \
+    "\"array\",\"items\":\"string\"},\"default\":[]},{\"name\":\"score\",\"type\":"                \
+    "[\"null\",\"double\"],\"default\":null}]}"
 
 static const char *seeds[][3] = {
     /* path, content type, body */
@@ -61,27 +62,33 @@ static const char *seeds[][3] = {
      "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":\"b\",\"score\":1.5}\n"},
     {"/topics/fa", "application/vnd.kafka.avro.v2+json",
      "{\"value_schema_id\":%ID%,\"records\":[{\"value\":{\"id\":1,\"name\":\"r\",\"tags\":[],"
-     "\"score\":{\"double\":2.5}}},{\"key\":\"k\",\"value\":{\"id\":2,\"name\":\"s\",\"tags\":[\"t\"],"
+     "\"score\":{\"double\":2.5}}},{\"key\":\"k\",\"value\":{\"id\":2,\"name\":\"s\",\"tags\":["
+     "\"t\"],"
      "\"score\":null},\"partition\":1}]}"},
     {"/topics/fz", "application/vnd.kafka.json.v2+json",
      "{\"records\":[{\"value\":{\"a\":1}},{\"key\":\"k\",\"value\":[1,2]}]}"},
 };
 #define N_SEEDS (sizeof seeds / sizeof seeds[0])
 
-static const char *paths[] = {"/v1/topics/fz", "/v1/topics/fa", "/topics/fa", "/topics/fz",
-                              "/v1/topics/nope", "/v1/topics/", "/v1/topics/fz/extra",
-                              "/topics/", "/", "/healthz", "/v1/topics/%66z", "/v1/topics/fz?x=1"};
-static const char *ctypes[] = {"application/json", "application/x-ndjson",
+static const char *paths[] = {
+    "/v1/topics/fz",   "/v1/topics/fa",       "/topics/fa", "/topics/fz", "/v1/topics/nope",
+    "/v1/topics/",     "/v1/topics/fz/extra", "/topics/",   "/",          "/healthz",
+    "/v1/topics/%66z", "/v1/topics/fz?x=1"};
+static const char *ctypes[] = {"application/json",
+                               "application/x-ndjson",
                                "application/vnd.kafka.avro.v2+json",
-                               "application/vnd.kafka.json.v2+json", "text/plain",
-                               "application/json; charset=utf-8", "application/json;;;", "", "\x01"};
-static const char *methods[] = {"POST", "POST", "POST", "POST", "POST", "POST", "GET", "PUT",
-                                "DELETE", "P\x7fST", "OPTIONS"};
+                               "application/vnd.kafka.json.v2+json",
+                               "text/plain",
+                               "application/json; charset=utf-8",
+                               "application/json;;;",
+                               "",
+                               "\x01"};
+static const char *methods[] = {"POST", "POST", "POST",   "POST",    "POST",   "POST",
+                                "GET",  "PUT",  "DELETE", "P\x7fST", "OPTIONS"};
 
 static void buf_insert(buf *b, size_t at, const void *p, size_t n)
 {
-    if (!n || at > b->len || buf_reserve(b, n) != 0)
-        return;
+    if (!n || at > b->len || buf_reserve(b, n) != 0) return;
     memmove(b->data + at + n, b->data + at, b->len - at);
     memcpy(b->data + at, p, n);
     b->len += n;
@@ -94,12 +101,10 @@ static void mutate(buf *b)
         size_t len = b->len;
         switch (pick(9)) {
         case 0: /* flip a byte */
-            if (len)
-                b->data[pick((unsigned)len)] ^= (uint8_t)(1 + pick(255));
+            if (len) b->data[pick((unsigned)len)] ^= (uint8_t)(1 + pick(255));
             break;
         case 1: /* truncate */
-            if (len)
-                b->len = pick((unsigned)len);
+            if (len) b->len = pick((unsigned)len);
             break;
         case 2: { /* insert random bytes */
             size_t at = len ? pick((unsigned)len + 1) : 0, n = 1 + pick(8);
@@ -110,8 +115,7 @@ static void mutate(buf *b)
             break;
         }
         case 3: { /* duplicate a region */
-            if (!len)
-                break;
+            if (!len) break;
             size_t a = pick((unsigned)len), n = 1 + pick((unsigned)(len - a));
             buf tmp;
             buf_init(&tmp, SIZE_MAX);
@@ -121,9 +125,21 @@ static void mutate(buf *b)
             break;
         }
         case 4: { /* an interesting token */
-            static const char *tok[] = {"99999999999999999999999", "-0", "1e999", "\"\\ud800\"",
-                                        "\xff\xfe", "null", "{}", "[]", "\"\\u0000\"", ",", "\n",
-                                        "{\"id\":", "\"id\"", "\xc3\x28", "true"};
+            static const char *tok[] = {"99999999999999999999999",
+                                        "-0",
+                                        "1e999",
+                                        "\"\\ud800\"",
+                                        "\xff\xfe",
+                                        "null",
+                                        "{}",
+                                        "[]",
+                                        "\"\\u0000\"",
+                                        ",",
+                                        "\n",
+                                        "{\"id\":",
+                                        "\"id\"",
+                                        "\xc3\x28",
+                                        "true"};
             const char *t = tok[pick(sizeof tok / sizeof tok[0])];
             buf_insert(b, len ? pick((unsigned)len + 1) : 0, t, strlen(t));
             break;
@@ -164,8 +180,7 @@ static int connect_ingest(void)
     a.sin_port = htons((uint16_t)atoi(colon + 1));
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return -1;
     }
     return fd;
@@ -176,8 +191,7 @@ static int send_all(int fd, const void *p, size_t n)
     const char *c = p;
     while (n) {
         ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return -1; /* the server may close early (413, 400): fine */
+        if (w <= 0) return -1; /* the server may close early (413, 400): fine */
         c += w;
         n -= (size_t)w;
     }
@@ -191,14 +205,11 @@ static size_t read_all(int fd, buf *out, int timeout_ms)
     char tmp[16384];
     for (;;) {
         int left = (int)(deadline - clock_mono_ms());
-        if (left <= 0)
-            break;
+        if (left <= 0) break;
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, left) <= 0)
-            break;
+        if (poll(&p, 1, left) <= 0) break;
         ssize_t r = recv(fd, tmp, sizeof tmp, 0);
-        if (r <= 0)
-            break;
+        if (r <= 0) break;
         buf_append(out, tmp, (size_t)r);
     }
     buf_append(out, "", 1); /* NUL-terminated for sscanf, not counted */
@@ -224,8 +235,7 @@ static void account(tally *t, const buf *in, const char *path)
     while (s < end) {
         const char *h = memmem(s, (size_t)(end - s), "HTTP/1.", 7);
         if (!h) {
-            if (s == (const char *)in->data)
-                t->malformed++;
+            if (s == (const char *)in->data) t->malformed++;
             break;
         }
         int status = 0;
@@ -235,8 +245,7 @@ static void account(tally *t, const buf *in, const char *path)
         }
         t->responses++;
         t->by_class[status / 100]++;
-        if (status == 500)
-            t->status_500++;
+        if (status == 500) t->status_500++;
         const char *body = memmem(h, (size_t)(end - h), "\r\n\r\n", 4);
         const char *next_h = body ? memmem(body, (size_t)(end - body), "HTTP/1.", 7) : NULL;
         if (status == 200 && body) {
@@ -255,8 +264,7 @@ static void account(tally *t, const buf *in, const char *path)
             else
                 t->accepted_fz += n;
         }
-        if (!body || !next_h)
-            break;
+        if (!body || !next_h) break;
         s = next_h;
     }
 }
@@ -287,16 +295,14 @@ static void slow_step(void)
 {
     for (int i = 0; i < SLOW; i++)
         if (slow[i].fd >= 0 && slow[i].sent < slow[i].req.len) {
-            if (send_all(slow[i].fd, slow[i].req.data + slow[i].sent, 1) == 0)
-                slow[i].sent++;
+            if (send_all(slow[i].fd, slow[i].req.data + slow[i].sent, 1) == 0) slow[i].sent++;
         }
 }
 
 static void slow_finish(tally *t)
 {
     for (int i = 0; i < SLOW; i++) {
-        if (slow[i].fd < 0)
-            continue;
+        if (slow[i].fd < 0) continue;
         send_all(slow[i].fd, slow[i].req.data + slow[i].sent, slow[i].req.len - slow[i].sent);
         buf in;
         buf_init(&in, SIZE_MAX);
@@ -312,8 +318,7 @@ static long topic_count(const char *topic)
 {
     int64_t low[8], high[8];
     int n = test_kafka_watermarks(&env.kafka, topic, low, high, 8);
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     long total = 0;
     for (int i = 0; i < n; i++)
         total += (long)(high[i] - low[i]);
@@ -336,8 +341,7 @@ static void test_live_fuzz_loop(void)
 
     const char *s = getenv("SLUICE_FUZZ_SEED");
     rng = s && *s ? strtoull(s, NULL, 0) : 0x5EED5EED12345ULL;
-    if (!rng)
-        rng = 1;
+    if (!rng) rng = 1;
     s = getenv("SLUICE_FUZZ_ITER");
     long iters = s && *s ? atol(s) : 2500;
     fprintf(stderr, "fuzz: seed 0x%llx, %ld requests\n", (unsigned long long)rng, iters);
@@ -347,8 +351,7 @@ static void test_live_fuzz_loop(void)
     char idtext[16];
     snprintf(idtext, sizeof idtext, "%d", (int)id);
     for (long it = 0; it < iters; it++) {
-        if (it % 4 == 0)
-            slow_step();
+        if (it % 4 == 0) slow_step();
         unsigned si = pick(N_SEEDS);
         const char *path = pick(4) ? seeds[si][0] : paths[pick(sizeof paths / sizeof paths[0])];
         const char *ctype = pick(6) ? seeds[si][1] : ctypes[pick(sizeof ctypes / sizeof ctypes[0])];
@@ -367,18 +370,25 @@ static void test_live_fuzz_loop(void)
             mutate(&body);
         if (pick(40) == 0) /* over max_body_bytes */
             while (body.len < 70000)
-                buf_append(&body, "{\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", 54);
+                buf_append(&body, "{\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n",
+                           54);
 
         buf req;
         buf_init(&req, SIZE_MAX);
-        buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
-        if (*ctype || pick(2))
-            buf_printf(&req, "Content-Type: %s\r\n", ctype);
+        buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method,
+                   path);
+        if (*ctype || pick(2)) buf_printf(&req, "Content-Type: %s\r\n", ctype);
         for (unsigned h = 0, nh = pick(4); h < nh; h++) {
             switch (pick(5)) {
-            case 0: buf_printf(&req, "X-Sluice-Key: k%u\r\n", pick(100)); break;
-            case 1: buf_printf(&req, "X-Sluice-Header-h%u: v%u\r\n", pick(9), pick(9)); break;
-            case 2: buf_printf(&req, "Authorization: Bearer %x\r\n", pick(1u << 30)); break;
+            case 0:
+                buf_printf(&req, "X-Sluice-Key: k%u\r\n", pick(100));
+                break;
+            case 1:
+                buf_printf(&req, "X-Sluice-Header-h%u: v%u\r\n", pick(9), pick(9));
+                break;
+            case 2:
+                buf_printf(&req, "Authorization: Bearer %x\r\n", pick(1u << 30));
+                break;
             case 3: {
                 buf_printf(&req, "X-Long: ");
                 for (unsigned k = 0, n = pick(9000); k < n; k++)
@@ -386,7 +396,9 @@ static void test_live_fuzz_loop(void)
                 buf_printf(&req, "\r\n");
                 break;
             }
-            default: buf_printf(&req, "%c%c: \x01\r\n", 'A' + pick(26), 'a' + pick(26)); break;
+            default:
+                buf_printf(&req, "%c%c: \x01\r\n", 'A' + pick(26), 'a' + pick(26));
+                break;
             }
         }
         int complete = 1;
@@ -399,8 +411,7 @@ static void test_live_fuzz_loop(void)
             size_t off = 0;
             while (off < body.len) {
                 size_t n = 1 + pick(64);
-                if (n > body.len - off)
-                    n = body.len - off;
+                if (n > body.len - off) n = body.len - off;
                 buf_printf(&req, "%zx\r\n", n);
                 buf_append(&req, body.data + off, n);
                 buf_printf(&req, "\r\n");
@@ -408,7 +419,8 @@ static void test_live_fuzz_loop(void)
             }
             buf_printf(&req, "0\r\n\r\n");
         } else if (framing == 17) { /* chunked, broken */
-            buf_printf(&req, "Transfer-Encoding: chunked\r\n\r\n%s\r\n", pick(2) ? "zz" : "ffffffffffffffffff");
+            buf_printf(&req, "Transfer-Encoding: chunked\r\n\r\n%s\r\n",
+                       pick(2) ? "zz" : "ffffffffffffffffff");
             buf_append(&req, body.data, body.len);
             complete = 0;
         } else if (framing == 18) { /* Content-Length larger than the body */
@@ -437,16 +449,19 @@ static void test_live_fuzz_loop(void)
             fprintf(stderr, "fuzz: request %ld (%s %s, framing %u, %zu bytes) took %lld ms\n", it,
                     method, path, framing, req.len, (long long)(clock_mono_ms() - t0));
         if (getenv("SLUICE_FUZZ_DUMP") && clock_mono_ms() - t0 > 1000)
-            fprintf(stderr, "--- request\n%.*s\n--- answer\n%.*s\n---\n", (int)req.len, (char *)req.data, (int)in.len, (char *)in.data);
-        if (complete || in.len)
-            account(&t, &in, path);
+            fprintf(stderr, "--- request\n%.*s\n--- answer\n%.*s\n---\n", (int)req.len,
+                    (char *)req.data, (int)in.len, (char *)in.data);
+        if (complete || in.len) account(&t, &in, path);
         if (getenv("SLUICE_FUZZ_DUMP")) {
             usleep(500000);
             long fz = topic_count("fz"), fa = topic_count("fa"), slow_n = 0;
             for (int i = 0; i < SLOW; i++)
                 slow_n += slow[i].sent == slow[i].req.len ? 2 : 0;
             if (fz != t.accepted_fz + slow_n || fa != t.accepted_fa) {
-                fprintf(stderr, "MISMATCH at %ld (%s %s framing %u): fz +%ld, fa +%ld; answer %.12s\n", it, method, path, framing, fz - t.accepted_fz - slow_n, fa - t.accepted_fa, in.len > 9 ? (char *)in.data + 9 : "-");
+                fprintf(stderr,
+                        "MISMATCH at %ld (%s %s framing %u): fz +%ld, fa +%ld; answer %.12s\n", it,
+                        method, path, framing, fz - t.accepted_fz - slow_n, fa - t.accepted_fa,
+                        in.len > 9 ? (char *)in.data + 9 : "-");
                 t.accepted_fz = fz - slow_n;
                 t.accepted_fa = fa;
             }

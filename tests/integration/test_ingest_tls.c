@@ -44,8 +44,7 @@ static int make_certs(void)
         "-keyout other.key -out other.pem -days 2 -subj /CN=not-our-ca",
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (sh(steps[i]) != 0)
-            return -1;
+        if (sh(steps[i]) != 0) return -1;
     return 0;
 }
 
@@ -73,8 +72,7 @@ static long post(const char *scheme, int with_ca, const char *cert, const char *
         snprintf(kpath, sizeof kpath, "%s/%s", env.dir, key);
         curl_easy_setopt(c, CURLOPT_SSLCERT, cpath);
         curl_easy_setopt(c, CURLOPT_SSLKEY, kpath);
-        if (pass)
-            curl_easy_setopt(c, CURLOPT_KEYPASSWD, pass);
+        if (pass) curl_easy_setopt(c, CURLOPT_KEYPASSWD, pass);
     }
     CURLcode rc = curl_easy_perform(c);
     long status = 0;

@@ -93,8 +93,7 @@ static int check_message(void *opaque, const rd_kafka_message_t *m)
               len == strlen(c->codec) && memcmp(codec, c->codec, len) == 0;
     /* Even messages were sent to a fixed partition, odd ones to the
      * partitioner. */
-    if (ok && i % 2 == 0 && m->partition != (i / 2) % c->partitions)
-        ok = false;
+    if (ok && i % 2 == 0 && m->partition != (i / 2) % c->partitions) ok = false;
     if (!ok) {
         if (c->bad++ < 5)
             fprintf(stderr, "message %d at %d/%lld does not match\n", i, (int)m->partition,
@@ -117,8 +116,7 @@ static int produce_run(test_producer *p, const char *topic, int partitions, int 
         const char *hdrs[] = {"i", num, "codec", codec_header, NULL};
         size_t n = value_of(i, salt, v);
         int32_t part = i % 2 == 0 ? (i / 2) % partitions : -1;
-        if (test_produce_headers(p, topic, part, key, (size_t)kn, v, n, hdrs) != 0)
-            return -1;
+        if (test_produce_headers(p, topic, part, key, (size_t)kn, v, n, hdrs) != 0) return -1;
     }
     return 0;
 }
@@ -538,8 +536,7 @@ static void test_retention_bytes_bind_before_batch_count(void)
 static int read_kcat_line(void *opaque, const rd_kafka_message_t *m)
 {
     char(*lines)[64] = opaque;
-    if (m->offset < 0 || m->offset >= 4)
-        return 1;
+    if (m->offset < 0 || m->offset >= 4) return 1;
     snprintf(lines[m->offset], 64, "%.*s=%.*s", (int)m->key_len, (const char *)m->key, (int)m->len,
              (const char *)m->payload);
     return 0;
@@ -674,8 +671,7 @@ static int poll_until(rd_kafka_t *rk, member_state *m, int partitions, int messa
             }
             rd_kafka_message_destroy(msg);
         }
-        if (m->assigned == partitions && m->messages >= messages)
-            return 0;
+        if (m->assigned == partitions && m->messages >= messages) return 0;
     }
     fprintf(stderr, "member holds %d partitions (wanted %d), read %d messages (wanted %d)\n",
             m->assigned, partitions, m->messages, messages);

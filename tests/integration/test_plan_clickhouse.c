@@ -35,13 +35,11 @@ static ch_http *http;
 
 static int setup(void)
 {
-    if (http)
-        return 0;
+    if (http) return 0;
     tmp = test_tmpdir("sluice-plan-ch");
     char dir[600];
     snprintf(dir, sizeof dir, "%s/clickhouse", tmp);
-    if (test_ch_start(&ch, dir) != 0)
-        return -1;
+    if (test_ch_start(&ch, dir) != 0) return -1;
     ch_http_config cfg = {.url = ch.url, .settings = "allow_experimental_low_cardinality_type=1"};
     sluice_error err;
     if (ch_http_new(&cfg, &http, &err) != 0) {
@@ -93,7 +91,8 @@ static int encode(const sluice_avro_node *schema, const char *json, buf *out)
     avro_json_errors errs;
     int rc = avro_json_encode(schema, v, out, &errs);
     if (rc)
-        fprintf(stderr, "encode: %s: %s\n", errs.n ? errs.items[0].path : "", errs.n ? errs.items[0].message : "");
+        fprintf(stderr, "encode: %s: %s\n", errs.n ? errs.items[0].path : "",
+                errs.n ? errs.items[0].message : "");
     json_decref(v);
     return rc;
 }
@@ -121,30 +120,35 @@ static char *query_text(const char *q)
     return buf_detach(&b, NULL);
 }
 
-#define EVENT_SCHEMA                                                                           \
-    "{\"type\":\"record\",\"name\":\"Event\",\"namespace\":\"t\",\"fields\":["                 \
-    "{\"name\":\"id\",\"type\":\"long\"},"                                                      \
-    "{\"name\":\"name\",\"type\":[\"null\",\"string\"]},"                                        \
-    "{\"name\":\"score\",\"type\":\"double\"},"                                                 \
-    "{\"name\":\"ratio\",\"type\":\"float\"},"                                                  \
-    "{\"name\":\"small\",\"type\":\"int\"},"                                                    \
-    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"       \
-    "{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"                   \
-    "{\"name\":\"uid\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"                \
-    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\",\"symbols\":[\"VIEW\",\"CLICK\",\"BUY\"]}}," \
-    "{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":12,\"scale\":2}}," \
-    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"                    \
-    "{\"name\":\"matrix\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":\"int\"}}}," \
-    "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"string\"}},"                    \
-    "{\"name\":\"user\",\"type\":{\"type\":\"record\",\"name\":\"User\",\"fields\":["          \
-    "  {\"name\":\"id\",\"type\":\"long\"},{\"name\":\"email\",\"type\":[\"null\",\"string\"]}]}}," \
-    "{\"name\":\"ctx\",\"type\":{\"type\":\"record\",\"name\":\"Ctx\",\"fields\":["            \
-    "  {\"name\":\"ip\",\"type\":\"string\"},{\"name\":\"port\",\"type\":\"int\"}]}},"          \
-    "{\"name\":\"flag\",\"type\":\"boolean\"},"                                                 \
-    "{\"name\":\"code\",\"type\":{\"type\":\"fixed\",\"name\":\"Code\",\"size\":4}},"            \
-    "{\"name\":\"lc\",\"type\":\"string\"},"                                                    \
-    "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"Item\",\"fields\":[" \
-    "  {\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"qty\",\"type\":\"int\"}]}}}"          \
+#define EVENT_SCHEMA                                                                               \
+    "{\"type\":\"record\",\"name\":\"Event\",\"namespace\":\"t\",\"fields\":["                     \
+    "{\"name\":\"id\",\"type\":\"long\"},"                                                         \
+    "{\"name\":\"name\",\"type\":[\"null\",\"string\"]},"                                          \
+    "{\"name\":\"score\",\"type\":\"double\"},"                                                    \
+    "{\"name\":\"ratio\",\"type\":\"float\"},"                                                     \
+    "{\"name\":\"small\",\"type\":\"int\"},"                                                       \
+    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"         \
+    "{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"                     \
+    "{\"name\":\"uid\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"                  \
+    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\",\"symbols\":[\"VIEW\","      \
+    "\"CLICK\",\"BUY\"]}},"                                                                        \
+    "{\"name\":\"amount\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":" \
+    "12,\"scale\":2}},"                                                                            \
+    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"                      \
+    "{\"name\":\"matrix\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":"   \
+    "\"int\"}}},"                                                                                  \
+    "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"string\"}},"                      \
+    "{\"name\":\"user\",\"type\":{\"type\":\"record\",\"name\":\"User\",\"fields\":["              \
+    "  "                                                                                           \
+    "{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"email\",\"type\":[\"null\",\"string\"]}]}},"  \
+    "{\"name\":\"ctx\",\"type\":{\"type\":\"record\",\"name\":\"Ctx\",\"fields\":["                \
+    "  {\"name\":\"ip\",\"type\":\"string\"},{\"name\":\"port\",\"type\":\"int\"}]}},"             \
+    "{\"name\":\"flag\",\"type\":\"boolean\"},"                                                    \
+    "{\"name\":\"code\",\"type\":{\"type\":\"fixed\",\"name\":\"Code\",\"size\":4}},"              \
+    "{\"name\":\"lc\",\"type\":\"string\"},"                                                       \
+    "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":"    \
+    "\"Item\",\"fields\":["                                                                        \
+    "  {\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"qty\",\"type\":\"int\"}]}}}"             \
     "]}"
 
 /* How TabSeparatedRaw prints a NULL on this server (18.16). */
@@ -160,7 +164,8 @@ static void test_every_mapping_round_trips(void)
                  "`attrs.values` Array(String), `user.id` UInt64, `user.email` Nullable(String), "
                  "ctx String, flag UInt8, code FixedString(4), lc LowCardinality(String), "
                  "`items.sku` Array(String), `items.qty` Array(UInt32), "
-                 "loaded DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY id"), 0);
+                 "loaded DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY id"),
+             0);
     sluice_avro_schema *s = NULL;
     sluice_error err;
     CHECK_EQ(sluice_avro_schema_parse(EVENT_SCHEMA, strlen(EVENT_SCHEMA), &s, &err), 0);
@@ -176,7 +181,7 @@ static void test_every_mapping_round_trips(void)
     buf_init(&rows, 64u << 20);
     buf_init(&msg, 1 << 20);
     enum { N = 300 };
-    char (*expected)[1024] = calloc(N, sizeof *expected);
+    char(*expected)[1024] = calloc(N, sizeof *expected);
     for (int i = 0; i < N; i++) {
         int64_t ts = 1700000000000LL + (int64_t)i * 3600123;
         int day = 19000 + i;
@@ -189,11 +194,11 @@ static void test_every_mapping_round_trips(void)
                  "\"user\":{\"id\":%d,\"email\":%s},\"ctx\":{\"ip\":\"10.0.0.%d\",\"port\":%d},"
                  "\"flag\":%s,\"code\":\"c%03d\",\"lc\":\"region-%d\","
                  "\"items\":[{\"sku\":\"A%d\",\"qty\":%d},{\"sku\":\"B\",\"qty\":0}]}",
-                 i, i % 3 ? "{\"string\":\"n\"}" : "null", i, i % 7, (i % 256) - 128,
-                 (long long)ts, day, 0xf0000000u + (unsigned)i, (const char *[]){"VIEW", "CLICK", "BUY"}[i % 3],
+                 i, i % 3 ? "{\"string\":\"n\"}" : "null", i, i % 7, (i % 256) - 128, (long long)ts,
+                 day, 0xf0000000u + (unsigned)i, (const char *[]){"VIEW", "CLICK", "BUY"}[i % 3],
                  -i * 3, 7, i % 2 ? "\"x\",\"y\"" : "", i, -i, i, i * 2,
-                 i % 4 ? "{\"string\":\"u@x\"}" : "null", i % 250, 1000 + i, i % 2 ? "true" : "false",
-                 i % 1000, i % 5, i, i + 1);
+                 i % 4 ? "{\"string\":\"u@x\"}" : "null", i % 250, 1000 + i,
+                 i % 2 ? "true" : "false", i % 1000, i % 5, i, i + 1);
         buf_reset(&msg);
         CHECK_EQ(encode(sluice_avro_schema_root(s), json, &msg), 0);
         plan_result res;
@@ -209,20 +214,23 @@ static void test_every_mapping_round_trips(void)
         strftime(date, sizeof date, "%Y-%m-%d", &tm);
         snprintf(expected[i], sizeof expected[i],
                  "%d\t%s\t%d.25\t%d.5\t%d\t%s\t%s\t%08x-5cb3-11e7-907b-a6006ad3dba0\t%s\t%s%d.07\t"
-                 "[%s]\t[[%d,%d],[]]\t['k%d']\t['v']\t%d\t%s\t{\"ip\":\"10.0.0.%d\",\"port\":%d}\t%d\tc%03d\tregion-%d\t"
+                 "[%s]\t[[%d,%d],[]]\t['k%d']\t['v']\t%d\t%s\t{\"ip\":\"10.0.0.%d\",\"port\":%d}\t%"
+                 "d\tc%03d\tregion-%d\t"
                  "['A%d','B']\t[%d,0]",
-                 i, i % 3 ? "n" : NULL_TEXT, i, i % 7, (i % 256) - 128, when, date, 0xf0000000u + (unsigned)i,
-                 (const char *[]){"VIEW", "CLICK", "BUY"}[i % 3], i ? "-" : "", i * 3,
-                 i % 2 ? "'x','y'" : "", i, -i, i, i * 2, i % 4 ? "u@x" : NULL_TEXT, i % 250, 1000 + i,
-                 i % 2, i % 1000, i % 5, i, i + 1);
+                 i, i % 3 ? "n" : NULL_TEXT, i, i % 7, (i % 256) - 128, when, date,
+                 0xf0000000u + (unsigned)i, (const char *[]){"VIEW", "CLICK", "BUY"}[i % 3],
+                 i ? "-" : "", i * 3, i % 2 ? "'x','y'" : "", i, -i, i, i * 2,
+                 i % 4 ? "u@x" : NULL_TEXT, i % 250, 1000 + i, i % 2, i % 1000, i % 5, i, i + 1);
     }
     CHECK_EQ(insert("default.events", p, &rows), 0);
     char *text = query_text(
         "SELECT toString(id), toString(name), toString(score), toString(ratio), toString(small), "
-        "toString(ts), toString(day), toString(uid), toString(kind), toString(amount), toString(tags), "
+        "toString(ts), toString(day), toString(uid), toString(kind), toString(amount), "
+        "toString(tags), "
         "toString(matrix), toString(`attrs.keys`), toString(`attrs.values`), toString(`user.id`), "
         "toString(`user.email`), ctx, toString(flag), toString(code), toString(lc), "
-        "toString(`items.sku`), toString(`items.qty`) FROM events ORDER BY id FORMAT TabSeparatedRaw");
+        "toString(`items.sku`), toString(`items.qty`) FROM events ORDER BY id FORMAT "
+        "TabSeparatedRaw");
     CHECK(text);
     char *save = NULL;
     int i = 0;
@@ -233,7 +241,10 @@ static void test_every_mapping_round_trips(void)
         CHECK_STR(line, expected[i]);
     }
     CHECK_EQ(i, N);
-    CHECK_EQ(test_ch_scalar(&ch, "SELECT count() FROM events WHERE loaded > toDateTime('2020-01-01 00:00:00')"), N);
+    CHECK_EQ(
+        test_ch_scalar(
+            &ch, "SELECT count() FROM events WHERE loaded > toDateTime('2020-01-01 00:00:00')"),
+        N);
     free(text);
     free(expected);
     buf_free(&rows);
@@ -263,18 +274,22 @@ static void test_evolution_through_registry(void)
     sluice_sr *sr;
     sluice_error err;
     CHECK_EQ(sluice_sr_new(&cfg, &sr, &err), 0);
-    const char *v1 = "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},"
-                     "{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"old\",\"type\":\"string\"}]}";
-    const char *v2 = "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"
-                     "{\"name\":\"name\",\"type\":\"string\"},"
-                     "{\"name\":\"source\",\"type\":\"string\",\"default\":\"web\"},"
-                     "{\"name\":\"score\",\"type\":[\"null\",\"double\"],\"default\":null}]}";
+    const char *v1 =
+        "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},"
+        "{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"old\",\"type\":\"string\"}]}";
+    const char *v2 =
+        "{\"type\":\"record\",\"name\":\"U\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"
+        "{\"name\":\"name\",\"type\":\"string\"},"
+        "{\"name\":\"source\",\"type\":\"string\",\"default\":\"web\"},"
+        "{\"name\":\"score\",\"type\":[\"null\",\"double\"],\"default\":null}]}";
     int32_t id1, id2;
     CHECK_EQ(sluice_sr_register(sr, "users-value", v1, NULL, &id1, &err), 0);
     CHECK_EQ(sluice_sr_register(sr, "users-value", v2, NULL, &id2, &err), 0);
     CHECK(id1 != id2);
-    CHECK_EQ(sql("CREATE TABLE users (id Int64, name String, source String, score Nullable(Float64)) "
-                 "ENGINE = MergeTree ORDER BY id"), 0);
+    CHECK_EQ(
+        sql("CREATE TABLE users (id Int64, name String, source String, score Nullable(Float64)) "
+            "ENGINE = MergeTree ORDER BY id"),
+        0);
 
     /* Messages as producers would frame them, half with each version. */
     buf frames[40];
@@ -288,7 +303,9 @@ static void test_evolution_through_registry(void)
         buf_append(&frames[i], hdr, 5);
         char json[256];
         if (i % 2)
-            snprintf(json, sizeof json, "{\"id\":%d,\"name\":\"n%d\",\"source\":\"app\",\"score\":{\"double\":%d.5}}", i, i, i);
+            snprintf(json, sizeof json,
+                     "{\"id\":%d,\"name\":\"n%d\",\"source\":\"app\",\"score\":{\"double\":%d.5}}",
+                     i, i, i);
         else
             snprintf(json, sizeof json, "{\"id\":%d,\"name\":\"n%d\",\"old\":\"x\"}", i, i);
         CHECK_EQ(encode(sluice_avro_schema_root(ws), json, &frames[i]), 0);
@@ -314,12 +331,14 @@ static void test_evolution_through_registry(void)
         const sluice_sr_schema *ws;
         const uint8_t *payload;
         size_t plen;
-        CHECK_EQ(sluice_sr_get_by_frame(sr, frames[i].data, frames[i].len, &ws, &payload, &plen, &err), 0);
+        CHECK_EQ(
+            sluice_sr_get_by_frame(sr, frames[i].data, frames[i].len, &ws, &payload, &plen, &err),
+            0);
         int k = ws->id == id2;
         if (!plans[k]) {
             CHECK_EQ(sluice_avro_schema_parse(ws->schema, ws->schema_len, &writers[k], &err), 0);
-            plans[k] = plan_for(sluice_avro_schema_root(writers[k]), sluice_avro_schema_root(reader),
-                                "default.users", &a, &opt);
+            plans[k] = plan_for(sluice_avro_schema_root(writers[k]),
+                                sluice_avro_schema_root(reader), "default.users", &a, &opt);
             CHECK(plans[k]);
             states[k] = plan_state_new(plans[k]);
         }
@@ -332,7 +351,8 @@ static void test_evolution_through_registry(void)
     CHECK_STR(plan_columns_sql(plans[1]), plan_columns_sql(plans[0]));
     CHECK_EQ(insert("default.users", plans[0], &rows[0]), 0);
     CHECK_EQ(insert("default.users", plans[1], &rows[1]), 0);
-    char *text = query_text("SELECT id, name, source, score FROM users ORDER BY id FORMAT TabSeparated");
+    char *text =
+        query_text("SELECT id, name, source, score FROM users ORDER BY id FORMAT TabSeparated");
     CHECK(text);
     char want[4096] = "", line[128];
     for (int i = 0; i < 40; i++) {
@@ -364,11 +384,13 @@ static void test_explode_filter_derived_into_table(void)
     CHECK_EQ(setup(), 0);
     CHECK_EQ(sql("CREATE TABLE lines (order_id Int64, `items.sku` String, line_no UInt16, "
                  "total Float64, customer LowCardinality(String), loaded DateTime) "
-                 "ENGINE = MergeTree ORDER BY (order_id, line_no)"), 0);
+                 "ENGINE = MergeTree ORDER BY (order_id, line_no)"),
+             0);
     const char *schema =
         "{\"type\":\"record\",\"name\":\"O\",\"fields\":[{\"name\":\"order_id\",\"type\":\"long\"},"
         "{\"name\":\"status\",\"type\":\"string\"},{\"name\":\"customer\",\"type\":\"string\"},"
-        "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"I\","
+        "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":"
+        "\"I\","
         "\"fields\":[{\"name\":\"sku\",\"type\":\"string\"},{\"name\":\"qty\",\"type\":\"int\"},"
         "{\"name\":\"price\",\"type\":\"double\"}]}}}]}";
     sluice_avro_schema *s;
@@ -378,8 +400,10 @@ static void test_explode_filter_derived_into_table(void)
                         {"total", "items.qty * items.price"},
                         {"customer", "upper(customer)"},
                         {"loaded", "now()"}};
-    plan_options opt = {.route = "lines", .explode = "items",
-                        .filter = "status != 'CANCELLED' and items.qty > 0", .derived = d,
+    plan_options opt = {.route = "lines",
+                        .explode = "items",
+                        .filter = "status != 'CANCELLED' and items.qty > 0",
+                        .derived = d,
                         .n_derived = 4};
     arena a;
     arena_init(&a, 4096, SIZE_MAX);
@@ -407,8 +431,9 @@ static void test_explode_filter_derived_into_table(void)
     CHECK_EQ(total_rows, 18); /* 9 orders x 2 kept lines */
     CHECK_EQ(filtered, 12);   /* 9 zero-qty lines + 3 lines of the cancelled order */
     CHECK_EQ(insert("default.lines", p, &rows), 0);
-    char *text = query_text("SELECT order_id, `items.sku`, line_no, total, customer, toString(loaded) "
-                            "FROM lines WHERE order_id IN (0, 9) ORDER BY order_id, line_no FORMAT TabSeparated");
+    char *text = query_text(
+        "SELECT order_id, `items.sku`, line_no, total, customer, toString(loaded) "
+        "FROM lines WHERE order_id IN (0, 9) ORDER BY order_id, line_no FORMAT TabSeparated");
     CHECK(text);
     CHECK_STR(text, "0\ta\t0\t2.5\tACME0\t2023-11-14 22:13:20\n"
                     "0\tc\t2\t0.25\tACME0\t2023-11-14 22:13:20\n"
@@ -429,7 +454,8 @@ static void test_json_messages(void)
     CHECK_EQ(setup(), 0);
     CHECK_EQ(sql("CREATE TABLE logs (ts DateTime, level Enum8('info' = 1, 'error' = 2), "
                  "msg String, `http.status` Nullable(UInt16), tags Array(String)) "
-                 "ENGINE = MergeTree ORDER BY ts"), 0);
+                 "ENGINE = MergeTree ORDER BY ts"),
+             0);
     arena a;
     arena_init(&a, 4096, SIZE_MAX);
     plan_options opt = {.route = "logs"};
@@ -439,16 +465,19 @@ static void test_json_messages(void)
     buf rows;
     buf_init(&rows, 1 << 20);
     const char *msgs[] = {
-        "{\"ts\":\"2026-11-22T20:12:01Z\",\"level\":\"info\",\"msg\":\"hello\",\"http\":{\"status\":200},\"tags\":[\"a\"]}",
+        "{\"ts\":\"2026-11-22T20:12:01Z\",\"level\":\"info\",\"msg\":\"hello\",\"http\":{"
+        "\"status\":200},\"tags\":[\"a\"]}",
         "{\"ts\":1700000000,\"level\":\"error\",\"msg\":\"tab\\there\"}",
     };
     sluice_error err;
     for (int i = 0; i < 2; i++) {
         plan_result res;
-        CHECK_EQ(plan_run(p, st, (const uint8_t *)msgs[i], strlen(msgs[i]), 0, &rows, &res, &err), 0);
+        CHECK_EQ(plan_run(p, st, (const uint8_t *)msgs[i], strlen(msgs[i]), 0, &rows, &res, &err),
+                 0);
     }
     CHECK_EQ(insert("default.logs", p, &rows), 0);
-    char *text = query_text("SELECT toString(ts), level, msg, toString(`http.status`), toString(tags) FROM logs ORDER BY ts FORMAT TabSeparated");
+    char *text = query_text("SELECT toString(ts), level, msg, toString(`http.status`), "
+                            "toString(tags) FROM logs ORDER BY ts FORMAT TabSeparated");
     CHECK(text);
     /* TabSeparated escapes: the tab as \t, NULL as \N, quotes inside arrays as \'. */
     CHECK_STR(text, "2023-11-14 22:13:20\terror\ttab\\there\t\\N\t[]\n"

@@ -24,16 +24,14 @@ static int start(void)
     char log[512];
     snprintf(log, sizeof log, "%s/registry.log", tmp);
     uint16_t port;
-    if (test_registry_start(&reg, db, 0, &port, log) != 0)
-        return -1;
+    if (test_registry_start(&reg, db, 0, &port, log) != 0) return -1;
     snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)port);
     return 0;
 }
 
 static int setup(void)
 {
-    if (reg.pid > 0)
-        return 0;
+    if (reg.pid > 0) return 0;
     if (!tmp) {
         tmp = test_tmpdir("sluice-registry-api");
         snprintf(db, sizeof db, "%s/registry.sqlite", tmp);
@@ -50,8 +48,7 @@ static long req(const char *method, const char *path, const char *body)
     memset(&last, 0, sizeof last);
     char url[1024];
     snprintf(url, sizeof url, "%s%s", base, path);
-    if (test_http(method, url, body, body ? CT : NULL, &last) != 0)
-        return -1;
+    if (test_http(method, url, body, body ? CT : NULL, &last) != 0) return -1;
     return last.status;
 }
 
@@ -62,8 +59,7 @@ static char *schema_body(const char *schema)
     char *p = out;
     p += sprintf(p, "{\"schema\":\"");
     for (const char *s = schema; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            *p++ = '\\';
+        if (*s == '"' || *s == '\\') *p++ = '\\';
         *p++ = *s;
     }
     sprintf(p, "\"}");
@@ -72,8 +68,10 @@ static char *schema_body(const char *schema)
 
 #define REC(fields) "{\"type\":\"record\",\"name\":\"R\",\"fields\":[" fields "]}"
 static const char *S1 = REC("{\"name\":\"a\",\"type\":\"int\"}");
-static const char *S2 = REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"string\",\"default\":\"x\"}");
-static const char *S3 = REC("{\"name\":\"a\",\"type\":\"long\"},{\"name\":\"b\",\"type\":\"string\",\"default\":\"x\"}");
+static const char *S2 =
+    REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"string\",\"default\":\"x\"}");
+static const char *S3 = REC(
+    "{\"name\":\"a\",\"type\":\"long\"},{\"name\":\"b\",\"type\":\"string\",\"default\":\"x\"}");
 
 static void test_root_types_health(void)
 {
@@ -95,7 +93,8 @@ static void test_register_read_lookup(void)
     CHECK_EQ(req("POST", "/subjects/orders-value/versions", schema_body(S1)), 200);
     CHECK_STR(last.body, "{\"id\":1}");
     /* Same schema, different formatting: same id, no new version. */
-    const char *S1b = "{ \"fields\": [ {\"type\": \"int\", \"name\": \"a\"} ], \"name\":\"R\", \"type\":\"record\" }";
+    const char *S1b = "{ \"fields\": [ {\"type\": \"int\", \"name\": \"a\"} ], \"name\":\"R\", "
+                      "\"type\":\"record\" }";
     CHECK_EQ(req("POST", "/subjects/orders-value/versions", schema_body(S1b)), 200);
     CHECK_STR(last.body, "{\"id\":1}");
     CHECK_EQ(req("GET", "/subjects/orders-value/versions", NULL), 200);
@@ -126,7 +125,8 @@ static void test_register_read_lookup(void)
     CHECK_EQ(req("POST", "/subjects/other-value/versions", schema_body(S1)), 200);
     CHECK_STR(last.body, "{\"id\":1}");
     CHECK_EQ(req("GET", "/schemas/ids/1/versions", NULL), 200);
-    CHECK_STR(last.body, "[{\"subject\":\"orders-value\",\"version\":1},{\"subject\":\"other-value\",\"version\":1}]");
+    CHECK_STR(last.body, "[{\"subject\":\"orders-value\",\"version\":1},{\"subject\":\"other-"
+                         "value\",\"version\":1}]");
     CHECK_EQ(req("GET", "/subjects", NULL), 200);
     CHECK_STR(last.body, "[\"orders-value\",\"other-value\"]");
 
@@ -162,14 +162,20 @@ static void test_not_found_and_invalid(void)
     CHECK_CONTAINS(last.body, "\"error_code\":42201");
     CHECK_CONTAINS(last.body, "strin");
     CHECK_EQ(req("POST", "/subjects/inv-value/versions",
-                 schema_body(REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"a\",\"type\":\"int\"}"))), 422);
+                 schema_body(
+                     REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"a\",\"type\":\"int\"}"))),
+             422);
     CHECK_CONTAINS(last.body, "duplicate");
     CHECK_EQ(req("POST", "/subjects/inv-value/versions", "{\"schemaType\":\"AVRO\"}"), 422);
     CHECK_CONTAINS(last.body, "no \\\"schema\\\" string");
-    CHECK_EQ(req("POST", "/subjects/inv-value/versions", "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}"), 422);
+    CHECK_EQ(req("POST", "/subjects/inv-value/versions",
+                 "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}"),
+             422);
     CHECK_CONTAINS(last.body, "AVRO schemas only");
     CHECK_EQ(req("POST", "/subjects/inv-value/versions",
-                 "{\"schema\":\"\\\"int\\\"\",\"references\":[{\"name\":\"x\",\"subject\":\"y\",\"version\":1}]}"), 422);
+                 "{\"schema\":\"\\\"int\\\"\",\"references\":[{\"name\":\"x\",\"subject\":\"y\","
+                 "\"version\":1}]}"),
+             422);
     CHECK_CONTAINS(last.body, "references are not supported");
     /* Malformed JSON: 400 naming where. */
     CHECK_EQ(req("POST", "/subjects/inv-value/versions", "{\"schema\": "), 400);
@@ -187,11 +193,9 @@ static long evolve(const char *subject, const char *level, const char *first, co
     char path[256], body[128];
     snprintf(path, sizeof path, "/config/%s", subject);
     snprintf(body, sizeof body, "{\"compatibility\":\"%s\"}", level);
-    if (req("PUT", path, body) != 200)
-        return -1;
+    if (req("PUT", path, body) != 200) return -1;
     snprintf(path, sizeof path, "/subjects/%s/versions", subject);
-    if (req("POST", path, schema_body(first)) != 200)
-        return -1;
+    if (req("POST", path, schema_body(first)) != 200) return -1;
     return req("POST", path, schema_body(next));
 }
 
@@ -201,8 +205,10 @@ static void test_compatibility_levels(void)
     /* Field added without default: old data cannot be read by the new
      * schema (not BACKWARD) but the old schema reads new data (FORWARD). */
     const char *A = REC("{\"name\":\"a\",\"type\":\"int\"}");
-    const char *A_plus_b = REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\"}");
-    const char *A_plus_bd = REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\",\"default\":0}");
+    const char *A_plus_b =
+        REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\"}");
+    const char *A_plus_bd =
+        REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\",\"default\":0}");
     const char *A_string = REC("{\"name\":\"a\",\"type\":\"string\"}");
 
     CHECK_EQ(evolve("c-b1", "BACKWARD", A, A_plus_bd), 200);
@@ -222,7 +228,8 @@ static void test_compatibility_levels(void)
 
     /* Transitive: v1 -> v2 fine, v3 compatible with v2 only. */
     const char *T1 = REC("{\"name\":\"a\",\"type\":\"int\"}");
-    const char *T2 = REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\",\"default\":1}");
+    const char *T2 =
+        REC("{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"int\",\"default\":1}");
     const char *T3 = REC("{\"name\":\"b\",\"type\":\"int\"}"); /* needs b from the writer */
     CHECK_EQ(evolve("c-t1", "BACKWARD", T1, T2), 200);
     CHECK_EQ(req("POST", "/subjects/c-t1/versions", schema_body(T3)), 200); /* vs latest only */
@@ -233,9 +240,12 @@ static void test_compatibility_levels(void)
     CHECK_EQ(evolve("c-t4", "FULL_TRANSITIVE", T1, T2), 200);
 
     /* The compatibility endpoint answers without registering. */
-    CHECK_EQ(req("POST", "/compatibility/subjects/c-b1/versions/latest", schema_body(A_string)), 200);
+    CHECK_EQ(req("POST", "/compatibility/subjects/c-b1/versions/latest", schema_body(A_string)),
+             200);
     CHECK_STR(last.body, "{\"is_compatible\":false}");
-    CHECK_EQ(req("POST", "/compatibility/subjects/c-b1/versions/latest?verbose=true", schema_body(A_string)), 200);
+    CHECK_EQ(req("POST", "/compatibility/subjects/c-b1/versions/latest?verbose=true",
+                 schema_body(A_string)),
+             200);
     CHECK_CONTAINS(last.body, "\"is_compatible\":false,\"messages\":[");
     CHECK_EQ(req("POST", "/compatibility/subjects/c-b1/versions/1", schema_body(A_plus_bd)), 200);
     CHECK_STR(last.body, "{\"is_compatible\":true}");
@@ -352,7 +362,8 @@ static void test_metrics_count_requests(void)
     CHECK_EQ(setup(), 0);
     char url[128];
     snprintf(url, sizeof url, "%s/metrics", base);
-    double before = test_scrape_sum(url, "sluice_registry_requests_total", "endpoint=\"schemas_ids\"");
+    double before =
+        test_scrape_sum(url, "sluice_registry_requests_total", "endpoint=\"schemas_ids\"");
     if (before < 0) /* no such series yet: counters start with the process */
         before = 0;
     double before404 = test_scrape_sum(url, "sluice_registry_requests_total",
@@ -383,7 +394,8 @@ static void test_not_a_registry_db(void)
     fputs("this is not a database, it is a text file of some length......\n", f);
     fclose(f);
     test_proc bad;
-    char *argv[] = {(char *)test_sluice_bin(), "registry", "--listen", "127.0.0.1:0", "--db", path, NULL};
+    char *argv[] = {
+        (char *)test_sluice_bin(), "registry", "--listen", "127.0.0.1:0", "--db", path, NULL};
     CHECK_EQ(test_proc_start(&bad, argv, log), 0);
     CHECK_EQ(test_proc_wait(&bad, 10000), 1);
     CHECK_EQ(test_proc_wait_log(&bad, "garbage.sqlite", 0, NULL, 0), 0);

@@ -34,8 +34,7 @@ static sink_env env;
 
 static int setup(void)
 {
-    if (env.dir)
-        return 0;
+    if (env.dir) return 0;
     return sink_env_start(&env, "sluice-rss", 1, 0);
 }
 
@@ -65,13 +64,11 @@ static void *feed(void *arg)
     int64_t t0 = clock_mono_ms();
     while (!atomic_load(&f->stop)) {
         long id = atomic_fetch_add(&f->next, 1);
-        if (produce_one(f, id) != 0)
-            f->failed = 1;
+        if (produce_one(f, id) != 0) f->failed = 1;
         if (f->per_s && id % 100 == 0) {
             int64_t due = t0 + id * 1000 / f->per_s;
             int64_t now = clock_mono_ms();
-            if (due > now)
-                clock_sleep_ms(due - now);
+            if (due > now) clock_sleep_ms(due - now);
         }
     }
     return NULL;
@@ -82,8 +79,7 @@ static uint64_t sample_for(pid_t pid, int ms)
     uint64_t max = 0;
     for (int t = 0; t < ms; t += 100) {
         uint64_t rss = sink_env_rss(pid);
-        if (rss > max)
-            max = rss;
+        if (rss > max) max = rss;
         clock_sleep_ms(100);
     }
     return max;
@@ -92,16 +88,21 @@ static uint64_t sample_for(pid_t pid, int ms)
 static void test_clickhouse_outage_memory_flat(void)
 {
     CHECK_EQ(setup(), 0);
-    CHECK_EQ(test_kafka_create_topic(&env.kafka, "outage", 64), 0); /* many partitions: each one's first fetch is several times its high mark */
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "outage", 64),
+             0); /* many partitions: each one's first fetch is several times its high mark */
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE outage (id UInt64, note String) "
-                                "ENGINE = MergeTree ORDER BY id"), 0);
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
     char config[700];
     CHECK_EQ(sink_env_config(&env, "outage",
-                             "sink:\n  group_id: outage\n  memory_limit: " "64MiB" "\n"
+                             "sink:\n  group_id: outage\n  memory_limit: "
+                             "64MiB"
+                             "\n"
                              "  retry_initial: 50ms\n  retry_max: 1s\n"
                              "  routes:\n    - topic: outage\n      table: outage\n"
                              "      batch: {max_rows: 20000, max_bytes: 4MiB, max_age: 200ms}\n",
-                             config, sizeof config), 0);
+                             config, sizeof config),
+             0);
     feeder f = {.p = env.prod, .topic = "outage"};
     for (long i = 0; i < 20000; i++)
         CHECK_EQ(produce_one(&f, atomic_fetch_add(&f.next, 1)), 0);
@@ -150,7 +151,8 @@ static void test_rate_limited_clickhouse_memory_flat(void)
     CHECK_EQ(setup(), 0);
     CHECK_EQ(test_kafka_create_topic(&env.kafka, "slow", 16), 0);
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE slow (id UInt64, note String) "
-                                "ENGINE = MergeTree ORDER BY id"), 0);
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
     fault_proxy *fp = fault_proxy_start(env.ch.url);
     CHECK(fp);
     fault_proxy_set_delay_ms(fp, 1000);
@@ -160,7 +162,8 @@ static void test_rate_limited_clickhouse_memory_flat(void)
                                  "sink:\n  group_id: slow\n  memory_limit: 64MiB\n  writers: 2\n"
                                  "  routes:\n    - topic: slow\n      table: slow\n"
                                  "      batch: {max_rows: 5000, max_bytes: 2MiB, max_age: 200ms}\n",
-                                 config, sizeof config), 0);
+                                 config, sizeof config),
+             0);
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "slow-sink", 1, 30000), 0);
     feeder fd = {.p = env.prod, .topic = "slow", .per_s = 10000}; /* ~10 MiB/s of events */
@@ -172,8 +175,9 @@ static void test_rate_limited_clickhouse_memory_flat(void)
     CHECK_EQ(test_producer_flush(env.prod, 60000), 0);
     long total = atomic_load(&fd.next);
     double landed = sink_env_scalar(&env, "SELECT count() FROM slow");
-    fprintf(stderr, "rate-limited: produced %ld events, %.0f landed during the 20 s, sink max RSS "
-                    "%.1f MiB, limit %d MiB\n",
+    fprintf(stderr,
+            "rate-limited: produced %ld events, %.0f landed during the 20 s, sink max RSS "
+            "%.1f MiB, limit %d MiB\n",
             total, landed, (double)max_rss / (1 << 20), LIMIT_MIB);
     CHECK(landed < (double)total / 2); /* the backlog really grew */
     CHECK(max_rss < (uint64_t)LIMIT_MIB << 20);

@@ -29,8 +29,7 @@ static sink_env env;
 
 static int setup(void)
 {
-    if (env.dir)
-        return 0;
+    if (env.dir) return 0;
     return sink_env_start(&env, "sluice-sink", 1, 1);
 }
 
@@ -38,8 +37,7 @@ static int setup(void)
 static int framed(const char *schema, int32_t id, const char *json, buf *out)
 {
     sluice_avro_schema *s;
-    if (sluice_avro_schema_parse(schema, strlen(schema), &s, NULL) != 0)
-        return -1;
+    if (sluice_avro_schema_parse(schema, strlen(schema), &s, NULL) != 0) return -1;
     json_t *v = json_loads(json, 0, NULL);
     uint8_t hdr[5];
     sluice_wire_write_header(hdr, id);
@@ -52,15 +50,18 @@ static int framed(const char *schema, int32_t id, const char *json, buf *out)
     return rc;
 }
 
-#define V1 "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}," \
-           "{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"amount\",\"type\":\"double\"}]}"
-#define V2 "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}," \
-           "{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"amount\",\"type\":\"double\"}," \
-           "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]}]}"
-#define V3 "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}," \
-           "{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"amount\",\"type\":\"double\"}," \
-           "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]}," \
-           "{\"name\":\"country\",\"type\":[\"null\",\"string\"],\"default\":null}]}"
+#define V1                                                                                         \
+    "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"     \
+    "{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"amount\",\"type\":\"double\"}]}"
+#define V2                                                                                         \
+    "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"     \
+    "{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"amount\",\"type\":\"double\"},"       \
+    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]}]}"
+#define V3                                                                                         \
+    "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"     \
+    "{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"amount\",\"type\":\"double\"},"       \
+    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]},"       \
+    "{\"name\":\"country\",\"type\":[\"null\",\"string\"],\"default\":null}]}"
 
 static void test_avro_versions_every_row_exact(void)
 {
@@ -69,7 +70,8 @@ static void test_avro_versions_every_row_exact(void)
     CHECK_EQ(test_kafka_create_topic(&env.kafka, "orders", PARTS), 0);
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE orders (id UInt64, customer String, amount Float64, "
                                 "tags Array(String), country Nullable(String)) "
-                                "ENGINE = MergeTree ORDER BY id"), 0);
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
     const char *schemas[3] = {V1, V2, V3};
     int32_t ids[3];
     sluice_error err;
@@ -81,13 +83,17 @@ static void test_avro_versions_every_row_exact(void)
         int v = i % 3;
         char json[512];
         if (v == 0)
-            snprintf(json, sizeof json, "{\"id\":%d,\"customer\":\"c%d\",\"amount\":%d.5}", i, i % 97, i);
+            snprintf(json, sizeof json, "{\"id\":%d,\"customer\":\"c%d\",\"amount\":%d.5}", i,
+                     i % 97, i);
         else if (v == 1)
-            snprintf(json, sizeof json, "{\"id\":%d,\"customer\":\"c%d\",\"amount\":%d.5,\"tags\":[\"t%d\",\"x\"]}",
-                     i, i % 97, i, i % 5);
+            snprintf(json, sizeof json,
+                     "{\"id\":%d,\"customer\":\"c%d\",\"amount\":%d.5,\"tags\":[\"t%d\",\"x\"]}", i,
+                     i % 97, i, i % 5);
         else
-            snprintf(json, sizeof json, "{\"id\":%d,\"customer\":\"c%d\",\"amount\":%d.5,\"tags\":[],"
-                                        "\"country\":{\"string\":\"DE\"}}", i, i % 97, i);
+            snprintf(json, sizeof json,
+                     "{\"id\":%d,\"customer\":\"c%d\",\"amount\":%d.5,\"tags\":[],"
+                     "\"country\":{\"string\":\"DE\"}}",
+                     i, i % 97, i);
         CHECK_EQ(framed(schemas[v], ids[v], json, &msg), 0);
         char key[16];
         int klen = snprintf(key, sizeof key, "%d", i);
@@ -97,10 +103,12 @@ static void test_avro_versions_every_row_exact(void)
     buf_free(&msg);
 
     char config[700];
-    CHECK_EQ(sink_env_config(&env, "orders", "sink:\n  group_id: orders-test\n  routes:\n"
-                                             "    - topic: orders\n      table: default.orders\n"
-                                             "      batch: {max_rows: 2000, max_age: 300ms}\n",
-                             config, sizeof config), 0);
+    CHECK_EQ(sink_env_config(&env, "orders",
+                             "sink:\n  group_id: orders-test\n  routes:\n"
+                             "    - topic: orders\n      table: default.orders\n"
+                             "      batch: {max_rows: 2000, max_age: 300ms}\n",
+                             config, sizeof config),
+             0);
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "orders-sink", 1, 30000), 0);
     CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM orders", N, 120000), N);
@@ -108,8 +116,11 @@ static void test_avro_versions_every_row_exact(void)
 
     /* Every row, exactly: v1 rows got v2's and v3's defaults. */
     char *text = NULL;
-    CHECK_EQ(test_ch_query(&env.ch, "SELECT id, customer, amount, toString(tags), toString(country) "
-                                    "FROM orders ORDER BY id FORMAT TabSeparated", &text), 200);
+    CHECK_EQ(test_ch_query(&env.ch,
+                           "SELECT id, customer, amount, toString(tags), toString(country) "
+                           "FROM orders ORDER BY id FORMAT TabSeparated",
+                           &text),
+             200);
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     for (int i = 0; i < N; i++, line = strtok_r(NULL, "\n", &save)) {
         char want[256];
@@ -117,7 +128,8 @@ static void test_avro_versions_every_row_exact(void)
         if (v == 0)
             snprintf(want, sizeof want, "%d\tc%d\t%d.5\t[]\t\\N", i, i % 97, i);
         else if (v == 1)
-            snprintf(want, sizeof want, "%d\tc%d\t%d.5\t[\\'t%d\\',\\'x\\']\t\\N", i, i % 97, i, i % 5);
+            snprintf(want, sizeof want, "%d\tc%d\t%d.5\t[\\'t%d\\',\\'x\\']\t\\N", i, i % 97, i,
+                     i % 5);
         else
             snprintf(want, sizeof want, "%d\tc%d\t%d.5\t[]\tDE", i, i % 97, i);
         CHECK(line);
@@ -152,10 +164,12 @@ static void test_json_and_explode_routes(void)
     CHECK_EQ(test_kafka_create_topic(&env.kafka, "logs", 4), 0);
     CHECK_EQ(test_kafka_create_topic(&env.kafka, "carts", 4), 0);
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE logs (ts DateTime, level String, msg String, "
-                                "`http.status` UInt16) ENGINE = MergeTree ORDER BY ts"), 0);
+                                "`http.status` UInt16) ENGINE = MergeTree ORDER BY ts"),
+             0);
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE cart_lines (cart UInt64, `items.sku` String, "
                                 "line UInt16, total Float64, shop String) "
-                                "ENGINE = MergeTree ORDER BY (cart, line)"), 0);
+                                "ENGINE = MergeTree ORDER BY (cart, line)"),
+             0);
     enum { N = 2000 };
     for (int i = 0; i < N; i++) {
         char json[512];
@@ -163,24 +177,27 @@ static void test_json_and_explode_routes(void)
                          "{\"ts\":%d,\"level\":\"%s\",\"msg\":\"m%d\",\"http\":{\"status\":%d}}",
                          1700000000 + i, i % 10 ? "info" : "error", i, 200 + i % 3);
         CHECK_EQ(test_produce(env.prod, "logs", -1, NULL, 0, json, (size_t)n), 0);
-        n = snprintf(json, sizeof json,
-                     "{\"cart\":%d,\"shop\":\"s%d\",\"items\":[{\"sku\":\"a\",\"qty\":%d,\"price\":1.5},"
-                     "{\"sku\":\"b\",\"qty\":0,\"price\":9},{\"sku\":\"c\",\"qty\":2,\"price\":0.25}]}",
-                     i, i % 3, 1 + i % 4);
+        n = snprintf(
+            json, sizeof json,
+            "{\"cart\":%d,\"shop\":\"s%d\",\"items\":[{\"sku\":\"a\",\"qty\":%d,\"price\":1.5},"
+            "{\"sku\":\"b\",\"qty\":0,\"price\":9},{\"sku\":\"c\",\"qty\":2,\"price\":0.25}]}",
+            i, i % 3, 1 + i % 4);
         CHECK_EQ(test_produce(env.prod, "carts", -1, NULL, 0, json, (size_t)n), 0);
     }
     CHECK_EQ(test_producer_flush(env.prod, 30000), 0);
     char config[700];
-    CHECK_EQ(sink_env_config(&env, "multi",
-                             "sink:\n  group_id: multi\n  routes:\n"
-                             "    - topic: logs\n      table: logs\n      batch: {max_age: 200ms}\n"
-                             "    - topic: carts\n      table: cart_lines\n      batch: {max_age: 200ms}\n"
-                             "      transform:\n        explode: items\n"
-                             "        filter: \"items.qty > 0\"\n"
-                             "        columns:\n          line: \"index()\"\n"
-                             "          total: \"items.qty * items.price\"\n"
-                             "          shop: \"upper(shop)\"\n",
-                             config, sizeof config), 0);
+    CHECK_EQ(sink_env_config(
+                 &env, "multi",
+                 "sink:\n  group_id: multi\n  routes:\n"
+                 "    - topic: logs\n      table: logs\n      batch: {max_age: 200ms}\n"
+                 "    - topic: carts\n      table: cart_lines\n      batch: {max_age: 200ms}\n"
+                 "      transform:\n        explode: items\n"
+                 "        filter: \"items.qty > 0\"\n"
+                 "        columns:\n          line: \"index()\"\n"
+                 "          total: \"items.qty * items.price\"\n"
+                 "          shop: \"upper(shop)\"\n",
+                 config, sizeof config),
+             0);
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "multi-sink", 1, 30000), 0);
     CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM logs", N, 60000), N);
@@ -191,9 +208,12 @@ static void test_json_and_explode_routes(void)
     CHECK_EQ(sink_env_scalar(&env, "SELECT countIf(level = 'error') FROM logs"), N / 10);
     CHECK_EQ(sink_env_scalar(&env, "SELECT min(ts) = toDateTime(1700000000) FROM logs"), 1);
     CHECK_EQ(sink_env_scalar(&env, "SELECT countIf(`items.sku` = 'b') FROM cart_lines"), 0);
-    CHECK_EQ(sink_env_scalar(&env, "SELECT countIf(line = 2 AND `items.sku` = 'c') FROM cart_lines"), N);
-    CHECK_EQ(sink_env_scalar(&env, "SELECT sum(total) FROM cart_lines WHERE `items.sku` = 'c'"), 0.5 * N);
-    CHECK_EQ(sink_env_scalar(&env, "SELECT countIf(shop IN ('S0', 'S1', 'S2')) FROM cart_lines"), 2 * N);
+    CHECK_EQ(
+        sink_env_scalar(&env, "SELECT countIf(line = 2 AND `items.sku` = 'c') FROM cart_lines"), N);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT sum(total) FROM cart_lines WHERE `items.sku` = 'c'"),
+             0.5 * N);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT countIf(shop IN ('S0', 'S1', 'S2')) FROM cart_lines"),
+             2 * N);
     CHECK(test_kafka_nothing_dropped(&env.kafka, "logs"));
     CHECK(test_kafka_nothing_dropped(&env.kafka, "carts"));
 }
@@ -221,8 +241,7 @@ static const char *header(const rd_kafka_message_t *m, const char *name, char *o
 static int collect_dead(void *opaque, const rd_kafka_message_t *m)
 {
     dead *d = opaque;
-    if (d->n >= 64)
-        return 0;
+    if (d->n >= 64) return 0;
     char tmp[32];
     header(m, "sluice.error", d->reasons[d->n], sizeof d->reasons[d->n]);
     d->offsets[d->n] = atoll(header(m, "sluice.source.offset", tmp, sizeof tmp));
@@ -249,7 +268,8 @@ static void test_poison_to_dlq_good_rows_land(void)
     /* guard rejects id 999 inside ClickHouse itself: found by splitting. */
     CHECK_EQ(sink_env_sql(&env, "CREATE TABLE mixed (id UInt64, qty UInt8, "
                                 "guard UInt8 MATERIALIZED throwIf(id = 999)) "
-                                "ENGINE = MergeTree ORDER BY id"), 0);
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
     enum { N = 3000 };
     int poison = 0;
     for (int i = 0; i < N; i++) {
@@ -272,10 +292,12 @@ static void test_poison_to_dlq_good_rows_land(void)
     }
     CHECK_EQ(test_producer_flush(env.prod, 30000), 0);
     char config[700];
-    CHECK_EQ(sink_env_config(&env, "mixed", "sink:\n  group_id: mixed\n  routes:\n"
-                                            "    - topic: mixed\n      table: mixed\n"
-                                            "      batch: {max_rows: 500, max_age: 200ms}\n",
-                             config, sizeof config), 0);
+    CHECK_EQ(sink_env_config(&env, "mixed",
+                             "sink:\n  group_id: mixed\n  routes:\n"
+                             "    - topic: mixed\n      table: mixed\n"
+                             "      batch: {max_rows: 500, max_age: 200ms}\n",
+                             config, sizeof config),
+             0);
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "mixed-sink", 1, 30000), 0);
     CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM mixed", N - poison, 60000), N - poison);
@@ -286,7 +308,8 @@ static void test_poison_to_dlq_good_rows_land(void)
     }
     CHECK_EQ(dlq, poison);
     CHECK_EQ(test_proc_stop(&sink, SIGTERM, 30000), 0);
-    CHECK_EQ(sink_env_scalar(&env, "SELECT count() FROM mixed WHERE id IN (100, 200, 300, 999)"), 0);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT count() FROM mixed WHERE id IN (100, 200, 300, 999)"),
+             0);
     CHECK_EQ(sink_env_scalar(&env, "SELECT uniqExact(id) FROM mixed"), N - poison);
 
     dead d = {0};

@@ -27,8 +27,7 @@ static sink_env env;
 
 static int setup(void)
 {
-    if (env.dir)
-        return 0;
+    if (env.dir) return 0;
     int rc = sink_env_start(&env, "sluice-sink-faults", 3, 0);
     env.kafka_extra = "  properties:\n    session.timeout.ms: \"4000\"\n"
                       "    heartbeat.interval.ms: \"500\"\n";
@@ -40,12 +39,12 @@ static int produce_range(const char *topic, int from, int to)
 {
     for (int i = from; i < to; i++) {
         char json[256], key[16];
-        int n = snprintf(json, sizeof json,
-                         "{\"id\":%d,\"name\":\"event-%d\",\"value\":%d.25,\"tags\":[\"a%d\",\"b\"]}", i,
-                         i, i % 1000, i % 7);
+        int n =
+            snprintf(json, sizeof json,
+                     "{\"id\":%d,\"name\":\"event-%d\",\"value\":%d.25,\"tags\":[\"a%d\",\"b\"]}",
+                     i, i, i % 1000, i % 7);
         int k = snprintf(key, sizeof key, "%d", i);
-        if (test_produce(env.prod, topic, -1, key, (size_t)k, json, (size_t)n) != 0)
-            return -1;
+        if (test_produce(env.prod, topic, -1, key, (size_t)k, json, (size_t)n) != 0) return -1;
     }
     return 0;
 }
@@ -73,8 +72,8 @@ static void check_complete(const char *topic, const char *table, const char *gro
     snprintf(sql, sizeof sql, "SELECT count() FROM %s", table);
     double rows = sink_env_scalar(&env, sql);
     CHECK(rows >= n);
-    fprintf(stderr, "  %s: %d ids, %.0f rows, %.0f duplicates (%.2f%%)\n", table, n, rows,
-            rows - n, 100.0 * (rows - n) / n);
+    fprintf(stderr, "  %s: %d ids, %.0f rows, %.0f duplicates (%.2f%%)\n", table, n, rows, rows - n,
+            100.0 * (rows - n) / n);
     snprintf(sql, sizeof sql,
              "SELECT count() FROM %s WHERE name != concat('event-', toString(id)) "
              "OR value != (id %% 1000) + 0.25 OR length(tags) != 2",
@@ -112,7 +111,8 @@ static void test_kill9_five_times(void)
                                  "sink:\n  group_id: k9\n  writers: 3\n  routes:\n"
                                  "    - topic: k9\n      table: k9\n"
                                  "      batch: {max_rows: 300, max_age: 50ms}\n",
-                                 config, sizeof config), 0);
+                                 config, sizeof config),
+             0);
     CHECK_EQ(produce_range("k9", 0, N / 2), 0);
     CHECK_EQ(test_producer_flush(env.prod, 30000), 0);
     int produced = N / 2;
@@ -158,7 +158,8 @@ static void test_broker_faults(void)
                              "sink:\n  group_id: bf\n  routes:\n"
                              "    - topic: bf\n      table: bf\n"
                              "      batch: {max_rows: 500, max_age: 100ms}\n",
-                             config, sizeof config), 0);
+                             config, sizeof config),
+             0);
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "bf-sink", 1, 60000), 0);
     const char *faults[ROUNDS][3] = {
@@ -179,8 +180,7 @@ static void test_broker_faults(void)
         }
         CHECK_EQ(produce_range("bf", r * (N / ROUNDS), (r + 1) * (N / ROUNDS)), 0);
         clock_sleep_ms(3000);
-        if (r == 3)
-            CHECK_EQ(test_kafka_cmd(&env.kafka, "up 3", NULL, 0), 0);
+        if (r == 3) CHECK_EQ(test_kafka_cmd(&env.kafka, "up 3", NULL, 0), 0);
         if (r == 4) {
             CHECK_EQ(test_kafka_cmd(&env.kafka, "rtt 1 0", NULL, 0), 0);
             CHECK_EQ(test_kafka_cmd(&env.kafka, "rtt 2 0", NULL, 0), 0);
@@ -207,7 +207,8 @@ static void test_members_join_and_leave(void)
                              "sink:\n  group_id: jl\n  routes:\n"
                              "    - topic: jl\n      table: jl\n"
                              "      batch: {max_rows: 400, max_age: 100ms}\n",
-                             config, sizeof config), 0);
+                             config, sizeof config),
+             0);
     test_proc a, b, c;
     CHECK_EQ(sink_env_run_sink(&env, &a, config, "jl-a", 1, 60000), 0);
     CHECK_EQ(produce_range("jl", 0, CHUNK), 0);

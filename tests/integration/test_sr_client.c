@@ -36,14 +36,12 @@ static const char *BAD = "{\"type\":\"record\",\"name\":\"Event\",\"fields\":["
 
 static int setup(void)
 {
-    if (reg.pid > 0)
-        return 0;
+    if (reg.pid > 0) return 0;
     tmp = test_tmpdir("sluice-sr-client");
     char db[512], log[512];
     snprintf(db, sizeof db, "%s/registry.sqlite", tmp);
     snprintf(log, sizeof log, "%s/registry.log", tmp);
-    if (test_registry_start(&reg, db, 0, &reg_port, log) != 0)
-        return -1;
+    if (test_registry_start(&reg, db, 0, &reg_port, log) != 0) return -1;
     snprintf(reg_url, sizeof reg_url, "http://127.0.0.1:%u", (unsigned)reg_port);
     return 0;
 }
@@ -197,7 +195,8 @@ static void test_evolve_refresh_and_reject(void)
     CHECK_EQ(err.remote_code, 409);
     CHECK_EQ(id3, -1);
     /* An invalid one with 42201. */
-    CHECK_EQ(sluice_sr_register(sr, "ev-value", "{\"type\":\"nope\"}", NULL, &id3, &err), SLUICE_EINVAL);
+    CHECK_EQ(sluice_sr_register(sr, "ev-value", "{\"type\":\"nope\"}", NULL, &id3, &err),
+             SLUICE_EINVAL);
     CHECK_EQ(err.remote_code, 42201);
     sluice_sr_destroy(sr);
 }
@@ -404,8 +403,7 @@ static void *miss_worker(void *p)
     const sluice_sr_schema *s;
     pthread_barrier_wait(t->barrier);
     t->rc = sluice_sr_get_by_id(t->sr, t->id, &s, NULL);
-    if (t->rc == 0)
-        sluice_sr_schema_release(s);
+    if (t->rc == 0) sluice_sr_schema_release(s);
     return NULL;
 }
 
@@ -469,7 +467,8 @@ static void test_counters_in_metrics_registry(void)
     CHECK_EQ(sluice_metrics_render(cfg.metrics, &text, &len), 0);
     CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"register\"}"), 1);
     CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"schemas_ids\"}"), 1);
-    CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"subjects_versions_latest\"}"), 1);
+    CHECK_EQ(test_metric(text, "sluice_sr_requests_total{endpoint=\"subjects_versions_latest\"}"),
+             1);
     CHECK_EQ(test_metric(text, "sluice_sr_cache_hits_total"), 2);
     CHECK_EQ(test_metric(text, "sluice_sr_cache_misses_total"), 3);
     CHECK_EQ(test_metric(text, "sluice_sr_negative_hits_total"), 1);
@@ -507,6 +506,5 @@ static void test_shutdown_registry(void)
 
 TEST_MAIN(T(test_register_and_read_back), T(test_evolve_refresh_and_reject),
           T(test_negative_cache_over_http), T(test_retries_on_5xx_and_429), T(test_timeout),
-          T(test_auth_headers), T(test_failover_to_second_registry),
-          T(test_64_threads_one_cold_id), T(test_counters_in_metrics_registry),
-          T(test_bad_config), T(test_shutdown_registry))
+          T(test_auth_headers), T(test_failover_to_second_registry), T(test_64_threads_one_cold_id),
+          T(test_counters_in_metrics_registry), T(test_bad_config), T(test_shutdown_registry))

@@ -45,8 +45,7 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 static char *canonical_of(const char *text)
 {
     sluice_avro_schema *s = NULL;
-    if (sluice_avro_schema_parse(text, strlen(text), &s, NULL) != 0)
-        return NULL;
+    if (sluice_avro_schema_parse(text, strlen(text), &s, NULL) != 0) return NULL;
     char *c = strdup(sluice_avro_schema_canonical(s));
     sluice_avro_schema_free(s);
     return c;
@@ -111,9 +110,10 @@ static void test_with_kafkajs_and_avsc(void)
 
     /* Their frame: our client reads its header and fetches the schema. */
     uint8_t frame[4096], payload_avsc[4096];
-    size_t flen = unhex(json_string_value(json_object_get(theirs, "frame_hex")), frame, sizeof frame);
-    size_t alen = unhex(json_string_value(json_object_get(theirs, "avsc_payload_hex")), payload_avsc,
-                        sizeof payload_avsc);
+    size_t flen =
+        unhex(json_string_value(json_object_get(theirs, "frame_hex")), frame, sizeof frame);
+    size_t alen = unhex(json_string_value(json_object_get(theirs, "avsc_payload_hex")),
+                        payload_avsc, sizeof payload_avsc);
     const sluice_sr_schema *s = NULL;
     const uint8_t *payload;
     size_t plen;
@@ -131,7 +131,8 @@ static void test_with_kafkajs_and_avsc(void)
     int32_t same_id;
     CHECK_EQ(sluice_sr_register(sr, "compat-theirs-value",
                                 json_string_value(json_object_get(theirs, "schema")), NULL,
-                                &same_id, &err), 0);
+                                &same_id, &err),
+             0);
     CHECK_EQ(same_id, their_id);
 
     /* What we registered, as they saw it. */

@@ -46,24 +46,20 @@ static int make_certs(const char *d)
         "-keyout other.key -out other.pem -days 2 -subj /CN=not-our-ca 2>/dev/null",
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (sh(steps[i], d) != 0)
-            return -1;
+        if (sh(steps[i], d) != 0) return -1;
     return 0;
 }
 
 static int setup(void)
 {
-    if (tmp)
-        return 0;
+    if (tmp) return 0;
     tmp = test_tmpdir("sluice-sr-tls");
-    if (make_certs(tmp) != 0)
-        return -1;
+    if (make_certs(tmp) != 0) return -1;
     char db[600], log[600];
     snprintf(db, sizeof db, "%s/registry.sqlite", tmp);
     snprintf(log, sizeof log, "%s/registry.log", tmp);
     uint16_t port;
-    if (test_registry_start(&reg, db, 0, &port, log) != 0)
-        return -1;
+    if (test_registry_start(&reg, db, 0, &port, log) != 0) return -1;
     snprintf(reg_url, sizeof reg_url, "http://127.0.0.1:%u", (unsigned)port);
     return 0;
 }
@@ -92,8 +88,7 @@ static int try_register(fault_proxy *fp, const char *ca, const char *cert, const
     cfg.key_password = pass;
     sluice_sr *sr = NULL;
     int rc = sluice_sr_new(&cfg, &sr, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     int32_t id;
     rc = sluice_sr_register(sr, "tls-value", "\"string\"", NULL, &id, err);
     sluice_sr_destroy(sr);
@@ -119,11 +114,12 @@ static void test_server_verified_with_ca(void)
 static void test_mutual_tls(void)
 {
     CHECK_EQ(setup(), 0);
-    fault_proxy *fp = fault_proxy_start_tls(reg_url, path("server.pem"), path("server.key"),
-                                            path("ca.pem"));
+    fault_proxy *fp =
+        fault_proxy_start_tls(reg_url, path("server.pem"), path("server.key"), path("ca.pem"));
     CHECK(fp);
     sluice_error err;
-    CHECK_EQ(try_register(fp, path("ca.pem"), path("client.pem"), path("client.key"), "pw", &err), 0);
+    CHECK_EQ(try_register(fp, path("ca.pem"), path("client.pem"), path("client.key"), "pw", &err),
+             0);
     /* No client certificate: the server refuses the request. */
     CHECK_EQ(try_register(fp, path("ca.pem"), NULL, NULL, NULL, &err), SLUICE_EAUTH);
     CHECK_EQ(err.remote_code, 403);
@@ -131,7 +127,8 @@ static void test_mutual_tls(void)
     CHECK_EQ(try_register(fp, path("ca.pem"), path("other.pem"), path("other.key"), NULL, &err),
              SLUICE_EAUTH);
     /* The right certificate with a wrong passphrase cannot be used at all. */
-    CHECK(try_register(fp, path("ca.pem"), path("client.pem"), path("client.key"), "wrong", &err) != 0);
+    CHECK(try_register(fp, path("ca.pem"), path("client.pem"), path("client.key"), "wrong", &err) !=
+          0);
     fault_proxy_stop(fp);
 }
 

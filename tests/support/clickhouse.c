@@ -27,14 +27,12 @@ static const char *script(void)
 static void stop_all(void)
 {
     for (int i = 0; i < MAX_SERVERS; i++)
-        if (started[i])
-            test_ch_stop(started[i]);
+        if (started[i]) test_ch_stop(started[i]);
 }
 
 int test_ch_start(test_ch *ch, const char *dir)
 {
-    if (ch->running)
-        return 0;
+    if (ch->running) return 0;
     if (dir != ch->dir) /* a restart passes the server's own directory */
         snprintf(ch->dir, sizeof ch->dir, "%s", dir);
     char cmd[1400];
@@ -44,13 +42,11 @@ int test_ch_start(test_ch *ch, const char *dir)
     else
         snprintf(cmd, sizeof cmd, "%s start '%s'", script(), dir);
     FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
+    if (!p) return -1;
     char line[256] = "";
     while (fgets(line, sizeof line, p)) {
         char *q = strstr(line, "http_port=");
-        if (q)
-            ch->http_port = (uint16_t)atoi(q + 10);
+        if (q) ch->http_port = (uint16_t)atoi(q + 10);
     }
     if (pclose(p) != 0 || ch->http_port == 0) {
         fprintf(stderr, "clickhouse did not start in %s\n", dir);
@@ -63,8 +59,7 @@ int test_ch_start(test_ch *ch, const char *dir)
         cleanup_registered = 1;
     }
     for (int i = 0; i < MAX_SERVERS; i++)
-        if (started[i] == ch)
-            return 0;
+        if (started[i] == ch) return 0;
     for (int i = 0; i < MAX_SERVERS; i++)
         if (!started[i]) {
             started[i] = ch;
@@ -77,40 +72,34 @@ static void run_script(const char *verb, test_ch *ch)
 {
     char cmd[1400];
     snprintf(cmd, sizeof cmd, "%s %s '%s' >/dev/null 2>&1", script(), verb, ch->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "clickhouse.sh %s %s failed\n", verb, ch->dir);
+    if (system(cmd) != 0) fprintf(stderr, "clickhouse.sh %s %s failed\n", verb, ch->dir);
 }
 
 void test_ch_stop(test_ch *ch)
 {
-    if (!ch->running)
-        return;
+    if (!ch->running) return;
     run_script("stop", ch);
     ch->running = 0;
 }
 
 void test_ch_kill(test_ch *ch)
 {
-    if (!ch->running)
-        return;
+    if (!ch->running) return;
     char path[600];
     snprintf(path, sizeof path, "%s/pid", ch->dir);
     FILE *f = fopen(path, "r");
     int pid = 0;
     if (f) {
-        if (fscanf(f, "%d", &pid) != 1)
-            pid = 0;
+        if (fscanf(f, "%d", &pid) != 1) pid = 0;
         fclose(f);
     }
     if (pid > 0) {
         char cmd[64];
         snprintf(cmd, sizeof cmd, "kill -KILL %d", pid);
-        if (system(cmd) != 0)
-            fprintf(stderr, "kill %d failed\n", pid);
+        if (system(cmd) != 0) fprintf(stderr, "kill %d failed\n", pid);
         /* wait for the port to be released */
         snprintf(cmd, sizeof cmd, "while kill -0 %d 2>/dev/null; do sleep 0.05; done", pid);
-        if (system(cmd) != 0)
-            fprintf(stderr, "wait for %d failed\n", pid);
+        if (system(cmd) != 0) fprintf(stderr, "wait for %d failed\n", pid);
     }
     remove(path);
     ch->running = 0;
@@ -119,8 +108,7 @@ void test_ch_kill(test_ch *ch)
 static long post(const char *url, const void *body, size_t len, char **out)
 {
     CURL *c = curl_easy_init();
-    if (!c)
-        return -1;
+    if (!c) return -1;
     test_grow g = {NULL, 0};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -131,8 +119,7 @@ static long post(const char *url, const void *body, size_t len, char **out)
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     long status = -1;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     if (out)
         *out = g.p ? g.p : strdup("");

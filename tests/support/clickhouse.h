@@ -15,7 +15,7 @@
 typedef struct test_ch {
     char dir[512];
     uint16_t http_port;
-    char url[64];      /* http://127.0.0.1:PORT */
+    char url[64]; /* http://127.0.0.1:PORT */
     int running;
 } test_ch;
 

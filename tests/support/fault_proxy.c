@@ -39,8 +39,7 @@ static const char *strdup_static(const char *ct)
     pthread_mutex_lock(&mu);
     const char *found = NULL;
     for (int i = 0; i < n && !found; i++)
-        if (strcmp(types[i], ct) == 0)
-            found = types[i];
+        if (strcmp(types[i], ct) == 0) found = types[i];
     if (!found && n < 8) {
         snprintf(types[n], sizeof types[n], "%s", ct);
         found = types[n++];
@@ -88,10 +87,12 @@ static void forward(fault_proxy *p, const httpd_request *req, httpd_response *re
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         char *ct_up = NULL;
         curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct_up);
-        httpd_respond(resp, (int)status, ct_up && *ct_up ? strdup_static(ct_up) : "application/octet-stream",
+        httpd_respond(resp, (int)status,
+                      ct_up && *ct_up ? strdup_static(ct_up) : "application/octet-stream",
                       g.p ? g.p : "", g.len);
     } else {
-        httpd_respond_printf(resp, 502, "application/json", "{\"error_code\":502,\"message\":\"upstream down\"}");
+        httpd_respond_printf(resp, 502, "application/json",
+                             "{\"error_code\":502,\"message\":\"upstream down\"}");
     }
     free(g.p);
     curl_slist_free_all(h);
@@ -108,11 +109,9 @@ static void proxy_handle(void *opaque, const httpd_request *req, httpd_response 
     pthread_mutex_unlock(&p->mu);
 
     int serial = atomic_load(&p->serial);
-    if (serial)
-        pthread_mutex_lock(&p->serial_mu);
+    if (serial) pthread_mutex_lock(&p->serial_mu);
     int delay = atomic_load(&p->delay_ms);
-    if (delay > 0)
-        clock_sleep_ms(delay);
+    if (delay > 0) clock_sleep_ms(delay);
     int left = atomic_load(&p->fail_left);
     while (left > 0 && !atomic_compare_exchange_weak(&p->fail_left, &left, left - 1)) {
     }
@@ -124,8 +123,7 @@ static void proxy_handle(void *opaque, const httpd_request *req, httpd_response 
     } else {
         forward(p, req, resp);
     }
-    if (serial)
-        pthread_mutex_unlock(&p->serial_mu);
+    if (serial) pthread_mutex_unlock(&p->serial_mu);
 }
 
 fault_proxy *fault_proxy_start(const char *upstream_base_url)
@@ -133,12 +131,11 @@ fault_proxy *fault_proxy_start(const char *upstream_base_url)
     return fault_proxy_start_tls(upstream_base_url, NULL, NULL, NULL);
 }
 
-fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *cert,
-                                   const char *key, const char *client_ca)
+fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *cert, const char *key,
+                                   const char *client_ca)
 {
     fault_proxy *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     snprintf(p->upstream, sizeof p->upstream, "%s", upstream_base_url);
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->serial_mu, NULL);
@@ -164,8 +161,7 @@ fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *ce
 
 void fault_proxy_stop(fault_proxy *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     httpd_stop(p->server);
     pthread_mutex_destroy(&p->mu);
     free(p);

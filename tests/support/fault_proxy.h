@@ -18,8 +18,8 @@ typedef struct fault_proxy fault_proxy;
 fault_proxy *fault_proxy_start(const char *upstream_base_url);
 /* The same serving HTTPS with cert/key (PEM files); with client_ca set,
  * requests without a client certificate signed by it get 403. */
-fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *cert,
-                                   const char *key, const char *client_ca);
+fault_proxy *fault_proxy_start_tls(const char *upstream_base_url, const char *cert, const char *key,
+                                   const char *client_ca);
 void fault_proxy_stop(fault_proxy *p);
 /* http://127.0.0.1:PORT (https:// when serving TLS) */
 const char *fault_proxy_url(const fault_proxy *p);

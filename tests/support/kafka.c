@@ -44,8 +44,7 @@ int test_kafka_start(test_kafka *k, int brokers, const char *workdir)
     k->from_tool = -1;
     k->brokers = brokers;
     const char *tool = getenv("SLUICE_MOCK_KAFKA");
-    if (!tool || !*tool)
-        tool = "./build/tests/tools/sluice-mock-kafka";
+    if (!tool || !*tool) tool = "./build/tests/tools/sluice-mock-kafka";
     char n[16];
     snprintf(n, sizeof n, "%d", brokers);
     snprintf(k->log_path, sizeof k->log_path, "%s/mock-kafka.log", workdir);
@@ -81,10 +80,8 @@ int test_kafka_cmd(test_kafka *k, const char *cmd, char *reply, size_t n)
         snprintf(partial, sizeof partial, "%.200s", line);
         snprintf(line, sizeof line, "error no answer from the tool (got \"%s\")", partial);
     }
-    if (reply)
-        snprintf(reply, n, "%s", line);
-    if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' '))
-        return 0;
+    if (reply) snprintf(reply, n, "%s", line);
+    if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' ')) return 0;
     fprintf(stderr, "mock kafka: %s -> %s\n", cmd, line);
     return -1;
 }
@@ -101,14 +98,12 @@ int test_kafka_watermarks(test_kafka *k, const char *topic, int64_t *low, int64_
 {
     char cmd[600], reply[16384];
     snprintf(cmd, sizeof cmd, "watermarks %s", topic);
-    if (test_kafka_cmd(k, cmd, reply, sizeof reply) != 0)
-        return -1;
+    if (test_kafka_cmd(k, cmd, reply, sizeof reply) != 0) return -1;
     int count = 0;
     for (char *save, *t = strtok_r(reply + 2, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
         int p;
         long long lo, hi;
-        if (sscanf(t, "%d:%lld:%lld", &p, &lo, &hi) != 3 || p != count)
-            return -1;
+        if (sscanf(t, "%d:%lld:%lld", &p, &lo, &hi) != 3 || p != count) return -1;
         if (p < max_partitions) {
             low[p] = lo;
             high[p] = hi;
@@ -122,8 +117,7 @@ int test_kafka_nothing_dropped(test_kafka *k, const char *topic)
 {
     int64_t low[1024], high[1024];
     int n = test_kafka_watermarks(k, topic, low, high, 1024);
-    if (n < 0 || n > 1024)
-        return -1;
+    if (n < 0 || n > 1024) return -1;
     for (int p = 0; p < n; p++)
         if (low[p] != 0) {
             fprintf(stderr, "mock kafka: %s [%d] dropped offsets %" PRId64 "..%" PRId64 "\n", topic,
@@ -138,16 +132,13 @@ int test_kafka_committed(test_kafka *k, const char *group, const char *topic, in
 {
     char cmd[800], reply[16384];
     snprintf(cmd, sizeof cmd, "committed %s %s", group, topic);
-    if (test_kafka_cmd(k, cmd, reply, sizeof reply) != 0)
-        return -1;
+    if (test_kafka_cmd(k, cmd, reply, sizeof reply) != 0) return -1;
     int count = 0;
     for (char *save, *t = strtok_r(reply + 2, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
         int p;
         long long off;
-        if (sscanf(t, "%d:%lld", &p, &off) != 2 || p != count)
-            return -1;
-        if (p < max_partitions)
-            offsets[p] = off;
+        if (sscanf(t, "%d:%lld", &p, &off) != 2 || p != count) return -1;
+        if (p < max_partitions) offsets[p] = off;
         count++;
     }
     return count;
@@ -160,8 +151,7 @@ void test_kafka_stop(test_kafka *k)
         fclose(k->to_tool); /* EOF, should `quit` not have got through */
         k->to_tool = NULL;
     }
-    if (k->proc.pid > 0)
-        test_proc_stop(&k->proc, 0, 10000);
+    if (k->proc.pid > 0) test_proc_stop(&k->proc, 0, 10000);
     if (k->from_tool >= 0) {
         close(k->from_tool);
         k->from_tool = -1;
@@ -173,8 +163,7 @@ void test_kafka_stop(test_kafka *k)
 static void producers_free_all(void)
 {
     for (int i = 0; i < MAX_PRODUCERS; i++)
-        if (producers[i])
-            test_producer_free(producers[i]);
+        if (producers[i]) test_producer_free(producers[i]);
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -271,8 +260,7 @@ int test_produce_headers(test_producer *p, const char *topic, int32_t partition,
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() > deadline) {
             fprintf(stderr, "test producer: cannot queue for %s [%d]: %s\n", topic, (int)partition,
                     rd_kafka_err2str(err));
-            if (hdrs)
-                rd_kafka_headers_destroy(hdrs);
+            if (hdrs) rd_kafka_headers_destroy(hdrs);
             return -1;
         }
         rd_kafka_poll(p->rk, 10);
@@ -303,11 +291,9 @@ long test_producer_acked(const test_producer *p)
 
 void test_producer_free(test_producer *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     for (int i = 0; i < MAX_PRODUCERS; i++)
-        if (producers[i] == p)
-            producers[i] = NULL;
+        if (producers[i] == p) producers[i] = NULL;
     /* Whatever is still queued is dropped: a test that cared flushed. */
     rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(p->rk, 1000);
@@ -358,8 +344,7 @@ static int partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms)
         if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
             n = md->topics[i].partition_cnt;
     rd_kafka_metadata_destroy(md);
-    if (n < 0)
-        fprintf(stderr, "test reader: no topic %s\n", topic);
+    if (n < 0) fprintf(stderr, "test reader: no topic %s\n", topic);
     return n;
 }
 
@@ -373,8 +358,7 @@ static long read_until(rd_kafka_t *rk, const char *topic, int n, const int64_t *
         int missing = 0;
         for (int p = 0; p < n; p++)
             missing += next[p] < end[p];
-        if (!missing)
-            return count;
+        if (!missing) return count;
         long left = deadline - now_ms();
         if (left <= 0) {
             for (int p = 0; p < n; p++)
@@ -384,8 +368,7 @@ static long read_until(rd_kafka_t *rk, const char *topic, int n, const int64_t *
             return -1;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, left < 200 ? (int)left : 200);
-        if (!m)
-            continue;
+        if (!m) continue;
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 fprintf(stderr, "test reader: %s\n", rd_kafka_message_errstr(m));
@@ -407,19 +390,16 @@ long test_consume_all(const char *bootstrap, const char *topic, test_message_fn 
 {
     long deadline = now_ms() + timeout_ms;
     rd_kafka_t *rk = reader_new(bootstrap);
-    if (!rk)
-        return -1;
+    if (!rk) return -1;
     long result = -1;
     int64_t *next = NULL, *end = NULL;
     rd_kafka_topic_partition_list_t *parts = NULL;
     int n = partition_count(rk, topic, timeout_ms);
-    if (n <= 0)
-        goto out;
+    if (n <= 0) goto out;
     next = calloc((size_t)n, sizeof *next);
     end = calloc((size_t)n, sizeof *end);
     parts = rd_kafka_topic_partition_list_new(n);
-    if (!next || !end || !parts)
-        goto out;
+    if (!next || !end || !parts) goto out;
     for (int p = 0; p < n; p++) {
         long left = deadline - now_ms();
         rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &next[p], &end[p],
@@ -440,8 +420,7 @@ long test_consume_all(const char *bootstrap, const char *topic, test_message_fn 
     result = read_until(rk, topic, n, end, next, fn, opaque, deadline);
     rd_kafka_assign(rk, NULL);
 out:
-    if (parts)
-        rd_kafka_topic_partition_list_destroy(parts);
+    if (parts) rd_kafka_topic_partition_list_destroy(parts);
     free(next);
     free(end);
     rd_kafka_consumer_close(rk);

@@ -15,23 +15,19 @@ int sink_env_start(sink_env *e, const char *name, int brokers, int registry)
 {
     memset(e, 0, sizeof *e);
     e->dir = test_tmpdir(name);
-    if (!e->dir)
-        return -1;
+    if (!e->dir) return -1;
     char path[700];
     snprintf(path, sizeof path, "%s/kafka", e->dir);
     mkdir(path, 0755);
-    if (test_kafka_start(&e->kafka, brokers, path) != 0)
-        return -1;
+    if (test_kafka_start(&e->kafka, brokers, path) != 0) return -1;
     snprintf(path, sizeof path, "%s/clickhouse", e->dir);
-    if (test_ch_start(&e->ch, path) != 0)
-        return -1;
+    if (test_ch_start(&e->ch, path) != 0) return -1;
     if (registry) {
         char db[700], log[700];
         snprintf(db, sizeof db, "%s/registry.sqlite", e->dir);
         snprintf(log, sizeof log, "%s/registry.log", e->dir);
         uint16_t port;
-        if (test_registry_start(&e->reg, db, 0, &port, log) != 0)
-            return -1;
+        if (test_registry_start(&e->reg, db, 0, &port, log) != 0) return -1;
         snprintf(e->reg_url, sizeof e->reg_url, "http://127.0.0.1:%u", (unsigned)port);
         const char *urls[] = {e->reg_url};
         sluice_sr_config cfg;
@@ -39,8 +35,7 @@ int sink_env_start(sink_env *e, const char *name, int brokers, int registry)
         cfg.urls = urls;
         cfg.n_urls = 1;
         sluice_error err;
-        if (sluice_sr_new(&cfg, &e->sr, &err) != 0)
-            return -1;
+        if (sluice_sr_new(&cfg, &e->sr, &err) != 0) return -1;
     }
     e->prod = test_producer_new(e->kafka.bootstrap, "lz4");
     return e->prod ? 0 : -1;
@@ -50,8 +45,7 @@ void sink_env_stop(sink_env *e)
 {
     test_producer_free(e->prod);
     sluice_sr_destroy(e->sr);
-    if (e->reg.pid > 0)
-        test_proc_stop(&e->reg, SIGTERM, 10000);
+    if (e->reg.pid > 0) test_proc_stop(&e->reg, SIGTERM, 10000);
     test_ch_stop(&e->ch);
     test_kafka_stop(&e->kafka);
     test_rmtree(e->dir);
@@ -63,8 +57,7 @@ int sink_env_sql(sink_env *e, const char *sql)
 {
     char *out = NULL;
     long st = test_ch_query(&e->ch, sql, &out);
-    if (st != 200)
-        fprintf(stderr, "clickhouse: %s\n  -> %ld %s\n", sql, st, out ? out : "");
+    if (st != 200) fprintf(stderr, "clickhouse: %s\n  -> %ld %s\n", sql, st, out ? out : "");
     free(out);
     return st == 200 ? 0 : -1;
 }
@@ -74,8 +67,7 @@ double sink_env_scalar(sink_env *e, const char *sql)
     return test_ch_scalar(&e->ch, sql);
 }
 
-int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out,
-                    size_t n)
+int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out, size_t n)
 {
     return sink_env_config_via(e, name, e->ch.url, sink_yaml, path_out, n);
 }
@@ -85,8 +77,7 @@ int sink_env_config_via(sink_env *e, const char *name, const char *ch_url, const
 {
     snprintf(path_out, n, "%s/%s.yaml", e->dir, name);
     FILE *f = fopen(path_out, "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fprintf(f,
             "log:\n  level: info\n"
             "metrics:\n  listen: 127.0.0.1:0\n"
@@ -106,10 +97,8 @@ int sink_env_run_sink(sink_env *e, test_proc *p, const char *config, const char 
     char path[700];
     snprintf(path, sizeof path, "%s/%s.log", e->dir, log);
     char *argv[] = {(char *)test_sluice_bin(), "sink", "-c", (char *)config, NULL};
-    if (test_proc_start(p, argv, path) != 0)
-        return -1;
-    if (!wait_assigned)
-        return 0;
+    if (test_proc_start(p, argv, path) != 0) return -1;
+    if (!wait_assigned) return 0;
     return test_proc_wait_log(p, "msg=assigned", timeout_ms, NULL, 0);
 }
 
@@ -118,8 +107,7 @@ double sink_env_wait_for(sink_env *e, const char *sql, double want, int timeout_
     double v = -1;
     for (int waited = 0; waited <= timeout_ms; waited += 200) {
         v = sink_env_scalar(e, sql);
-        if (v >= want)
-            return v;
+        if (v >= want) return v;
         struct timespec ts = {0, 200 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -131,8 +119,7 @@ uint64_t sink_env_rss(pid_t pid)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     unsigned long size = 0, resident = 0;
     int ok = fscanf(f, "%lu %lu", &size, &resident) == 2;
     fclose(f);
@@ -146,14 +133,12 @@ int sink_env_metric(const test_proc *p, const char *name, const char *filter, do
     if (test_proc_wait_log(&copy, "sub=metrics msg=listening", 0, line, sizeof line) != 0)
         return -1;
     const char *q = strstr(line, "addr=");
-    if (!q)
-        return -1;
+    if (!q) return -1;
     char url[128];
     int len = (int)strcspn(q + 5, " \n");
     snprintf(url, sizeof url, "http://%.*s/metrics", len, q + 5);
     double v = test_scrape_sum(url, name, filter);
-    if (v < 0)
-        return -1;
+    if (v < 0) return -1;
     *value = v;
     return 0;
 }

@@ -37,8 +37,7 @@ double sink_env_scalar(sink_env *e, const char *sql);
 /* Write <dir>/<name>.yaml: kafka, clickhouse, registry and metrics sections
  * for this environment, then `sink_yaml` (the sink: section) verbatim.
  * The path is written to path_out. */
-int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out,
-                    size_t n);
+int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out, size_t n);
 /* The same with ClickHouse reached at ch_url (a proxy in front of it). */
 int sink_env_config_via(sink_env *e, const char *name, const char *ch_url, const char *sink_yaml,
                         char *path_out, size_t n);

@@ -43,15 +43,13 @@ static void remember(pid_t pid)
             children[i] = pid;
             return;
         }
-    if (n_children < MAX_CHILDREN)
-        children[n_children++] = pid;
+    if (n_children < MAX_CHILDREN) children[n_children++] = pid;
 }
 
 static void forget(pid_t pid)
 {
     for (int i = 0; i < n_children; i++)
-        if (children[i] == pid)
-            children[i] = 0;
+        if (children[i] == pid) children[i] = 0;
 }
 
 const char *test_sluice_bin(void)
@@ -64,8 +62,7 @@ char *test_tmpdir(const char *prefix)
 {
     const char *base = getenv("TMPDIR");
     char *path = NULL;
-    if (asprintf(&path, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix) < 0)
-        return NULL;
+    if (asprintf(&path, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix) < 0) return NULL;
     if (!mkdtemp(path)) {
         free(path);
         return NULL;
@@ -83,8 +80,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 void test_rmtree(const char *path)
 {
-    if (path)
-        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (path) nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* In the forked child: undo what the test process changed for itself and
@@ -107,17 +103,14 @@ int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
     /* Truncate here, not in the child: a waiter must never read the log of
      * an earlier process that used the same path. */
     int tfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (tfd < 0)
-        return -1;
+    if (tfd < 0) return -1;
     close(tfd);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
+    if (pid < 0) return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
+        if (getppid() != parent) _exit(127);
         int fd = open(log_path, O_WRONLY | O_APPEND);
         if (fd >= 0) {
             dup2(fd, 1);
@@ -135,8 +128,7 @@ int test_proc_start_io(test_proc *p, char *const argv[], const char *log_path, F
                        int *from_child)
 {
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0)
-        return -1;
+    if (pipe2(in, O_CLOEXEC) != 0) return -1;
     if (pipe2(out, O_CLOEXEC) != 0) {
         close(in[0]);
         close(in[1]);
@@ -148,8 +140,7 @@ int test_proc_start_io(test_proc *p, char *const argv[], const char *log_path, F
     pid_t parent = getpid();
     pid_t pid = w ? fork() : -1;
     if (pid < 0) {
-        if (tfd >= 0)
-            close(tfd);
+        if (tfd >= 0) close(tfd);
         if (w)
             fclose(w);
         else
@@ -161,8 +152,7 @@ int test_proc_start_io(test_proc *p, char *const argv[], const char *log_path, F
     }
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
+        if (getppid() != parent) _exit(127);
         dup2(in[0], 0); /* dup2 clears close-on-exec on the copies */
         dup2(out[1], 1);
         dup2(tfd, 2);
@@ -189,22 +179,16 @@ int test_read_line(int fd, char *line, size_t n, int timeout_ms)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (elapsed >= timeout_ms)
-            return -1;
+        if (elapsed >= timeout_ms) return -1;
         struct pollfd pfd = {fd, POLLIN, 0};
         int r = poll(&pfd, 1, (int)(timeout_ms - elapsed));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
         char c;
         ssize_t got = read(fd, &c, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        if (c == '\n')
-            return 0;
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return -1;
+        if (c == '\n') return 0;
         if (len + 1 < n) {
             line[len++] = c;
             line[len] = '\0';
@@ -225,8 +209,7 @@ int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *l
             char buf[4096];
             while (fgets(buf, sizeof buf, f)) {
                 if (strstr(buf, needle)) {
-                    if (line)
-                        snprintf(line, n, "%s", buf);
+                    if (line) snprintf(line, n, "%s", buf);
                     fclose(f);
                     return 0;
                 }
@@ -252,17 +235,13 @@ int test_proc_wait(test_proc *p, int timeout_ms)
 
 int test_proc_stop(test_proc *p, int sig, int timeout_ms)
 {
-    if (p->pid <= 0)
-        return -1;
-    if (sig)
-        kill(p->pid, sig);
+    if (p->pid <= 0) return -1;
+    if (sig) kill(p->pid, sig);
     int status = 0;
     for (int waited = 0;; waited += 10) {
         pid_t r = waitpid(p->pid, &status, WNOHANG);
-        if (r == p->pid)
-            break;
-        if (r < 0)
-            return -1;
+        if (r == p->pid) break;
+        if (r < 0) return -1;
         if (waited >= timeout_ms) {
             kill(p->pid, SIGKILL);
             waitpid(p->pid, &status, 0);
@@ -273,10 +252,8 @@ int test_proc_stop(test_proc *p, int sig, int timeout_ms)
     }
     forget(p->pid);
     p->pid = 0;
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
 }
 
@@ -287,14 +264,11 @@ int test_registry_start(test_proc *p, const char *db_path, uint16_t want_port, u
     snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)want_port);
     char *argv[] = {(char *)test_sluice_bin(), "registry", "--listen", listen, "--db",
                     (char *)db_path,           NULL};
-    if (test_proc_start(p, argv, log_path) != 0)
-        return -1;
+    if (test_proc_start(p, argv, log_path) != 0) return -1;
     char line[512];
-    if (test_proc_wait_log(p, "msg=listening port=", 15000, line, sizeof line) != 0)
-        return -1;
+    if (test_proc_wait_log(p, "msg=listening port=", 15000, line, sizeof line) != 0) return -1;
     char *q = strstr(line, "port=");
-    if (!q)
-        return -1;
+    if (!q) return -1;
     *port = (uint16_t)atoi(q + 5);
     return 0;
 }
@@ -304,8 +278,7 @@ size_t test_curl_collect(char *data, size_t size, size_t n, void *opaque)
     test_grow *g = opaque;
     size_t add = size * n;
     char *q = realloc(g->p, g->len + add + 1);
-    if (!q)
-        return 0;
+    if (!q) return 0;
     memcpy(q + g->len, data, add);
     g->len += add;
     q[g->len] = '\0';
@@ -317,8 +290,7 @@ int test_http(const char *method, const char *url, const char *body, const char 
               test_http_resp *resp)
 {
     CURL *c = curl_easy_init();
-    if (!c)
-        return -1;
+    if (!c) return -1;
     test_grow g = {NULL, 0};
     struct curl_slist *h = NULL;
     char ct[256];
@@ -355,11 +327,9 @@ double test_metric(const char *text, const char *series)
 {
     size_t n = strlen(series);
     for (const char *line = text; line && *line;) {
-        if (strncmp(line, series, n) == 0 && line[n] == ' ')
-            return strtod(line + n + 1, NULL);
+        if (strncmp(line, series, n) == 0 && line[n] == ' ') return strtod(line + n + 1, NULL);
         line = strchr(line, '\n');
-        if (line)
-            line++;
+        if (line) line++;
     }
     return -1;
 }
@@ -390,8 +360,7 @@ double test_metric_sum(const char *text, const char *name, const char *filter)
 double test_scrape_sum(const char *url, const char *name, const char *filter)
 {
     test_http_resp r;
-    if (test_http("GET", url, NULL, NULL, &r) != 0)
-        return -1;
+    if (test_http("GET", url, NULL, NULL, &r) != 0) return -1;
     double v = r.status == 200 ? test_metric_sum(r.body, name, filter) : -1;
     free(r.body);
     return v;

@@ -90,8 +90,7 @@ static void reply(const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     putchar('\n');
-    if (fflush(stdout) != 0)
-        exit(0); /* whoever asked is gone */
+    if (fflush(stdout) != 0) exit(0); /* whoever asked is gone */
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -99,8 +98,7 @@ static int parse_long(const char *s, long min, long max, long *out)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
+    if (errno || end == s || *end || v < min || v > max) return -1;
     *out = v;
     return 0;
 }
@@ -159,8 +157,7 @@ static int parse_error_code(const char *s, rd_kafka_resp_err_t *err)
         *err = (rd_kafka_resp_err_t)v;
         return 0;
     }
-    if (strncasecmp(s, "RD_KAFKA_RESP_ERR_", 18) == 0)
-        s += 18;
+    if (strncasecmp(s, "RD_KAFKA_RESP_ERR_", 18) == 0) s += 18;
     if (strcasecmp(s, "NOT_LEADER_OR_FOLLOWER") == 0) /* the name newer Kafka uses */
         s = "NOT_LEADER_FOR_PARTITION";
     const struct rd_kafka_err_desc *descs;
@@ -186,8 +183,7 @@ static rd_kafka_t *new_consumer(const char *group, char *errstr, size_t n)
         return NULL;
     }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, n);
-    if (!rk)
-        rd_kafka_conf_destroy(conf);
+    if (!rk) rd_kafka_conf_destroy(conf);
     return rk;
 }
 
@@ -203,8 +199,7 @@ static rd_kafka_t *query_handle(void)
 static int partition_count(const char *topic)
 {
     rd_kafka_t *rk = query_handle();
-    if (!rk)
-        return -1;
+    if (!rk) return -1;
     const struct rd_kafka_metadata *md;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, QUERY_TIMEOUT_MS);
     if (err) {
@@ -226,8 +221,7 @@ static int partition_count(const char *topic)
 static void cmd_watermarks(const char *topic)
 {
     int n = partition_count(topic);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     char out[MAX_LINE * 4] = "ok";
     size_t len = 2;
     for (int p = 0; p < n; p++) {
@@ -254,8 +248,7 @@ static void cmd_watermarks(const char *topic)
 static void cmd_committed(const char *group, const char *topic)
 {
     int n = partition_count(topic);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     char errstr[256];
     rd_kafka_t *rk = new_consumer(group, errstr, sizeof errstr);
     if (!rk) {
@@ -296,8 +289,7 @@ static int create_topic(const char *name, long partitions, long replication)
 {
     rd_kafka_resp_err_t err =
         rd_kafka_mock_topic_create(mcluster, name, (int)partitions, (int)replication);
-    if (err)
-        fprintf(stderr, "sluice-mock-kafka: topic %s: %s\n", name, rd_kafka_err2str(err));
+    if (err) fprintf(stderr, "sluice-mock-kafka: topic %s: %s\n", name, rd_kafka_err2str(err));
     return err ? -1 : 0;
 }
 
@@ -398,8 +390,7 @@ int main(int argc, char **argv)
     long brokers = 1;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--brokers") == 0 && i + 1 < argc) {
-            if (parse_long(argv[++i], 1, 64, &brokers))
-                usage();
+            if (parse_long(argv[++i], 1, 64, &brokers)) usage();
         } else if (strcmp(argv[i], "--topic") != 0 || i + 1 >= argc) {
             usage();
         } else {
@@ -433,22 +424,18 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--topic") != 0)
-            continue;
+        if (strcmp(argv[i], "--topic") != 0) continue;
         char spec[512];
         snprintf(spec, sizeof spec, "%s", argv[++i]);
         char *p1 = strchr(spec, ':');
         char *p2 = p1 ? strchr(p1 + 1, ':') : NULL;
         long parts, repl = 1;
-        if (!p1 || p1 == spec)
-            usage();
+        if (!p1 || p1 == spec) usage();
         *p1 = '\0';
-        if (p2)
-            *p2 = '\0';
+        if (p2) *p2 = '\0';
         if (parse_long(p1 + 1, 1, 100000, &parts) || (p2 && parse_long(p2 + 1, 1, 1000, &repl)))
             usage();
-        if (create_topic(spec, parts, repl) != 0)
-            return 1;
+        if (create_topic(spec, parts, repl) != 0) return 1;
     }
 
     reply("bootstrap=%s", rd_kafka_mock_cluster_bootstraps(mcluster));
@@ -459,21 +446,16 @@ int main(int argc, char **argv)
     while (!quit && !eof) {
         struct pollfd fds[2] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}};
         if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             break;
         }
-        if (fds[1].revents & POLLIN)
-            break;
-        if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
+        if (fds[1].revents & POLLIN) break;
+        if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t r = read(0, buf + len, MAX_LINE - len);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
             eof = 1;
-            if (len == 0)
-                break;
+            if (len == 0) break;
             buf[len++] = '\n'; /* a last line without newline still counts */
         } else {
             len += (size_t)r;
@@ -490,15 +472,13 @@ int main(int argc, char **argv)
         len -= (size_t)(start - buf);
         memmove(buf, start, len);
         if (len == MAX_LINE) {
-            if (!discarding)
-                reply("error line longer than %d bytes", MAX_LINE);
+            if (!discarding) reply("error line longer than %d bytes", MAX_LINE);
             discarding = 1;
             len = 0;
         }
     }
 
-    if (query_rk)
-        rd_kafka_destroy(query_rk);
+    if (query_rk) rd_kafka_destroy(query_rk);
     rd_kafka_mock_cluster_destroy(mcluster);
     rd_kafka_destroy(cluster_rk);
     return 0;

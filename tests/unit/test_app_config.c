@@ -61,7 +61,8 @@ static void test_full_registry_section(void)
     app_config cfg;
     memset(&cfg, 0, sizeof cfg);
     sluice_error err;
-    CHECK_EQ(cfg_load_string(yaml, strlen(yaml), "t.yaml", app_config_keys, &cfg, &err, NULL, NULL), 0);
+    CHECK_EQ(cfg_load_string(yaml, strlen(yaml), "t.yaml", app_config_keys, &cfg, &err, NULL, NULL),
+             0);
     CHECK_EQ(cfg.log.level, SLUICE_LOG_DEBUG);
     CHECK_EQ(cfg.log.format, SLUICE_LOG_JSON);
     CHECK_EQ(cfg.registry.urls.n, 2);
@@ -110,8 +111,9 @@ static void test_errors_name_key_and_line(void)
     memset(&cfg, 0, sizeof cfg);
     sluice_error err;
     struct collected c = {.n = 0};
-    CHECK_EQ(cfg_load_string(yaml, strlen(yaml), "bad.yaml", app_config_keys, &cfg, &err, collect, &c),
-             SLUICE_ECONFIG);
+    CHECK_EQ(
+        cfg_load_string(yaml, strlen(yaml), "bad.yaml", app_config_keys, &cfg, &err, collect, &c),
+        SLUICE_ECONFIG);
     CHECK_EQ(c.n, 4);
     CHECK_CONTAINS(c.all, "bad.yaml:4:5: registry.cache.max_byte: unknown key");
     CHECK_CONTAINS(c.all, "bad.yaml:5:16: registry.max_retries:");

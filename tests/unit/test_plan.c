@@ -28,7 +28,10 @@ static void put(bytes *x, const void *p, size_t n)
     memcpy(x->b + x->n, p, n);
     x->n += n;
 }
-static void u8(bytes *x, uint8_t v) { x->b[x->n++] = v; }
+static void u8(bytes *x, uint8_t v)
+{
+    x->b[x->n++] = v;
+}
 
 /* Avro */
 static void a_long(bytes *x, int64_t v)
@@ -45,7 +48,10 @@ static void a_str(bytes *x, const char *s)
     a_long(x, (int64_t)strlen(s));
     put(x, s, strlen(s));
 }
-static void a_double(bytes *x, double d) { put(x, &d, 8); } /* little-endian host */
+static void a_double(bytes *x, double d)
+{
+    put(x, &d, 8);
+} /* little-endian host */
 
 /* RowBinary */
 static void r_uleb(bytes *x, uint64_t v)
@@ -61,11 +67,26 @@ static void r_str(bytes *x, const char *s)
     r_uleb(x, strlen(s));
     put(x, s, strlen(s));
 }
-static void r_i64(bytes *x, int64_t v) { put(x, &v, 8); }
-static void r_i32(bytes *x, int32_t v) { put(x, &v, 4); }
-static void r_u32(bytes *x, uint32_t v) { put(x, &v, 4); }
-static void r_u16(bytes *x, uint16_t v) { put(x, &v, 2); }
-static void r_f64(bytes *x, double v) { put(x, &v, 8); }
+static void r_i64(bytes *x, int64_t v)
+{
+    put(x, &v, 8);
+}
+static void r_i32(bytes *x, int32_t v)
+{
+    put(x, &v, 4);
+}
+static void r_u32(bytes *x, uint32_t v)
+{
+    put(x, &v, 4);
+}
+static void r_u16(bytes *x, uint16_t v)
+{
+    put(x, &v, 2);
+}
+static void r_f64(bytes *x, double v)
+{
+    put(x, &v, 8);
+}
 
 /* ---- fixtures ---- */
 
@@ -115,13 +136,11 @@ static void setup(fixture *f)
 static int compile(fixture *f, const plan_options *opt)
 {
     plan_options dflt = {.route = "sink.routes[0]"};
-    if (!opt)
-        opt = &dflt;
+    if (!opt) opt = &dflt;
     int rc = plan_compile_avro(sluice_avro_schema_root(f->w),
-                               f->r ? sluice_avro_schema_root(f->r) : NULL, f->cols, f->n_cols,
-                               opt, &f->p, &f->err);
-    if (rc == 0)
-        f->st = plan_state_new(f->p);
+                               f->r ? sluice_avro_schema_root(f->r) : NULL, f->cols, f->n_cols, opt,
+                               &f->p, &f->err);
+    if (rc == 0) f->st = plan_state_new(f->p);
     return rc;
 }
 
@@ -132,8 +151,7 @@ static int run(fixture *f, const bytes *msg)
 
 static int same(fixture *f, const bytes *want)
 {
-    if (f->out.len == want->n && memcmp(f->out.data, want->b, want->n) == 0)
-        return 1;
+    if (f->out.len == want->n && memcmp(f->out.data, want->b, want->n) == 0) return 1;
     fprintf(stderr, "rows differ: got %zu bytes, want %zu\n  got: ", f->out.len, want->n);
     for (size_t i = 0; i < f->out.len; i++)
         fprintf(stderr, "%02x ", f->out.data[i]);
@@ -163,7 +181,11 @@ static void test_flat_record_in_table_order(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("id", "\"long\"") "," F("name", "\"string\"") "," F("score", "\"double\"")), NULL), 0);
+    CHECK_EQ(
+        schema(&f,
+               REC(F("id", "\"long\"") "," F("name", "\"string\"") "," F("score", "\"double\"")),
+               NULL),
+        0);
     /* Table order differs from writer order; `created` has no source. */
     CHECK_EQ(column(&f, "score", "Float64"), 0);
     CHECK_EQ(column(&f, "created", "DateTime"), 0);
@@ -188,7 +210,12 @@ static void test_extra_fields_and_reject(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("id", "\"long\"") "," F("debug", "{\"type\":\"array\",\"items\":\"string\"}") "," F("n", "\"int\"")), NULL), 0);
+    CHECK_EQ(
+        schema(&f,
+               REC(F("id", "\"long\"") "," F(
+                   "debug", "{\"type\":\"array\",\"items\":\"string\"}") "," F("n", "\"int\"")),
+               NULL),
+        0);
     CHECK_EQ(column(&f, "id", "Int64"), 0);
     CHECK_EQ(column(&f, "n", "Int32"), 0);
     CHECK_EQ(compile(&f, NULL), 0);
@@ -217,7 +244,9 @@ static void test_nullable_and_null_into_plain(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("a", "[\"null\",\"string\"]") "," F("b", "[\"null\",\"long\"]")), NULL), 0);
+    CHECK_EQ(
+        schema(&f, REC(F("a", "[\"null\",\"string\"]") "," F("b", "[\"null\",\"long\"]")), NULL),
+        0);
     CHECK_EQ(column(&f, "a", "Nullable(String)"), 0);
     CHECK_EQ(column(&f, "b", "UInt32"), 0); /* not Nullable: NULL becomes 0 */
     CHECK_EQ(compile(&f, NULL), 0);
@@ -244,7 +273,14 @@ static void test_flatten_nested_and_nullable_record(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("user", "{\"type\":\"record\",\"name\":\"U\",\"fields\":[" F("id", "\"long\"") "," F("geo", "[\"null\",{\"type\":\"record\",\"name\":\"G\",\"fields\":[" F("cc", "\"string\"") "]}]") "]}")), NULL), 0);
+    CHECK_EQ(
+        schema(&f,
+               REC(F("user",
+                     "{\"type\":\"record\",\"name\":\"U\",\"fields\":[" F("id", "\"long\"") "," F(
+                         "geo", "[\"null\",{\"type\":\"record\",\"name\":\"G\",\"fields\":[" F(
+                                    "cc", "\"string\"") "]}]") "]}")),
+               NULL),
+        0);
     CHECK_EQ(column(&f, "user_id", "Int64"), 0);
     CHECK_EQ(column(&f, "user_geo_cc", "Nullable(String)"), 0);
     plan_options opt = {.route = "r", .separator = '_'};
@@ -271,7 +307,13 @@ static void test_arrays_nested_and_multiblock(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("xs", "{\"type\":\"array\",\"items\":\"int\"}") "," F("m", "{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":\"string\"}}")), NULL), 0);
+    CHECK_EQ(
+        schema(
+            &f,
+            REC(F("xs", "{\"type\":\"array\",\"items\":\"int\"}") "," F(
+                "m", "{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":\"string\"}}")),
+            NULL),
+        0);
     CHECK_EQ(column(&f, "xs", "Array(Int32)"), 0);
     CHECK_EQ(column(&f, "m", "Array(Array(String))"), 0);
     CHECK_EQ(compile(&f, NULL), 0);
@@ -337,7 +379,15 @@ static void test_array_of_records_into_nested_columns(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("id", "\"long\"") "," F("items", "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"I\",\"fields\":[" F("sku", "\"string\"") "," F("qty", "\"int\"") "]}}")), NULL), 0);
+    CHECK_EQ(
+        schema(
+            &f,
+            REC(F("id", "\"long\"") "," F(
+                "items",
+                "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"I\",\"fields\":[" F(
+                    "sku", "\"string\"") "," F("qty", "\"int\"") "]}}")),
+            NULL),
+        0);
     CHECK_EQ(column(&f, "id", "Int64"), 0);
     CHECK_EQ(column(&f, "items.sku", "Array(String)"), 0);
     CHECK_EQ(column(&f, "items.qty", "Array(UInt32)"), 0);
@@ -366,7 +416,12 @@ static void test_map_into_keys_values_and_record_as_json(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("attrs", "{\"type\":\"map\",\"values\":\"long\"}") "," F("ctx", "{\"type\":\"record\",\"name\":\"C\",\"fields\":[" F("ip", "\"string\"") "," F("port", "\"int\"") "]}")), NULL), 0);
+    CHECK_EQ(schema(&f,
+                    REC(F("attrs", "{\"type\":\"map\",\"values\":\"long\"}") "," F(
+                        "ctx", "{\"type\":\"record\",\"name\":\"C\",\"fields\":[" F(
+                                   "ip", "\"string\"") "," F("port", "\"int\"") "]}")),
+                    NULL),
+             0);
     CHECK_EQ(column(&f, "attrs.keys", "Array(String)"), 0);
     CHECK_EQ(column(&f, "attrs.values", "Array(Int64)"), 0);
     CHECK_EQ(column(&f, "ctx", "String"), 0);
@@ -396,10 +451,15 @@ static void test_enums_and_logical_types(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("s", "{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"NEW\",\"PAID\"]}") ","
-                            F("s2", "\"S\"") ","
-                            F("at", "{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}") ","
-                            F("day", "{\"type\":\"int\",\"logicalType\":\"date\"}")), NULL), 0);
+    CHECK_EQ(
+        schema(
+            &f,
+            REC(F("s", "{\"type\":\"enum\",\"name\":\"S\",\"symbols\":[\"NEW\",\"PAID\"]}") "," F(
+                "s2", "\"S\"") "," F("at", "{\"type\":\"long\",\"logicalType\":\"timestamp-"
+                                           "millis\"}") "," F("day", "{\"type\":\"int\","
+                                                                     "\"logicalType\":\"date\"}")),
+            NULL),
+        0);
     CHECK_EQ(column(&f, "s", "Enum8('PAID' = 5, 'NEW' = -1)"), 0);
     CHECK_EQ(column(&f, "s2", "String"), 0);
     CHECK_EQ(column(&f, "at", "DateTime"), 0);
@@ -426,8 +486,12 @@ static void test_schema_resolution(void)
      * the writer's enum has a symbol the reader lacks (reader default). */
     fixture f;
     setup(&f);
-    const char *w = REC(F("n", "\"int\"") "," F("legacy", "\"string\"") "," F("st", "{\"type\":\"enum\",\"name\":\"St\",\"symbols\":[\"A\",\"OLD\"]}"));
-    const char *r = REC(F("n", "\"long\"") "," F("st", "{\"type\":\"enum\",\"name\":\"St\",\"symbols\":[\"A\",\"B\",\"UNKNOWN\"],\"default\":\"UNKNOWN\"}") ","
+    const char *w = REC(F("n", "\"int\"") "," F("legacy", "\"string\"") "," F(
+        "st", "{\"type\":\"enum\",\"name\":\"St\",\"symbols\":[\"A\",\"OLD\"]}"));
+    const char *r = REC(F("n", "\"long\"") "," F(
+        "st",
+        "{\"type\":\"enum\",\"name\":\"St\",\"symbols\":[\"A\",\"B\",\"UNKNOWN\"],\"default\":"
+        "\"UNKNOWN\"}") ","
                         "{\"name\":\"source\",\"type\":\"string\",\"default\":\"web\"}");
     CHECK_EQ(schema(&f, w, r), 0);
     CHECK_EQ(column(&f, "n", "Int64"), 0);
@@ -459,8 +523,16 @@ static void test_explode_filter_derived(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("order", "\"long\"") "," F("status", "\"string\"") ","
-                            F("items", "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"I\",\"fields\":[" F("sku", "\"string\"") "," F("qty", "\"int\"") "," F("price", "\"double\"") "]}}")), NULL), 0);
+    CHECK_EQ(
+        schema(
+            &f,
+            REC(F("order", "\"long\"") "," F("status", "\"string\"") "," F(
+                "items",
+                "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"I\",\"fields\":[" F(
+                    "sku", "\"string\"") "," F("qty", "\"int\"") "," F("price",
+                                                                       "\"double\"") "]}}")),
+            NULL),
+        0);
     CHECK_EQ(column(&f, "order", "Int64"), 0);
     CHECK_EQ(column(&f, "items.sku", "String"), 0);
     CHECK_EQ(column(&f, "line_total", "Float64"), 0);
@@ -469,11 +541,14 @@ static void test_explode_filter_derived(void)
     plan_derived d[] = {{"line_total", "items.qty * items.price"},
                         {"line_no", "index()"},
                         {"sku_upper", "upper(items.sku)"}};
-    plan_options opt = {.route = "sink.routes[1]", .explode = "items",
+    plan_options opt = {.route = "sink.routes[1]",
+                        .explode = "items",
                         .filter = "status != 'CANCELLED' and items.qty > 0",
-                        .derived = d, .n_derived = 3};
+                        .derived = d,
+                        .n_derived = 3};
     CHECK_EQ(compile(&f, &opt), 0);
-    CHECK_STR(plan_columns_sql(f.p), "(`order`, `items.sku`, `line_total`, `line_no`, `sku_upper`)");
+    CHECK_STR(plan_columns_sql(f.p),
+              "(`order`, `items.sku`, `line_total`, `line_no`, `sku_upper`)");
     bytes m = {.n = 0}, want = {.n = 0};
     a_long(&m, 42);
     a_str(&m, "PAID");
@@ -523,7 +598,12 @@ static void test_compile_errors_name_route_and_column(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("price", "\"string\"") "," F("ctx", "{\"type\":\"record\",\"name\":\"C\",\"fields\":[" F("a", "\"int\"") "]}")), NULL), 0);
+    CHECK_EQ(schema(&f,
+                    REC(F("price", "\"string\"") "," F(
+                        "ctx",
+                        "{\"type\":\"record\",\"name\":\"C\",\"fields\":[" F("a", "\"int\"") "]}")),
+                    NULL),
+             0);
     CHECK_EQ(column(&f, "ctx", "Int32"), 0);
     CHECK_EQ(compile(&f, NULL), SLUICE_EINVAL);
     CHECK_CONTAINS(f.err.msg, "field $.ctx (record) cannot go into column ctx (Int32)");
@@ -536,7 +616,8 @@ static void test_compile_errors_name_route_and_column(void)
     plan_derived d[] = {{"total", "qty * prise"}};
     plan_options opt = {.route = "sink.routes[0]", .derived = d, .n_derived = 1};
     CHECK_EQ(compile(&f, &opt), SLUICE_ECONFIG);
-    CHECK_CONTAINS(f.err.msg, "sink.routes[0]: transform.columns.total: offset 6: unknown field 'prise'");
+    CHECK_CONTAINS(f.err.msg,
+                   "sink.routes[0]: transform.columns.total: offset 6: unknown field 'prise'");
     plan_derived d2[] = {{"nope", "qty"}};
     opt.derived = d2;
     CHECK_EQ(compile(&f, &opt), SLUICE_ECONFIG);
@@ -551,7 +632,11 @@ static void test_bad_messages_write_nothing(void)
 {
     fixture f;
     setup(&f);
-    CHECK_EQ(schema(&f, REC(F("id", "\"long\"") "," F("tag", "[\"null\",\"string\"]") "," F("n", "\"long\"")), NULL), 0);
+    CHECK_EQ(schema(&f,
+                    REC(F("id", "\"long\"") "," F("tag",
+                                                  "[\"null\",\"string\"]") "," F("n", "\"long\"")),
+                    NULL),
+             0);
     CHECK_EQ(column(&f, "id", "Int64"), 0);
     CHECK_EQ(column(&f, "tag", "Nullable(String)"), 0);
     CHECK_EQ(column(&f, "n", "UInt8"), 0);
@@ -609,7 +694,8 @@ static void test_json_plan(void)
     plan_options opt = {.route = "sink.routes[4]"};
     CHECK_EQ(plan_compile_json(f.cols, f.n_cols, &opt, &f.p, &f.err), 0);
     f.st = plan_state_new(f.p);
-    const char *msg = "{\"id\":\"18446744073709551615\",\"user\":{\"name\":\"ada\"},\"tags\":[\"x\",\"y\"],\"day\":\"2024-02-29\"}";
+    const char *msg = "{\"id\":\"18446744073709551615\",\"user\":{\"name\":\"ada\"},\"tags\":["
+                      "\"x\",\"y\"],\"day\":\"2024-02-29\"}";
     bytes m = {.n = 0}, want = {.n = 0};
     put(&m, msg, strlen(msg));
     uint64_t maxu = UINT64_MAX;

@@ -61,7 +61,7 @@ static void test_hysteresis(void)
     CHECK_EQ(atomic_load(&p->m_paused), 1);
     /* Land most of it, but not below the low mark: still paused. */
     for (int64_t o = 20; o < 22; o++)
-        part_note_consumed(p, 2, o, 100); /* a few in flight still arrive */
+        part_note_consumed(p, 2, o, 100);    /* a few in flight still arrive */
     resumes += part_note_landed(p, 1, 1400); /* 2200 - 1400 = 800 > 500 */
     CHECK_EQ(resumes, 0);
     CHECK(p->paused);
@@ -93,7 +93,7 @@ static void test_flapping_is_damped(void)
     for (int round = 0; round < 1000; round++) {
         pauses += part_note_consumed(p, batch_id, o++, 1000); /* +1000 */
         if (p->buffered >= 9000)
-            part_note_landed(p, batch_id++, 1000 * 1);       /* drains 1000 at a time */
+            part_note_landed(p, batch_id++, 1000 * 1); /* drains 1000 at a time */
         part_note_consumed(p, batch_id, o++, 0);
     }
     CHECK(pauses <= 3);

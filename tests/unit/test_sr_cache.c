@@ -18,12 +18,12 @@
 struct counting_fetch {
     _Atomic int calls;
     int32_t id;
-    int rc;               /* what to return */
+    int rc; /* what to return */
     int64_t ttl_ms;
-    int64_t delay_ms;     /* sleep before answering */
-    _Atomic int *gate;    /* if set: wait until *gate >= gate_target before answering */
+    int64_t delay_ms;  /* sleep before answering */
+    _Atomic int *gate; /* if set: wait until *gate >= gate_target before answering */
     int gate_target;
-    size_t text_len;      /* size of the schema text to return */
+    size_t text_len; /* size of the schema text to return */
 };
 
 static int counting_fetch_fn(void *p, sr_schema **value, int64_t *ttl_ms, sluice_error *err)
@@ -41,8 +41,7 @@ static int counting_fetch_fn(void *p, sr_schema **value, int64_t *ttl_ms, sluice
     }
     char text[4096];
     size_t n = f->text_len ? f->text_len : 5;
-    if (n > sizeof text)
-        n = sizeof text;
+    if (n > sizeof text) n = sizeof text;
     memset(text, 'x', n);
     *value = sr_schema_new(f->id, 0, NULL, NULL, text, n);
     *ttl_ms = f->ttl_ms;
@@ -53,8 +52,7 @@ static sr_cache *new_cache(size_t entries, size_t bytes, int64_t neg_ttl)
 {
     sr_cache_config cfg = {.max_entries = entries, .max_bytes = bytes, .negative_ttl_ms = neg_ttl};
     sr_cache *c = NULL;
-    if (sr_cache_new(&cfg, &c) != 0)
-        return NULL;
+    if (sr_cache_new(&cfg, &c) != 0) return NULL;
     return c;
 }
 
@@ -63,8 +61,7 @@ static int get_id(sr_cache *c, int32_t key, struct counting_fetch *f, sr_outcome
 {
     sr_schema *s = NULL;
     int rc = sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, f, &s, o, err);
-    if (rc == 0)
-        sr_schema_release(s);
+    if (rc == 0) sr_schema_release(s);
     return rc;
 }
 
@@ -76,16 +73,20 @@ static void test_hit_after_fetch(void)
     sr_outcome o;
     sr_schema *s = NULL;
     int32_t key = 7;
-    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, &f, &s, &o, NULL), 0);
+    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, &f, &s, &o, NULL),
+             0);
     CHECK_EQ(o, SR_FETCHED);
     CHECK_EQ(s->pub.id, 7);
     sr_schema *s2 = NULL;
-    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, &f, &s2, &o, NULL), 0);
+    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, &f, &s2, &o, NULL),
+             0);
     CHECK_EQ(o, SR_HIT);
     CHECK(s2 == s); /* the same shared object, not a copy */
     CHECK_EQ(atomic_load(&f.calls), 1);
     /* Same key bytes under another kind is another entry. */
-    CHECK_EQ(sr_cache_get(c, SR_KIND_LATEST, &key, sizeof key, 0, counting_fetch_fn, &f, &s2, &o, NULL), 0);
+    CHECK_EQ(
+        sr_cache_get(c, SR_KIND_LATEST, &key, sizeof key, 0, counting_fetch_fn, &f, &s2, &o, NULL),
+        0);
     CHECK_EQ(o, SR_FETCHED);
     sr_schema_release(s2);
     sr_schema_release(s);
@@ -199,7 +200,7 @@ static void test_byte_bound(void)
     sr_cache_usage u;
     sr_cache_get_usage(c, &u);
     CHECK(u.bytes <= max_bytes);
-    CHECK(u.entries > 10);   /* it does cache within the bound */
+    CHECK(u.entries > 10); /* it does cache within the bound */
     CHECK(u.entries < 2000);
     CHECK_EQ(u.evictions + u.entries, 2000);
     /* A value larger than a shard's share is served but not stored. */
@@ -241,8 +242,8 @@ static void run_concurrent_misses(int rc_wanted, int *calls, int *coalesced, int
     _Atomic int started = 0;
     /* The leader's fetch waits until every thread has started, then lingers
      * so that all of them reach the cache while it is in flight. */
-    struct counting_fetch f = {.id = 3, .rc = rc_wanted, .gate = &started, .gate_target = N,
-                               .delay_ms = 100};
+    struct counting_fetch f = {
+        .id = 3, .rc = rc_wanted, .gate = &started, .gate_target = N, .delay_ms = 100};
     struct sf_thread t[N];
     pthread_t th[N];
     for (int i = 0; i < N; i++) {
@@ -329,11 +330,13 @@ static void test_bypass_replaces(void)
     CHECK_EQ(get_id(c, key, &f, &o, NULL), 0);
     f.id = 2; /* the registry's answer changed */
     sr_schema *s = NULL;
-    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 1, counting_fetch_fn, &f, &s, &o, NULL), 0);
+    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 1, counting_fetch_fn, &f, &s, &o, NULL),
+             0);
     CHECK_EQ(o, SR_FETCHED);
     CHECK_EQ(s->pub.id, 2);
     sr_schema_release(s);
-    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, &f, &s, &o, NULL), 0);
+    CHECK_EQ(sr_cache_get(c, SR_KIND_ID, &key, sizeof key, 0, counting_fetch_fn, &f, &s, &o, NULL),
+             0);
     CHECK_EQ(o, SR_HIT);
     CHECK_EQ(s->pub.id, 2);
     sr_schema_release(s);

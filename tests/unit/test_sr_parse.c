@@ -95,7 +95,8 @@ static void test_response_subject_version(void)
 {
     sr_schema *s = NULL;
     sluice_error err;
-    const char *ok = "{\"subject\":\"t-value\",\"version\":2,\"id\":11,\"schema\":\"\\\"long\\\"\"}";
+    const char *ok =
+        "{\"subject\":\"t-value\",\"version\":2,\"id\":11,\"schema\":\"\\\"long\\\"\"}";
     CHECK_EQ(sr_response_subject_version("GET l", ok, strlen(ok), NULL, &s, &err), 0);
     CHECK_STR(s->pub.subject, "t-value");
     CHECK_EQ(s->pub.version, 2);
@@ -105,7 +106,8 @@ static void test_response_subject_version(void)
 
     /* Lookup answers may leave out the schema: the caller's text stands in. */
     const char *noschema = "{\"subject\":\"t\",\"version\":1,\"id\":4}";
-    CHECK_EQ(sr_response_subject_version("POST l", noschema, strlen(noschema), "\"int\"", &s, &err), 0);
+    CHECK_EQ(sr_response_subject_version("POST l", noschema, strlen(noschema), "\"int\"", &s, &err),
+             0);
     CHECK_STR(s->pub.schema, "\"int\"");
     sr_schema_release(s);
     CHECK_EQ(sr_response_subject_version("GET l", noschema, strlen(noschema), NULL, &s, &err),
@@ -113,16 +115,20 @@ static void test_response_subject_version(void)
     CHECK_CONTAINS(err.msg, "field 'schema' missing");
 
     const char *badver = "{\"subject\":\"t\",\"version\":0,\"id\":4,\"schema\":\"x\"}";
-    CHECK_EQ(sr_response_subject_version("GET v", badver, strlen(badver), NULL, &s, &err), SLUICE_EPARSE);
+    CHECK_EQ(sr_response_subject_version("GET v", badver, strlen(badver), NULL, &s, &err),
+             SLUICE_EPARSE);
     CHECK_STR(err.msg, "registry answer to GET v: field 'version' out of range: 0");
     const char *bigid = "{\"subject\":\"t\",\"version\":1,\"id\":4294967296,\"schema\":\"x\"}";
-    CHECK_EQ(sr_response_subject_version("GET v", bigid, strlen(bigid), NULL, &s, &err), SLUICE_EPARSE);
+    CHECK_EQ(sr_response_subject_version("GET v", bigid, strlen(bigid), NULL, &s, &err),
+             SLUICE_EPARSE);
     CHECK_CONTAINS(err.msg, "field 'id' out of range: 4294967296");
     const char *strid = "{\"subject\":\"t\",\"version\":1,\"id\":\"4\",\"schema\":\"x\"}";
-    CHECK_EQ(sr_response_subject_version("GET v", strid, strlen(strid), NULL, &s, &err), SLUICE_EPARSE);
+    CHECK_EQ(sr_response_subject_version("GET v", strid, strlen(strid), NULL, &s, &err),
+             SLUICE_EPARSE);
     CHECK_CONTAINS(err.msg, "field 'id' is not an integer");
     const char *nosubj = "{\"version\":1,\"id\":4,\"schema\":\"x\"}";
-    CHECK_EQ(sr_response_subject_version("GET v", nosubj, strlen(nosubj), NULL, &s, &err), SLUICE_EPARSE);
+    CHECK_EQ(sr_response_subject_version("GET v", nosubj, strlen(nosubj), NULL, &s, &err),
+             SLUICE_EPARSE);
     CHECK_CONTAINS(err.msg, "field 'subject' missing");
 }
 
