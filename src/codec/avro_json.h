@@ -1,14 +1,16 @@
 /*
  * avro_json.h — JSON ⇄ Avro binary, walking a parsed schema (avro.h).
  *
- * JSON -> Avro binary is the ingest path: every event of a request is
- * validated and encoded against the subject's latest schema before anything
- * is produced. Avro binary -> JSON serves the dead-letter topic, the CLI and
+ * JSON -> Avro binary: the rules every event of an ingest request is
+ * validated and encoded by (json_avro.h runs them without a tree). Avro
+ * binary -> JSON serves the dead-letter topic, the CLI and
  * debugging (and the cross-checks against avsc).
  *
- * Both walk the schema graph directly (no intermediate value tree of our
- * own; the JSON input is a jansson tree because jansson parsed the request).
- * Pure functions over caller-owned data; safe from any thread.
+ * Both walk the schema graph directly. The encoder takes a jansson tree:
+ * it encodes schema defaults and is the oracle the streaming encoder that
+ * ingest runs (json_avro.h) is tested against; avro_json_encode.c and
+ * avro_json_decode.c say more. Pure functions over caller-owned data; safe
+ * from any thread.
  */
 #ifndef SLUICE_CODEC_AVRO_JSON_H
 #define SLUICE_CODEC_AVRO_JSON_H
@@ -64,6 +66,13 @@ typedef struct avro_json_errors {
  * text (15-17 significant digits). */
 int avro_json_encode(const sluice_avro_node *schema, const json_t *value, buf *out,
                      avro_json_errors *errs);
+
+/* The Avro binary of a record field's default (its default_json, read by
+ * the spec's rules: a union's default belongs to its first branch, bytes
+ * and fixed are raw code points). 0, or SLUICE_EINVAL / SLUICE_ENOMEM as
+ * avro_json_encode. The streaming encoder (json_avro.h) calls this once per
+ * field when it compiles a schema. */
+int avro_json_encode_default(const sluice_avro_field *f, buf *out, avro_json_errors *errs);
 
 typedef enum avro_json_style {
     AVRO_JSON_PLAIN, /* unions unwrapped, bytes/fixed as \u00XX strings, logical types as their

@@ -21,6 +21,7 @@
  * column stores UTC seconds anyway, so only naive strings are affected.
  */
 #include "codec/ch_type.h"
+#include "codec/iso8601.h"
 
 #include <float.h>
 #include <math.h>
@@ -787,88 +788,6 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Days from 1970-01-01 to a proleptic Gregorian date (the era arithmetic
- * of "chrono-compatible low-level date algorithms", H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int read_digits(const char *s, size_t len, size_t *i, int n, int *out)
-{
-    int v = 0;
-    for (int k = 0; k < n; k++, (*i)++) {
-        if (*i >= len || !is_digit(s[*i])) return -1;
-        v = v * 10 + (s[*i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* YYYY-MM-DD, optionally followed by [T ]hh:mm[:ss[.fraction]] and then a
- * zone (Z, +hh, +hhmm, +hh:mm). Everything is range checked; nothing may
- * follow. Gives seconds since the epoch (UTC) and nanoseconds. */
-static int parse_iso8601(const char *s, size_t len, int64_t *secs, int32_t *nanos)
-{
-    size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    int32_t ns = 0;
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (read_digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' ||
-        read_digits(s, len, &i, 2, &mo) || i >= len || s[i++] != '-' ||
-        read_digits(s, len, &i, 2, &d))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1]) return -1;
-    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
-    int64_t offset = 0;
-    if (i < len) {
-        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return -1;
-        i++;
-        if (read_digits(s, len, &i, 2, &h) || i >= len || s[i++] != ':' ||
-            read_digits(s, len, &i, 2, &mi))
-            return -1;
-        if (i < len && s[i] == ':') {
-            i++;
-            if (read_digits(s, len, &i, 2, &sec)) return -1;
-            if (i < len && (s[i] == '.' || s[i] == ',')) {
-                i++;
-                int nd = 0;
-                while (i < len && is_digit(s[i])) {
-                    if (nd < 9) ns = ns * 10 + (s[i] - '0');
-                    nd++, i++;
-                }
-                if (nd == 0) return -1;
-                for (; nd < 9; nd++)
-                    ns *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 59) return -1;
-        if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-            i++;
-        } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-            int sign = s[i++] == '-' ? -1 : 1, oh, om = 0;
-            if (read_digits(s, len, &i, 2, &oh)) return -1;
-            if (i < len && s[i] == ':') {
-                i++;
-                if (read_digits(s, len, &i, 2, &om)) return -1;
-            } else if (i < len && read_digits(s, len, &i, 2, &om)) {
-                return -1;
-            }
-            if (oh > 23 || om > 59) return -1;
-            offset = sign * (oh * 3600 + om * 60);
-        }
-        if (i != len) return -1;
-    }
-    *secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    *nanos = ns;
-    return 0;
-}
-
 static int64_t pow10_i64(int k)
 {
     int64_t p = 1;
@@ -893,10 +812,11 @@ static int time_ticks(const ch_type *t, const cvalue *v, int digits, int64_t *ou
                       sluice_error *err)
 {
     if (v->kind == CV_STRING) {
-        int64_t secs;
-        int32_t ns;
-        if (parse_iso8601(v->s, v->len, &secs, &ns))
+        iso8601 tm;
+        if (iso8601_parse(v->s, v->len, ISO8601_LENIENT | ISO8601_LONG_FRACTION, &tm))
             return fail_not_number(err, t, v, "an ISO-8601 date or date-time");
+        int64_t secs = iso8601_epoch_seconds(&tm);
+        int32_t ns = tm.nanos;
         int64_t ticks;
         if (__builtin_mul_overflow(secs, pow10_i64(digits), &ticks) ||
             __builtin_add_overflow(ticks, ns / pow10_i64(9 - digits), out))

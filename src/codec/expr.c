@@ -52,6 +52,8 @@
  */
 #include "codec/expr.h"
 
+#include "codec/iso8601.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -230,111 +232,16 @@ static bool is_text(const cvalue *v)
     return v->kind == CV_STRING || v->kind == CV_BYTES || v->kind == CV_ENUM;
 }
 
-/* ------------------------------------------------------------------ */
-/* Calendar arithmetic (proleptic Gregorian, UTC; H. Hinnant's algorithms) */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* Valid for |z| well below INT64_MAX; callers keep |z| < 2^40. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-    return dim[m - 1];
-}
-
-static int digits_at(const char *s, size_t n, size_t i, int count, int *val)
-{
-    if (i > n || n - i < (size_t)count) return -1;
-    int v = 0;
-    for (int k = 0; k < count; k++) {
-        char ch = s[i + (size_t)k];
-        if (ch < '0' || ch > '9') return -1;
-        v = v * 10 + (ch - '0');
-    }
-    *val = v;
-    return 0;
-}
-
 /* YYYY-MM-DD, then optionally (T|t|space)HH:MM[:SS[(.|,)1-9 digits]] and
- * an offset Z, ±HH, ±HHMM or ±HH:MM (none means UTC). */
+ * an offset Z, ±HH, ±HHMM or ±HH:MM (none means UTC): iso8601.h's lenient
+ * form. A fraction finer than a nanosecond is refused, since it could not
+ * compare exactly. */
 static int parse_iso_time(const char *s, size_t n, tpoint *out)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, offset = 0;
-    int32_t nsec = 0;
-    if (digits_at(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits_at(s, n, 5, 2, &mo) ||
-        s[7] != '-' || digits_at(s, n, 8, 2, &d))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
-    size_t i = 10;
-    if (i < n) {
-        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return -1;
-        i++;
-        if (digits_at(s, n, i, 2, &h) || i + 2 >= n || s[i + 2] != ':' ||
-            digits_at(s, n, i + 3, 2, &mi))
-            return -1;
-        i += 5;
-        if (i < n && s[i] == ':') {
-            if (digits_at(s, n, i + 1, 2, &sec)) return -1;
-            i += 3;
-            if (i < n && (s[i] == '.' || s[i] == ',')) {
-                i++;
-                int nd = 0;
-                while (i < n && s[i] >= '0' && s[i] <= '9') {
-                    if (nd == 9) return -1; /* finer than a nanosecond cannot compare exactly */
-                    nsec = nsec * 10 + (s[i] - '0');
-                    nd++;
-                    i++;
-                }
-                if (nd == 0) return -1;
-                for (; nd < 9; nd++)
-                    nsec *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 59) return -1;
-        if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-            i++;
-        } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-            int sign = s[i] == '-' ? -1 : 1, oh, om = 0;
-            i++;
-            if (digits_at(s, n, i, 2, &oh)) return -1;
-            i += 2;
-            if (i < n && s[i] == ':') {
-                if (digits_at(s, n, i + 1, 2, &om)) return -1;
-                i += 3;
-            } else if (i < n) {
-                if (digits_at(s, n, i, 2, &om)) return -1;
-                i += 2;
-            }
-            if (oh > 23 || om > 59) return -1;
-            offset = sign * (oh * 3600 + om * 60);
-        }
-        if (i != n) return -1;
-    }
-    out->sec =
-        days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    out->nsec = nsec;
+    iso8601 t;
+    if (iso8601_parse(s, n, ISO8601_LENIENT, &t)) return -1;
+    out->sec = iso8601_epoch_seconds(&t);
+    out->nsec = t.nanos;
     return 0;
 }
 
@@ -1558,7 +1465,7 @@ static int format_time(const expr *at, const cvalue *v, char *out, size_t *n, sl
                            v->i);
         int64_t y;
         unsigned m, d;
-        civil_from_days(v->i, &y, &m, &d);
+        iso8601_civil_from_days(v->i, &y, &m, &d);
         *n = (size_t)snprintf(out, TEXT_TMP, "%s%04" PRId64 "-%02u-%02u", y < 0 ? "-" : "",
                               y < 0 ? -y : y, m, d);
         return 0;
@@ -1582,7 +1489,7 @@ static int format_time(const expr *at, const cvalue *v, char *out, size_t *n, sl
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    iso8601_civil_from_days(days, &y, &m, &d);
     *n = (size_t)snprintf(out, TEXT_TMP, "%s%04" PRId64 "-%02u-%02uT%02d:%02d:%02d%sZ",
                           y < 0 ? "-" : "", y < 0 ? -y : y, m, d, h, mi, s, frac);
     return 0;

@@ -1,0 +1,208 @@
+/*
+ * json_lex.h — a pull tokenizer over JSON text held in memory: the one JSON
+ * reader of sluice's hot paths (ingest's JSON → Avro, the sink's JSON →
+ * RowBinary). jansson stays for cold paths (config, registry answers,
+ * schema defaults).
+ *
+ * Why hand-written (STYLE.md: a maintained library unless a measured hot
+ * path says otherwise): ingest spent 8.1 µs of its ~14 µs per 600-byte
+ * event in jansson building a tree that was thrown away (docs/BENCHMARKS.md,
+ * "JSON → Avro"). libyajl, the SAX parser Debian ships, avoids the tree but
+ * pushes tokens into callbacks, which turns a schema-directed recursive
+ * encoder inside out (an explicit state machine per schema node) and still
+ * copies every string it hands over; bench/bench_codec.c measures yajl's
+ * bare parse of the same events beside this reader. A pull reader lets
+ * the compiled schema plan ask for exactly the token it expects next, and
+ * look ahead (unions, fields out of order) by remembering a byte offset,
+ * because the whole body is in memory anyway.
+ *
+ * What it accepts is exactly RFC 8259 JSON with jansson's extra rules, so
+ * that the tree path it replaces and this one agree on every input
+ * (tests/unit/test_json_avro.c and fuzz/fuzz_json_avro.c check that):
+ * strings must be valid UTF-8 (no overlong forms, no encoded surrogates,
+ * nothing past U+10FFFF), escapes are the eight of RFC 8259 plus \uXXXX
+ * with surrogate pairs combined, a lone surrogate or \u0000 is an error,
+ * control characters must be escaped, and a key repeated in one object is
+ * an error (json_lex_keyset). Nesting is limited to JSON_LEX_MAX_DEPTH
+ * levels (jansson's limit too). Two deliberate differences, both on the
+ * side of naming the field instead of rejecting the body: an integer
+ * literal outside int64 is still a number (int_ok = false; a long field
+ * says it does not fit, a double field takes it), and a real that
+ * overflows a double is still a number (json_num_double says so).
+ *
+ * Errors: the first syntax error stops the reader (err set, every later
+ * call fails at once) and records the byte offset; json_lex_where()
+ * turns that into line and column only when a message is built.
+ *
+ * Threads: a json_lex belongs to one thread. The hot primitives are inline
+ * so that the encoders built on them compile to one loop.
+ */
+#ifndef SLUICE_CODEC_JSON_LEX_H
+#define SLUICE_CODEC_JSON_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+
+#define JSON_LEX_MAX_DEPTH 2048
+
+typedef enum json_vkind {
+    JSON_V_NONE, /* end of input or a byte no value starts with */
+    JSON_V_OBJECT,
+    JSON_V_ARRAY,
+    JSON_V_STRING,
+    JSON_V_NUMBER,
+    JSON_V_TRUE,
+    JSON_V_FALSE,
+    JSON_V_NULL,
+} json_vkind;
+
+/* A decoded string: points into the text when it had no escapes, else into
+ * the reader's scratch (valid until the next string is read). */
+typedef struct json_str {
+    const char *s;
+    size_t len;
+    size_t at; /* byte offset of the opening quote */
+} json_str;
+
+/* A number as written. i is exact when int_ok. */
+typedef struct json_num {
+    const char *text;
+    size_t len;
+    size_t at;
+    bool is_int; /* no fraction, no exponent */
+    bool int_ok; /* is_int and within int64 */
+    int64_t i;
+} json_num;
+
+/* Duplicate-key detection: keys of every open object, each tagged with its
+ * object's serial number, in one open-addressing table that is emptied per
+ * top-level value (json_lex_reset_keys). Memory: a few words per key, so
+ * bounded by the text's size. */
+typedef struct json_key_slot {
+    const char *key;
+    uint32_t len;
+    uint32_t hash;
+    uint32_t owner; /* 0: empty slot */
+} json_key_slot;
+
+typedef struct json_lex_keyset {
+    json_key_slot *slots;
+    size_t cap, n;   /* cap: a power of two (or 0) */
+    uint32_t serial; /* last object number handed out */
+    arena copies;    /* keys that had escapes (the scratch is reused) */
+} json_lex_keyset;
+
+typedef struct json_lex {
+    const char *base; /* where offsets count from (the body's first byte) */
+    const char *p;    /* next byte */
+    const char *end;
+    const char *text_end; /* end of the whole text (json_lex_range stays inside) */
+    int depth;
+    int err; /* 0, or -1 after the first syntax error */
+    size_t err_at;
+    char err_msg[160];
+    buf scratch; /* strings with escapes, long numbers */
+    json_lex_keyset keys;
+} json_lex;
+
+/* A reader over text[0, len). Offsets and positions count from text. */
+void json_lex_init(json_lex *lx, const char *text, size_t len);
+void json_lex_free(json_lex *lx);
+/* Move to [from, to) of the same text (NDJSON lines, a value seen before);
+ * clears depth. Errors stay. */
+void json_lex_range(json_lex *lx, size_t from, size_t to);
+static inline size_t json_lex_offset(const json_lex *lx)
+{
+    return (size_t)(lx->p - lx->base);
+}
+/* Forget the keys seen so far (between top-level values). */
+void json_lex_reset_keys(json_lex *lx);
+
+/* Record a syntax error at offset `at` (the first one wins); returns -1. */
+int json_lex_fail(json_lex *lx, size_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Line (1-based), column (1-based, in bytes) of an offset. */
+void json_lex_where(const json_lex *lx, size_t at, size_t *line, size_t *column);
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static inline bool json_lex_is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Skips whitespace; the next byte, or -1 at the end. */
+static inline int json_lex_ws(json_lex *lx)
+{
+    const char *p = lx->p, *end = lx->end;
+    while (p < end && json_lex_is_ws((unsigned char)*p))
+        p++;
+    lx->p = p;
+    return p < end ? (unsigned char)*p : -1;
+}
+
+/* The kind of the value that starts at the next non-blank byte (consumes
+ * only whitespace). */
+json_vkind json_lex_peek(json_lex *lx);
+
+/* One value of each kind; each returns 0, or -1 with a syntax error
+ * recorded (also when the next value is of another kind). */
+int json_lex_string_slow(json_lex *lx, json_str *out);
+static inline int json_lex_string(json_lex *lx, json_str *out)
+{
+    /* The common case: no escapes, ASCII, at most 64 bytes scanned without
+     * a table lookup per byte falling out of the loop. Anything else
+     * (escapes, UTF-8, control characters, the end) goes the slow way. */
+    if (json_lex_ws(lx) != '"') return json_lex_string_slow(lx, out);
+    const unsigned char *start = (const unsigned char *)lx->p + 1, *q = start;
+    const unsigned char *end = (const unsigned char *)lx->end;
+    while (q < end) {
+        unsigned char c = *q;
+        if (c == '"') {
+            out->s = (const char *)start;
+            out->len = (size_t)(q - start);
+            out->at = json_lex_offset(lx);
+            lx->p = (const char *)q + 1;
+            return 0;
+        }
+        if (c < 0x20 || c == '\\' || c >= 0x80) break;
+        q++;
+    }
+    return json_lex_string_slow(lx, out);
+}
+
+int json_lex_number(json_lex *lx, json_num *out);
+/* true, false or null: the kind read, or JSON_V_NONE with an error. */
+json_vkind json_lex_literal(json_lex *lx);
+/* The number as a double: 0, or -1 if it overflows (*out is ±HUGE_VAL). */
+int json_num_double(json_lex *lx, const json_num *n, double *out);
+
+/* Containers. json_lex_open_object consumes '{' and gives the object's
+ * serial for json_lex_key_unique; json_lex_next_key reads `,"key":` (or
+ * the first `"key":`) and returns 1, or consumes '}' and returns 0, or
+ * returns -1 on a syntax error. *count is the members read so far. */
+int json_lex_open_object(json_lex *lx, uint32_t *serial);
+int json_lex_next_key(json_lex *lx, size_t *count, json_str *key);
+int json_lex_open_array(json_lex *lx);
+/* 1: an element follows (its comma consumed); 0: ']' consumed; -1. */
+int json_lex_next_item(json_lex *lx, size_t *count);
+
+/* Is `key` new in object `serial`? 1 yes (now remembered), 0 a duplicate
+ * (a syntax error is recorded, naming the key), -1 out of memory. */
+int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key);
+
+/* Validate and skip one value of any kind (duplicate keys, UTF-8, depth
+ * included). 0 or -1. */
+int json_lex_skip(json_lex *lx);
+
+/* After the last value: only whitespace may be left. 0 or -1. */
+int json_lex_end(json_lex *lx);
+
+/* "an object", "a string", ... for messages. */
+const char *json_kind_phrase(json_vkind k);
+
+#endif
