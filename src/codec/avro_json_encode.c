@@ -397,7 +397,7 @@ static int enc_default(encoder *e, const sluice_avro_field *f)
 static bool is_field_name(const sluice_avro_node *t, const char *key, size_t klen)
 {
     for (size_t i = 0; i < t->n_fields; i++)
-        if (strncmp(t->fields[i].name, key, klen) == 0 && t->fields[i].name[klen] == '\0')
+        if (strlen(t->fields[i].name) == klen && memcmp(t->fields[i].name, key, klen) == 0)
             return true;
     return false;
 }
@@ -646,7 +646,6 @@ int avro_json_encode(const sluice_avro_node *schema, const json_t *value, buf *o
     out->len = start;
     return e.rc ? e.rc : SLUICE_EINVAL;
 }
-
 
 int avro_json_encode_default(const sluice_avro_field *f, buf *out, avro_json_errors *errs)
 {

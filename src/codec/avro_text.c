@@ -124,13 +124,14 @@ void avro_describe_union(const sluice_avro_node *t, char *dst, size_t cap)
 
 long avro_branch_by_name(const sluice_avro_node *u, const char *key, size_t klen)
 {
+    /* Lengths first: key may hold NULs (\u0000), names never do. */
     for (size_t i = 0; i < u->n_branches; i++) {
         const char *name = avro_branch_name(u->branches[i]);
-        if (strncmp(name, key, klen) == 0 && name[klen] == '\0') return (long)i;
+        if (strlen(name) == klen && memcmp(name, key, klen) == 0) return (long)i;
     }
     for (size_t i = 0; i < u->n_branches; i++) {
         const char *name = u->branches[i]->name;
-        if (name && strncmp(name, key, klen) == 0 && name[klen] == '\0') return (long)i;
+        if (name && strlen(name) == klen && memcmp(name, key, klen) == 0) return (long)i;
     }
     return -1;
 }
@@ -207,7 +208,8 @@ typedef struct bignum {
     size_t len;
 } bignum;
 
-static int why_fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int why_fail(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int why_fail(char *why, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -281,8 +283,9 @@ int avro_decimal_from_text(const sluice_avro_node *t, const char *s, size_t n, b
         }
         if (carry) {
             if (m.len == AVRO_DECIMAL_MAX_BYTES)
-                return why_fail(why, why_cap, "'%.*s' is too large for a decimal (at most %d bytes)",
-                                shown, s, AVRO_DECIMAL_MAX_BYTES);
+                return why_fail(why, why_cap,
+                                "'%.*s' is too large for a decimal (at most %d bytes)", shown, s,
+                                AVRO_DECIMAL_MAX_BYTES);
             m.b[m.len++] = (uint8_t)carry;
         }
     }
@@ -432,8 +435,8 @@ void avro_put_code_points(uint8_t *p, const char *s, size_t n)
 
 long avro_find_symbol(const sluice_avro_node *t, const char *s, size_t n)
 {
-    for (size_t i = 0; i < t->n_symbols; i++)
-        if (strncmp(t->symbols[i], s, n) == 0 && t->symbols[i][n] == '\0') return (long)i;
+    for (size_t i = 0; i < t->n_symbols; i++) /* s may hold NULs, symbols never do */
+        if (strlen(t->symbols[i]) == n && memcmp(t->symbols[i], s, n) == 0) return (long)i;
     return -1;
 }
 

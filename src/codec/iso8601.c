@@ -123,8 +123,8 @@ const char *iso8601_parse(const char *s, size_t n, unsigned flags, iso8601 *out)
 {
     size_t i = 0;
     int y, mo, d;
-    if (digits(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || digits(s, n, &i, 2, &mo) ||
-        i >= n || s[i++] != '-' || digits(s, n, &i, 2, &d))
+    if (digits(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || digits(s, n, &i, 2, &mo) || i >= n ||
+        s[i++] != '-' || digits(s, n, &i, 2, &d))
         return "bad syntax";
     if (mo < 1 || mo > 12) return "month out of range";
     if (d < 1 || d > iso8601_days_in_month(y, mo)) return "day out of range";

@@ -53,9 +53,9 @@ void json_lex_reset_keys(json_lex *lx)
 {
     json_lex_keyset *k = &lx->keys;
     if (k->n == 0) return;
-    /* A table grown for one huge value is given back rather than cleared
-     * for every small value after it. */
-    if (k->cap > 1024 && k->cap > 8 * k->n) {
+    /* A table grown for one big value (over 2048 keys, ~100 KiB) is given
+     * back rather than cleared for every small value after it. */
+    if (k->cap > 4096) {
         free(k->slots);
         k->slots = NULL;
         k->cap = 0;
@@ -281,13 +281,11 @@ static size_t unescape(json_lex *lx, const unsigned char *q, const unsigned char
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             used = 12;
         }
-        if (cp == 0) return json_lex_fail(lx, at, "\\u0000 is not allowed in strings"), 0;
         n = put_utf8(cp, o);
         break;
     }
     default:
-        if (q[1] >= 0x20 && q[1] < 0x7f)
-            return json_lex_fail(lx, at, "invalid escape \\%c", c), 0;
+        if (q[1] >= 0x20 && q[1] < 0x7f) return json_lex_fail(lx, at, "invalid escape \\%c", c), 0;
         return json_lex_fail(lx, at, "invalid escape"), 0;
     }
     if (buf_append(&lx->scratch, o, n)) return json_lex_fail(lx, at, "out of memory"), 0;
@@ -508,8 +506,8 @@ int json_lex_next_key(json_lex *lx, size_t *count, json_str *key)
             return 0;
         }
         if (c != ',')
-            return json_lex_fail(lx, json_lex_offset(lx), "expected ',' or '}' in an object, found %s",
-                                 found(lx));
+            return json_lex_fail(lx, json_lex_offset(lx),
+                                 "expected ',' or '}' in an object, found %s", found(lx));
         lx->p++;
         c = json_lex_ws(lx);
     }
@@ -544,8 +542,8 @@ int json_lex_next_item(json_lex *lx, size_t *count)
     }
     if (*count > 0) {
         if (c != ',')
-            return json_lex_fail(lx, json_lex_offset(lx), "expected ',' or ']' in an array, found %s",
-                                 found(lx));
+            return json_lex_fail(lx, json_lex_offset(lx),
+                                 "expected ',' or ']' in an array, found %s", found(lx));
         lx->p++;
         if (json_lex_peek(lx) == JSON_V_NONE)
             return json_lex_fail(lx, json_lex_offset(lx), "expected a value, found %s", found(lx));
@@ -583,7 +581,7 @@ static int keyset_grow(json_lex_keyset *k)
     return 0;
 }
 
-int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key)
+int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key, const char **stable)
 {
     json_lex_keyset *k = &lx->keys;
     if (key->len > UINT32_MAX) return json_lex_fail(lx, key->at, "key too long");
@@ -607,6 +605,7 @@ int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key)
     }
     k->slots[j] = (json_key_slot){stored, (uint32_t)key->len, h, serial};
     k->n++;
+    if (stable) *stable = stored;
     return 1;
 }
 
@@ -623,7 +622,7 @@ int json_lex_skip(json_lex *lx)
         uint32_t serial;
         if (json_lex_open_object(lx, &serial)) return -1;
         while ((r = json_lex_next_key(lx, &count, &s)) == 1)
-            if (json_lex_key_unique(lx, serial, &s) != 1 || json_lex_skip(lx)) return -1;
+            if (json_lex_key_unique(lx, serial, &s, NULL) != 1 || json_lex_skip(lx)) return -1;
         return r;
     }
     case JSON_V_ARRAY:

@@ -21,14 +21,14 @@
  * (tests/unit/test_json_avro.c and fuzz/fuzz_json_avro.c check that):
  * strings must be valid UTF-8 (no overlong forms, no encoded surrogates,
  * nothing past U+10FFFF), escapes are the eight of RFC 8259 plus \uXXXX
- * with surrogate pairs combined, a lone surrogate or \u0000 is an error,
- * control characters must be escaped, and a key repeated in one object is
- * an error (json_lex_keyset). Nesting is limited to JSON_LEX_MAX_DEPTH
- * levels (jansson's limit too). Two deliberate differences, both on the
- * side of naming the field instead of rejecting the body: an integer
- * literal outside int64 is still a number (int_ok = false; a long field
- * says it does not fit, a double field takes it), and a real that
- * overflows a double is still a number (json_num_double says so).
+ * with surrogate pairs combined, a lone surrogate is an error, \u0000 is
+ * allowed (Avro's JSON encoding writes bytes as code points 0-255, zeros
+ * included; jansson's JSON_ALLOW_NUL), control characters must be escaped, and a key repeated in
+ * one object is an error (json_lex_keyset). Nesting is limited to JSON_LEX_MAX_DEPTH levels
+ * (jansson's limit too). Two deliberate differences, both on the side of naming the field instead
+ * of rejecting the body: an integer literal outside int64 is still a number (int_ok = false; a long
+ * field says it does not fit, a double field takes it), and a real that overflows a double is still
+ * a number (json_num_double says so).
  *
  * Errors: the first syntax error stops the reader (err set, every later
  * call fails at once) and records the byte offset; json_lex_where()
@@ -124,7 +124,8 @@ static inline size_t json_lex_offset(const json_lex *lx)
 void json_lex_reset_keys(json_lex *lx);
 
 /* Record a syntax error at offset `at` (the first one wins); returns -1. */
-int json_lex_fail(json_lex *lx, size_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int json_lex_fail(json_lex *lx, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Line (1-based), column (1-based, in bytes) of an offset. */
 void json_lex_where(const json_lex *lx, size_t at, size_t *line, size_t *column);
 
@@ -192,8 +193,10 @@ int json_lex_open_array(json_lex *lx);
 int json_lex_next_item(json_lex *lx, size_t *count);
 
 /* Is `key` new in object `serial`? 1 yes (now remembered), 0 a duplicate
- * (a syntax error is recorded, naming the key), -1 out of memory. */
-int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key);
+ * (a syntax error is recorded, naming the key), -1 out of memory. *stable
+ * (may be NULL) gets a copy of the key that outlives the scratch (the text
+ * itself when the key had no escapes), valid until json_lex_reset_keys. */
+int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key, const char **stable);
 
 /* Validate and skip one value of any kind (duplicate keys, UTF-8, depth
  * included). 0 or -1. */

@@ -19,7 +19,33 @@
 
 #include <math.h>
 
+#include "avro_diff.h"
 #include "test.h"
+
+/* Every enc() below also runs the streaming encoder (json_avro.c) on the
+ * same text and counts where it disagrees with this one (avro_diff.h);
+ * test_streaming_agrees, at the end, requires that it never did. */
+static int diff_compared, diff_disagreed, diff_skipped;
+
+static void diff_one(const sluice_avro_node *schema, const char *json)
+{
+    json_avro *plan = NULL;
+    sluice_error err = {0};
+    if (json_avro_compile(schema, &plan, &err) != 0) {
+        fprintf(stderr, "streaming: schema does not compile: %s\n", err.msg);
+        diff_disagreed++;
+        return;
+    }
+    char why[2048];
+    int v = avro_diff_check(schema, plan, json, strlen(json), why, sizeof why);
+    json_avro_free(plan);
+    diff_compared++;
+    if (v == AVRO_DIFF_SKIPPED) diff_skipped++;
+    if (v == AVRO_DIFF_DISAGREE) {
+        diff_disagreed++;
+        fprintf(stderr, "streaming disagrees on %.300s\n  %s\n", json, why);
+    }
+}
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -57,6 +83,7 @@ static const char *enc(const sluice_avro_node *schema, const char *json)
     if (!schema) return "(no schema)";
     json_t *v = J(json);
     if (!v) return "(bad test JSON)";
+    diff_one(schema, json);
     buf out;
     buf_init(&out, 1 << 20);
     avro_json_errors errs;
@@ -1121,6 +1148,14 @@ static void test_bad_arguments(void)
     buf_free(&out);
 }
 
+static void test_streaming_agrees(void)
+{
+    fprintf(stderr, "streaming encoder: %d texts compared, %d skipped by design, %d disagreed\n",
+            diff_compared, diff_skipped, diff_disagreed);
+    CHECK(diff_compared > 150);
+    CHECK_EQ(diff_disagreed, 0);
+}
+
 static void test_cleanup(void)
 {
     for (int i = 0; i < n_schemas; i++)
@@ -1136,4 +1171,5 @@ TEST_MAIN(T(test_null_boolean), T(test_int_long), T(test_float_double), T(test_b
           T(test_defaults), T(test_default_repeated), T(test_union_plain), T(test_union_errors),
           T(test_union_avro_json), T(test_round_trip_event), T(test_decode_errors),
           T(test_decode_lenient), T(test_decode_empty_items), T(test_decode_prefixes),
-          T(test_decode_garbage), T(test_depth_bombs), T(test_bad_arguments), T(test_cleanup))
+          T(test_decode_garbage), T(test_depth_bombs), T(test_bad_arguments),
+          T(test_streaming_agrees), T(test_cleanup))
