@@ -15,6 +15,8 @@ PACKAGES=(
   libmicrohttpd-dev libgnutls28-dev libyaml-dev libsqlite3-dev libncurses-dev
   # servers, peers and tools for tests, benchmarks and `make run`
   clickhouse-server clickhouse-client kcat curl openssl tmux wrk groff-base
+  # the JSON tokenizer the codec benchmark measures ours against (bench only)
+  libyajl-dev
   python3-confluent-kafka python3-clickhouse-driver python3-requests
 )
 

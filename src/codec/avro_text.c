@@ -398,15 +398,20 @@ const char *avro_iso_to_number(sluice_avro_logical l, const char *s, size_t n, i
 
 bool avro_is_uuid(const char *s, size_t n)
 {
+    /* 1: a hex digit; 2: '-'. The dashes sit at 8, 13, 18 and 23. */
+    static const unsigned char cls[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+        ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['-'] = 2};
     if (n != 36) return false;
-    for (size_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') return false;
-        } else if (!isxdigit((unsigned char)s[i])) {
-            return false;
-        }
-    }
-    return true;
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned bad = (cls[u[8]] ^ 2) | (cls[u[13]] ^ 2) | (cls[u[18]] ^ 2) | (cls[u[23]] ^ 2);
+    static const unsigned char hex_at[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                             12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                             26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+    for (size_t i = 0; i < 32; i++)
+        bad |= cls[u[hex_at[i]]] ^ 1;
+    return bad == 0;
 }
 
 long long avro_code_point_bytes(const char *s, size_t n)

@@ -41,8 +41,9 @@ struct jnode {
     /* RECORD */
     jfield *fields;
     size_t n_fields;
-    size_t n_required; /* fields without a default */
-    uint32_t *index;   /* open addressing on the name hash: field index + 1 */
+    size_t n_required;      /* fields without a default */
+    uint64_t required_mask; /* bit i: field i (< 64) has no default */
+    uint32_t *index;        /* open addressing on the name hash: field index + 1 */
     size_t index_mask;
     /* ARRAY items, MAP values */
     const jnode *child;
@@ -106,6 +107,7 @@ static int compile_record(compiler *c, jnode *j, const sluice_avro_node *n, int 
         j->index[h] = (uint32_t)i + 1;
         if (!f->default_json) {
             j->n_required++;
+            if (i < 64) j->required_mask |= (uint64_t)1 << i;
             continue;
         }
         avro_json_errors errs;
@@ -583,14 +585,14 @@ static int enc_map(enc *e, const jnode *t)
     if (json_lex_peek(lx) != JSON_V_OBJECT) return not_container(e, t);
     int rc = enter(e);
     if (rc) return rc == STOP ? STOP : 0;
-    uint32_t serial;
-    if (json_lex_open_object(lx, &serial)) return STOP;
+    json_lex_dups dups;
+    if (json_lex_open_object(lx, &dups)) return STOP;
     size_t pos = e->out->len, count = 0;
     if (put_raw(e, "", 1)) return STOP;
     json_str key;
     while ((rc = json_lex_next_key(lx, &count, &key)) == 1) {
         const char *stable;
-        if (json_lex_key_unique(lx, serial, &key, &stable) != 1) return STOP;
+        if (json_lex_key_unique(lx, &dups, &key, &stable) != 1) return STOP;
         if (put_long(e, (int64_t)key.len) || put_raw(e, key.s, key.len)) return STOP;
         avro_path_push(&e->path, AVRO_SEG_KEY, stable, key.len, 0);
         rc = enc_value(e, t->child);
@@ -642,29 +644,45 @@ static int take_slots(enc *e, size_t n, size_t *base)
     return 0;
 }
 
-static int enc_record(enc *e, const jnode *t)
+/* Returned by record_fields when a field it took for absent (and wrote
+ * the default of) turns up after all: the record starts over. */
+#define RESTART (-2)
+
+/* The fields of one record object, in schema order whatever the order of
+ * the keys. Optimistic (records of at most 64 fields): a key that skips
+ * over fields with defaults takes those fields to be absent and writes
+ * their defaults at once, which keeps the common case — fields in order,
+ * optional ones left out — a single pass; if a skipped field turns up
+ * later, RESTART. Otherwise (or once a required field is skipped) early
+ * fields are remembered in slots and encoded when their turn comes. */
+static int record_fields(enc *e, const jnode *t, bool optimistic)
 {
     json_lex *lx = e->lx;
-    if (json_lex_peek(lx) != JSON_V_OBJECT) return not_container(e, t);
-    int rc = enter(e);
-    if (rc) return rc == STOP ? STOP : 0;
-    uint32_t serial;
-    if (json_lex_open_object(lx, &serial)) return STOP;
+    json_lex_dups dups;
+    if (json_lex_open_object(lx, &dups)) return STOP;
     const size_t n = t->n_fields;
     size_t next = 0, count = 0, base = 0;
     bool slotted = false; /* slots taken: some field came before its turn */
+    uint64_t seen = 0;    /* optimistic: fields below next that the JSON had */
     json_str key;
-    while ((rc = json_lex_next_key(lx, &count, &key)) == 1) {
+    int rc;
+    for (;;) {
         long idx;
-        if (next < n && key.len == t->fields[next].len &&
-            memcmp(key.s, t->fields[next].name, key.len) == 0)
+        if (next < n && json_lex_key_is(lx, count, t->fields[next].name, t->fields[next].len)) {
+            count++;
             idx = (long)next;
-        else
+            key.s = t->fields[next].name; /* for messages; never in the text's scratch */
+            key.len = t->fields[next].len;
+            key.at = json_lex_offset(lx);
+        } else {
+            rc = json_lex_next_key(lx, &count, &key);
+            if (rc != 1) break;
             idx = field_index(t, key.s, key.len);
+        }
         if (idx < 0) {
             /* Not a field: an error (it would be lost), then its value is
              * skipped. Repeats among such keys are still malformed JSON. */
-            if (json_lex_key_unique(lx, serial, &key, NULL) != 1) return STOP;
+            if (json_lex_key_unique(lx, &dups, &key, NULL) != 1) return STOP;
             avro_path_push(&e->path, AVRO_SEG_FIELD, key.s, key.len, 0);
             rc = enc_error(e, "unknown field, not in record %s", t->n->fullname);
             avro_path_pop(&e->path);
@@ -672,9 +690,15 @@ static int enc_record(enc *e, const jnode *t)
             continue;
         }
         size_t i = (size_t)idx;
+        if (i < next && optimistic && !(seen >> i & 1)) return RESTART;
         if (i < next || (slotted && e->slots[base + i])) {
             json_lex_fail(lx, key.at, "duplicate key \"%.*s\" in an object", shown(key.len), key.s);
             return STOP;
+        }
+        if (i > next && optimistic && !slotted &&
+            (t->required_mask & (((uint64_t)1 << i) - ((uint64_t)1 << next))) == 0) {
+            for (; next < i; next++) /* taken for absent: their defaults */
+                if (put_raw(e, t->fields[next].dflt, t->fields[next].dflt_len)) return STOP;
         }
         if (i > next) { /* early: remember where its value is */
             if (!slotted) {
@@ -690,6 +714,7 @@ static int enc_record(enc *e, const jnode *t)
         rc = enc_value(e, t->fields[i].type);
         avro_path_pop(&e->path);
         if (rc) return STOP;
+        if (optimistic) seen |= (uint64_t)1 << i;
         next++;
         while (slotted && next < n && e->slots[base + next]) {
             if (enc_field_at(e, &t->fields[next], e->slots[base + next] - 1)) return STOP;
@@ -711,6 +736,31 @@ static int enc_record(enc *e, const jnode *t)
         if (rc) return STOP;
     }
     if (slotted) e->n_slots = base;
+    return 0;
+}
+
+static int enc_record(enc *e, const jnode *t)
+{
+    json_lex *lx = e->lx;
+    if (json_lex_peek(lx) != JSON_V_OBJECT) return not_container(e, t);
+    int rc = enter(e);
+    if (rc) return rc == STOP ? STOP : 0;
+    /* What a restart rolls back to. */
+    const char *open = lx->p;
+    int lx_depth = lx->depth;
+    size_t out_len = e->out->len, n_slots = e->n_slots;
+    int listed = e->errs ? e->errs->n : 0, n_errors = e->n_errors;
+    rc = record_fields(e, t, t->n_fields <= 64);
+    if (rc == RESTART) {
+        lx->p = open;
+        lx->depth = lx_depth;
+        e->out->len = out_len;
+        e->n_slots = n_slots;
+        if (e->errs) e->errs->n = listed;
+        e->n_errors = n_errors;
+        rc = record_fields(e, t, false);
+    }
+    if (rc) return STOP;
     e->depth--;
     return 0;
 }
@@ -866,12 +916,12 @@ static int look_at_object(enc *e, const jnode *u, object_look *look)
     }
     look->keys = 0;
     look->first_key_branch = -1;
-    uint32_t serial;
+    json_lex_dups dups;
     json_str key;
-    int rc = json_lex_open_object(lx, &serial);
+    int rc = json_lex_open_object(lx, &dups);
     while (rc == 0 && (rc = json_lex_next_key(lx, &look->keys, &key)) == 1) {
         rc = 0;
-        if (json_lex_key_unique(lx, serial, &key, NULL) != 1) {
+        if (json_lex_key_unique(lx, &dups, &key, NULL) != 1) {
             rc = -1;
             break;
         }
@@ -915,10 +965,9 @@ static int look_at_object(enc *e, const jnode *u, object_look *look)
 static int enc_wrapped(enc *e, const jnode *u, long idx)
 {
     json_lex *lx = e->lx;
-    uint32_t serial;
     size_t count = 0;
     json_str key;
-    if (put_long(e, idx) || json_lex_open_object(lx, &serial) ||
+    if (put_long(e, idx) || json_lex_open_object(lx, NULL) ||
         json_lex_next_key(lx, &count, &key) != 1)
         return STOP;
     if (enc_value(e, u->branches[idx])) return STOP;
@@ -932,11 +981,10 @@ static int first_key_names_branch(enc *e, const jnode *u, bool *names)
     json_lex *lx = e->lx;
     const char *start = lx->p;
     int depth = lx->depth;
-    uint32_t serial;
     size_t count = 0;
     json_str key;
     *names = false;
-    if (json_lex_open_object(lx, &serial)) return STOP;
+    if (json_lex_open_object(lx, NULL)) return STOP;
     int r = json_lex_next_key(lx, &count, &key);
     if (r < 0) return STOP;
     if (r == 1) *names = avro_branch_by_name(u->n, key.s, key.len) >= 0;

@@ -10,6 +10,9 @@
 #include "codec/json_lex.h"
 
 #include <errno.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,37 +115,27 @@ static const char *found(const json_lex *lx)
     return s;
 }
 
-json_vkind json_lex_peek(json_lex *lx)
-{
-    switch (json_lex_ws(lx)) {
-    case '{':
-        return JSON_V_OBJECT;
-    case '[':
-        return JSON_V_ARRAY;
-    case '"':
-        return JSON_V_STRING;
-    case '-':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7':
-    case '8':
-    case '9':
-        return JSON_V_NUMBER;
-    case 't':
-        return JSON_V_TRUE;
-    case 'f':
-        return JSON_V_FALSE;
-    case 'n':
-        return JSON_V_NULL;
-    default:
-        return JSON_V_NONE;
-    }
-}
+#define V(k) [k] = JSON_V_NUMBER
+const unsigned char json_lex_first[256] = {
+    ['{'] = JSON_V_OBJECT,
+    ['['] = JSON_V_ARRAY,
+    ['"'] = JSON_V_STRING,
+    ['-'] = JSON_V_NUMBER,
+    V('0'),
+    V('1'),
+    V('2'),
+    V('3'),
+    V('4'),
+    V('5'),
+    V('6'),
+    V('7'),
+    V('8'),
+    V('9'),
+    ['t'] = JSON_V_TRUE,
+    ['f'] = JSON_V_FALSE,
+    ['n'] = JSON_V_NULL,
+};
+#undef V
 
 const char *json_kind_phrase(json_vkind k)
 {
@@ -292,7 +285,46 @@ static size_t unescape(json_lex *lx, const unsigned char *q, const unsigned char
     return used;
 }
 
-int json_lex_string_slow(json_lex *lx, json_str *out)
+/* 1 for the bytes a string may hold as they are (ASCII, not a control
+ * character, not '"' or '\\'). */
+static const unsigned char plain_byte[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0), /* 0x00-0x1f */
+    1,      1,      0,      1,      1,      1,      1,      1,
+    1,      1,      1,      1,      1,      1,      1,      1, /* 0x20-0x2f: '"' */
+    R16(1), R16(1),                                            /* 0x30-0x4f */
+    1,      1,      1,      1,      1,      1,      1,      1,
+    1,      1,      1,      1,      0,      1,      1,      1, /* 0x50-0x5f: '\\' */
+    R16(1), R16(1),                                            /* 0x60-0x7f */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+#undef R16
+};
+
+/* The first byte at or after q that ends a run of plain string bytes ('"',
+ * '\\', a control character, a non-ASCII byte), or end. */
+static inline const unsigned char *scan_plain(const unsigned char *q, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" also
+         * catches every non-ASCII byte. */
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, space));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask) return q + __builtin_ctz(mask);
+        q += 16;
+    }
+#endif
+    while (q < end && plain_byte[*q])
+        q++;
+    return q;
+}
+
+int json_lex_string(json_lex *lx, json_str *out)
 {
     if (lx->err) return -1;
     if (json_lex_ws(lx) != '"')
@@ -303,12 +335,10 @@ int json_lex_string_slow(json_lex *lx, json_str *out)
     const unsigned char *run = start; /* first byte not yet copied (escaped strings) */
     bool escaped = false;
     for (;;) {
+        q = scan_plain(q, end);
         if (q >= end) return json_lex_fail(lx, open, "unterminated string");
         unsigned char c = *q;
         if (c == '"') break;
-        if (c < 0x20)
-            return json_lex_fail(lx, (size_t)((const char *)q - lx->base),
-                                 "control character 0x%02x in a string (it must be escaped)", c);
         if (c == '\\') {
             if (!escaped) {
                 escaped = true;
@@ -322,15 +352,14 @@ int json_lex_string_slow(json_lex *lx, json_str *out)
             run = q;
             continue;
         }
-        if (c >= 0x80) {
-            size_t n = utf8_sequence(q, end);
-            if (!n)
-                return json_lex_fail(lx, (size_t)((const char *)q - lx->base),
-                                     "invalid UTF-8 in a string");
-            q += n;
-            continue;
-        }
-        q++;
+        if (c < 0x20)
+            return json_lex_fail(lx, (size_t)((const char *)q - lx->base),
+                                 "control character 0x%02x in a string (it must be escaped)", c);
+        size_t n = utf8_sequence(q, end);
+        if (!n)
+            return json_lex_fail(lx, (size_t)((const char *)q - lx->base),
+                                 "invalid UTF-8 in a string");
+        q += n;
     }
     out->at = open;
     if (escaped) {
@@ -424,8 +453,52 @@ int json_lex_number(json_lex *lx, json_num *out)
     return 0;
 }
 
+/* Clinger's fast path: at most 15 significant digits (exact in a double)
+ * and a power of ten that is exact too (10^22 is the last): one IEEE
+ * multiplication or division rounds correctly. false if it does not apply. */
+static bool fast_double(const json_num *n, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *s = n->text, *end = n->text + n->len;
+    bool neg = *s == '-';
+    if (neg) s++;
+    uint64_t m = 0;
+    int sig = 0, frac = 0;
+    bool in_frac = false;
+    for (; s < end && *s != 'e' && *s != 'E'; s++) {
+        if (*s == '.') {
+            in_frac = true;
+            continue;
+        }
+        if (m || *s != '0') sig++;
+        if (sig > 15) return false;
+        m = m * 10 + (uint64_t)(*s - '0');
+        frac += in_frac;
+    }
+    int exp = 0;
+    if (s < end) {
+        s++;
+        bool eneg = *s == '-';
+        if (*s == '+' || *s == '-') s++;
+        for (; s < end; s++) {
+            exp = exp * 10 + (*s - '0');
+            if (exp > 1000) return false;
+        }
+        if (eneg) exp = -exp;
+    }
+    exp -= frac;
+    if (exp < -22 || exp > 22) return false;
+    double d = (double)m;
+    d = exp < 0 ? d / pow10[-exp] : d * pow10[exp];
+    *out = neg ? -d : d;
+    return true;
+}
+
 int json_num_double(json_lex *lx, const json_num *n, double *out)
 {
+    if (fast_double(n, out)) return 0;
     /* strtod needs a terminated string; the text may end at the number. */
     char small[64];
     char *s = small;
@@ -480,13 +553,16 @@ static int enter(json_lex *lx)
     return 0;
 }
 
-int json_lex_open_object(json_lex *lx, uint32_t *serial)
+int json_lex_open_object(json_lex *lx, json_lex_dups *d)
 {
     if (lx->err) return -1;
     if (json_lex_ws(lx) != '{')
         return json_lex_fail(lx, json_lex_offset(lx), "expected an object, found %s", found(lx));
     if (enter(lx)) return -1;
-    *serial = ++lx->keys.serial;
+    if (d) {
+        d->serial = ++lx->keys.serial;
+        d->n = 0;
+    }
     return 0;
 }
 
@@ -581,32 +657,57 @@ static int keyset_grow(json_lex_keyset *k)
     return 0;
 }
 
-int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key, const char **stable)
+/* The key table: 1 new (remembered), 0 duplicate (error recorded), -1. */
+static int table_unique(json_lex *lx, uint32_t serial, const char *s, size_t len, size_t at,
+                        const char **stable)
 {
     json_lex_keyset *k = &lx->keys;
-    if (key->len > UINT32_MAX) return json_lex_fail(lx, key->at, "key too long");
-    if ((k->n + 1) * 2 > k->cap && keyset_grow(k))
-        return json_lex_fail(lx, key->at, "out of memory");
-    uint32_t h = key_hash(key->s, key->len);
+    if (len > UINT32_MAX) return json_lex_fail(lx, at, "key too long");
+    if ((k->n + 1) * 2 > k->cap && keyset_grow(k)) return json_lex_fail(lx, at, "out of memory");
+    uint32_t h = key_hash(s, len);
     size_t j = (h ^ serial * 2654435761u) & (k->cap - 1);
     for (; k->slots[j].owner; j = (j + 1) & (k->cap - 1)) {
-        json_key_slot *s = &k->slots[j];
-        if (s->owner == serial && s->hash == h && s->len == key->len &&
-            memcmp(s->key, key->s, key->len) == 0) {
-            json_lex_fail(lx, key->at, "duplicate key \"%.*s\" in an object",
-                          (int)(key->len > 64 ? 64 : key->len), key->s);
+        json_key_slot *slot = &k->slots[j];
+        if (slot->owner == serial && slot->hash == h && slot->len == len &&
+            memcmp(slot->key, s, len) == 0) {
+            json_lex_fail(lx, at, "duplicate key \"%.*s\" in an object", (int)(len > 64 ? 64 : len),
+                          s);
             return 0;
         }
     }
-    const char *stored = key->s;
+    const char *stored = s;
     if (stored < lx->base || stored >= lx->text_end) { /* in the scratch: keep a copy */
-        stored = arena_strndup(&k->copies, key->s, key->len);
-        if (!stored) return json_lex_fail(lx, key->at, "out of memory");
+        stored = arena_strndup(&k->copies, s, len);
+        if (!stored) return json_lex_fail(lx, at, "out of memory");
     }
-    k->slots[j] = (json_key_slot){stored, (uint32_t)key->len, h, serial};
+    k->slots[j] = (json_key_slot){stored, (uint32_t)len, h, serial};
     k->n++;
     if (stable) *stable = stored;
     return 1;
+}
+
+int json_lex_key_unique(json_lex *lx, json_lex_dups *d, const json_str *key, const char **stable)
+{
+    /* A key with no escapes is a span of the text, which outlives the walk;
+     * one decoded into the scratch is not, so it goes to the table. */
+    bool in_text = key->s >= lx->base && key->s + key->len <= lx->text_end && key->len > 0;
+    if (d->n >= 0 && d->n < JSON_LEX_DUPS_SMALL && (in_text || key->len == 0)) {
+        for (int i = 0; i < d->n; i++)
+            if (d->len[i] == key->len && memcmp(d->key[i], key->s, key->len) == 0) {
+                json_lex_fail(lx, key->at, "duplicate key \"%.*s\" in an object",
+                              (int)(key->len > 64 ? 64 : key->len), key->s);
+                return 0;
+            }
+        d->key[d->n] = key->len ? key->s : "";
+        d->len[d->n++] = (uint32_t)key->len;
+        if (stable) *stable = d->key[d->n - 1];
+        return 1;
+    }
+    if (d->n > 0) /* move the small set to the table */
+        for (int i = 0; i < d->n; i++)
+            if (table_unique(lx, d->serial, d->key[i], d->len[i], key->at, NULL) != 1) return -1;
+    d->n = -1;
+    return table_unique(lx, d->serial, key->s, key->len, key->at, stable);
 }
 
 /* ---- skipping ---------------------------------------------------------------------------- */
@@ -619,10 +720,10 @@ int json_lex_skip(json_lex *lx)
     int r;
     switch (json_lex_peek(lx)) {
     case JSON_V_OBJECT: {
-        uint32_t serial;
-        if (json_lex_open_object(lx, &serial)) return -1;
+        json_lex_dups d;
+        if (json_lex_open_object(lx, &d)) return -1;
         while ((r = json_lex_next_key(lx, &count, &s)) == 1)
-            if (json_lex_key_unique(lx, serial, &s, NULL) != 1 || json_lex_skip(lx)) return -1;
+            if (json_lex_key_unique(lx, &d, &s, NULL) != 1 || json_lex_skip(lx)) return -1;
         return r;
     }
     case JSON_V_ARRAY:

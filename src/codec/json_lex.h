@@ -34,8 +34,15 @@
  * call fails at once) and records the byte offset; json_lex_where()
  * turns that into line and column only when a message is built.
  *
- * Threads: a json_lex belongs to one thread. The hot primitives are inline
- * so that the encoders built on them compile to one loop.
+ * Speed: strings are scanned 16 bytes at a time (SSE2, every x86-64) for
+ * the bytes that end a plain run — '"', '\\', a control character, a
+ * non-ASCII byte — and only those are looked at one by one; a real number
+ * of at most 15 digits and a power of ten within 10^±22 is converted
+ * exactly with one multiplication or division (Clinger's fast path),
+ * anything else by strtod.
+ *
+ * Threads: a json_lex belongs to one thread. The small primitives are
+ * inline so that the encoders built on them compile to one loop.
  */
 #ifndef SLUICE_CODEC_JSON_LEX_H
 #define SLUICE_CODEC_JSON_LEX_H
@@ -146,57 +153,99 @@ static inline int json_lex_ws(json_lex *lx)
     return p < end ? (unsigned char)*p : -1;
 }
 
+/* The kind of value each first byte starts (JSON_V_NONE for the rest). */
+extern const unsigned char json_lex_first[256];
+
 /* The kind of the value that starts at the next non-blank byte (consumes
  * only whitespace). */
-json_vkind json_lex_peek(json_lex *lx);
+static inline json_vkind json_lex_peek(json_lex *lx)
+{
+    int c = json_lex_ws(lx);
+    return c < 0 ? JSON_V_NONE : (json_vkind)json_lex_first[c];
+}
 
 /* One value of each kind; each returns 0, or -1 with a syntax error
  * recorded (also when the next value is of another kind). */
-int json_lex_string_slow(json_lex *lx, json_str *out);
-static inline int json_lex_string(json_lex *lx, json_str *out)
-{
-    /* The common case: no escapes, ASCII, at most 64 bytes scanned without
-     * a table lookup per byte falling out of the loop. Anything else
-     * (escapes, UTF-8, control characters, the end) goes the slow way. */
-    if (json_lex_ws(lx) != '"') return json_lex_string_slow(lx, out);
-    const unsigned char *start = (const unsigned char *)lx->p + 1, *q = start;
-    const unsigned char *end = (const unsigned char *)lx->end;
-    while (q < end) {
-        unsigned char c = *q;
-        if (c == '"') {
-            out->s = (const char *)start;
-            out->len = (size_t)(q - start);
-            out->at = json_lex_offset(lx);
-            lx->p = (const char *)q + 1;
-            return 0;
-        }
-        if (c < 0x20 || c == '\\' || c >= 0x80) break;
-        q++;
-    }
-    return json_lex_string_slow(lx, out);
-}
-
+int json_lex_string(json_lex *lx, json_str *out);
 int json_lex_number(json_lex *lx, json_num *out);
 /* true, false or null: the kind read, or JSON_V_NONE with an error. */
 json_vkind json_lex_literal(json_lex *lx);
 /* The number as a double: 0, or -1 if it overflows (*out is ±HUGE_VAL). */
 int json_num_double(json_lex *lx, const json_num *n, double *out);
 
-/* Containers. json_lex_open_object consumes '{' and gives the object's
- * serial for json_lex_key_unique; json_lex_next_key reads `,"key":` (or
- * the first `"key":`) and returns 1, or consumes '}' and returns 0, or
+/* Duplicate keys of one open object: its first few keys (those that are
+ * spans of the text) are compared directly; past that, or for a key that
+ * had escapes, they move to the reader's key table under the object's
+ * serial. Most objects never touch the table, so nothing is cleared for
+ * them between values. */
+#define JSON_LEX_DUPS_SMALL 8
+typedef struct json_lex_dups {
+    uint32_t serial;
+    int n; /* keys held below; -1 once they moved to the key table */
+    const char *key[JSON_LEX_DUPS_SMALL];
+    uint32_t len[JSON_LEX_DUPS_SMALL];
+} json_lex_dups;
+
+/* Containers. json_lex_open_object consumes '{' and readies d (may be
+ * NULL when the caller checks no keys); json_lex_next_key reads `,"key":`
+ * (or the first `"key":`) and returns 1, or consumes '}' and returns 0, or
  * returns -1 on a syntax error. *count is the members read so far. */
-int json_lex_open_object(json_lex *lx, uint32_t *serial);
+int json_lex_open_object(json_lex *lx, json_lex_dups *d);
 int json_lex_next_key(json_lex *lx, size_t *count, json_str *key);
 int json_lex_open_array(json_lex *lx);
 /* 1: an element follows (its comma consumed); 0: ']' consumed; -1. */
 int json_lex_next_item(json_lex *lx, size_t *count);
 
-/* Is `key` new in object `serial`? 1 yes (now remembered), 0 a duplicate
- * (a syntax error is recorded, naming the key), -1 out of memory. *stable
+/* a[0, n) == b[0, n), for the short names of records: 8 bytes at a time
+ * inline rather than a call into memcmp per key. */
+static inline bool json_lex_same(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return false;
+        a += 8, b += 8, n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++) return false;
+    return true;
+}
+
+/* Is the next member's key exactly `name` (len bytes of a plain name: no
+ * '"', '\\' or control characters, as Avro and column names are)? Then it
+ * consumes `,"name":` (the comma when count > 0) and returns 1; otherwise
+ * it consumes nothing but whitespace and returns 0, and the caller reads
+ * the key with json_lex_next_key. The common case of a record whose keys
+ * come in schema order costs one compare per key, no scan. */
+static inline int json_lex_key_is(json_lex *lx, size_t count, const char *name, size_t len)
+{
+    const char *p = lx->p, *end = lx->end;
+    while (p < end && json_lex_is_ws((unsigned char)*p))
+        p++;
+    lx->p = p;
+    if (count > 0) {
+        if (p >= end || *p != ',') return 0;
+        p++;
+        while (p < end && json_lex_is_ws((unsigned char)*p))
+            p++;
+    }
+    if ((size_t)(end - p) < len + 3 || p[0] != '"' || p[len + 1] != '"' ||
+        !json_lex_same(p + 1, name, len))
+        return 0;
+    p += len + 2;
+    while (p < end && json_lex_is_ws((unsigned char)*p))
+        p++;
+    if (p >= end || *p != ':') return 0;
+    lx->p = p + 1;
+    return 1;
+}
+
+/* Is `key` new in its object? 1 yes (now remembered), 0 a duplicate (a
+ * syntax error is recorded, naming the key), -1 out of memory. *stable
  * (may be NULL) gets a copy of the key that outlives the scratch (the text
  * itself when the key had no escapes), valid until json_lex_reset_keys. */
-int json_lex_key_unique(json_lex *lx, uint32_t serial, const json_str *key, const char **stable);
+int json_lex_key_unique(json_lex *lx, json_lex_dups *d, const json_str *key, const char **stable);
 
 /* Validate and skip one value of any kind (duplicate keys, UTF-8, depth
  * included). 0 or -1. */
