@@ -1,9 +1,11 @@
 /*
- * fuzz_ingest_body.c — ingest's request-body parser on arbitrary bytes: the
- * first byte picks the body kind (JSON, NDJSON, REST Proxy JSON/Avro) and
- * an event limit, the rest is the body. Any crash, leak or sanitizer report
- * is a bug; a parse that succeeds must give events that point inside the
- * body and a batch that frees cleanly.
+ * fuzz_ingest_body.c — ingest's request-body walkers (src/ingest/body.c)
+ * on arbitrary bytes: the first byte picks the body kind (JSON, NDJSON,
+ * REST Proxy JSON/Avro) and an event limit, the rest is the body. Any
+ * crash, leak or sanitizer report is a bug. A walk that succeeds must have
+ * visited exactly the events it counts (at most the limit), each an object
+ * that the visitor consumed whole; a REST scan must give spans inside the
+ * body; every failure must say why.
  */
 #include "ingest/body.h"
 
@@ -13,6 +15,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+typedef struct visits {
+    size_t n, next;
+} visits;
+
+static void visit(void *ctx, json_lex *lx, size_t index)
+{
+    visits *v = ctx;
+    if (index != v->next++) abort(); /* in order, none skipped */
+    if (json_lex_peek(lx) != JSON_V_OBJECT) abort();
+    json_lex_skip(lx);
+    v->n++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
@@ -20,18 +35,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t max_events = (size_t)(data[0] >> 2) + 1;
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
-    ingest_batch b;
-    char err[256];
-    if (ingest_parse_body(body, len, kind, max_events, &b, err, sizeof err) == 0) {
-        if (b.n > max_events) abort();
-        for (size_t i = 0; i < b.n; i++) {
-            const ingest_event *e = &b.events[i];
-            if (!e->value) abort();
-            if (e->raw && (e->raw < body || e->raw + e->raw_len > body + len)) abort();
+    json_lex lx;
+    json_lex_init(&lx, body, len);
+    ingest_body_error err;
+    if (kind == INGEST_BODY_JSON || kind == INGEST_BODY_NDJSON) {
+        visits v = {0, 0};
+        long n = ingest_body_walk(&lx, kind, max_events, visit, &v, &err);
+        if (n >= 0 && ((size_t)n != v.n || (size_t)n > max_events || n == 0)) abort();
+        if (n < 0 && err.msg[0] == '\0') abort();
+    } else {
+        ingest_rest rest;
+        if (ingest_rest_scan(&lx, max_events, &rest, &err) == 0) {
+            if (rest.n > max_events) abort();
+            for (size_t i = 0; i < rest.n; i++) {
+                const ingest_rest_record *r = &rest.records[i];
+                if (r->value_at + r->value_len > len || r->key_at + r->key_len > len) abort();
+            }
+        } else if (err.msg[0] == '\0') {
+            abort();
         }
-        ingest_batch_free(&b);
-    } else if (!memchr(err, '\0', sizeof err) || err[0] == '\0') {
-        abort(); /* every failure says why */
+        ingest_rest_free(&rest);
     }
+    json_lex_free(&lx);
     return 0;
 }

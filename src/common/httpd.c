@@ -405,6 +405,16 @@ static bool reserve(request_state *st, uint64_t n)
     return true;
 }
 
+int httpd_take_body(const httpd_request *req, buf *out)
+{
+    request_state *st = req->state;
+    if (!st || (const char *)st->body.data != req->body) return -1;
+    buf_free(out);
+    *out = st->body;
+    buf_init(&st->body, 0);
+    return 0;
+}
+
 int httpd_reserve(const httpd_request *req, uint64_t n)
 {
     request_state *st = req->state;

@@ -31,6 +31,8 @@
 
 #include <sluice/error.h>
 
+#include "common/buf.h"
+
 typedef struct httpd httpd;
 
 typedef struct httpd_request {
@@ -100,6 +102,13 @@ void httpd_complete(httpd_pending *p, httpd_response *resp);
 /* Count n more bytes against the in-flight budget until the request's
  * answer is sent: 0, or -1 (nothing counted) if that would pass it. */
 int httpd_reserve(const httpd_request *req, uint64_t n);
+
+/* Take the request body's buffer (req->body stays valid: it is out's
+ * data), so that it can outlive the answer — ingest's messages point into
+ * it until their delivery reports. Its bytes stay counted against the
+ * in-flight budget only until the answer is sent. 0, or -1 for a request
+ * built by hand (nothing taken). */
+int httpd_take_body(const httpd_request *req, buf *out);
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */
 const char *httpd_request_header(const httpd_request *req, const char *name);

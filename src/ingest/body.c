@@ -1,5 +1,12 @@
 /*
- * body.c — see body.h.
+ * body.c — see body.h. Three walkers over one json_lex: the JSON body (an
+ * object or an array of them), the NDJSON body (lines as ranges of the
+ * same text) and the REST Proxy envelope (scanned into spans).
+ *
+ * Every walker keeps reading after the first structural problem, skipping
+ * (which validates) instead of visiting, so that a malformed byte anywhere
+ * in the body still makes it a 400 for malformed JSON — the verdict a tree
+ * parse of the whole body would have given first.
  */
 #include "ingest/body.h"
 
@@ -9,260 +16,294 @@
 #include <string.h>
 #include <strings.h>
 
-#define PARSE_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
+static long syntax(json_lex *lx, ingest_body_error *err)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
+    size_t line, col;
+    json_lex_where(lx, lx->err_at, &line, &col);
+    err->syntax = true;
+    snprintf(err->msg, sizeof err->msg, "malformed JSON at line %zu, column %zu (byte %zu): %s",
+             line, col, lx->err_at, lx->err_msg);
     return -1;
 }
 
-static int is_space(char c)
+/* The first structural problem (later ones are not reported). */
+static void shape(ingest_body_error *err, bool *bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void shape(ingest_body_error *err, bool *bad, const char *fmt, ...)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (*bad) return;
+    *bad = true;
+    err->syntax = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
 }
 
-static void trim(const char **p, size_t *len)
+static long walk_json(json_lex *lx, size_t max_events, ingest_visit_fn visit, void *ctx,
+                      ingest_body_error *err)
 {
-    while (*len && is_space(**p)) {
-        (*p)++;
-        (*len)--;
+    bool bad = false;
+    json_vkind k = json_lex_peek(lx);
+    if (k == JSON_V_OBJECT) {
+        visit(ctx, lx, 0);
+        if (lx->err || json_lex_end(lx)) return syntax(lx, err);
+        return 1;
     }
-    while (*len && is_space((*p)[*len - 1]))
-        (*len)--;
-}
-
-static int add_root(ingest_batch *b, json_t *root, size_t *cap)
-{
-    if (b->n_roots == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        json_t **r = realloc(b->roots, ncap * sizeof *r);
-        if (!r) return -1;
-        b->roots = r;
-        *cap = ncap;
-    }
-    b->roots[b->n_roots++] = root;
-    return 0;
-}
-
-static int reserve_events(ingest_batch *b, size_t *cap, size_t want)
-{
-    if (want <= *cap) return 0;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < want)
-        ncap *= 2;
-    ingest_event *e = realloc(b->events, ncap * sizeof *e);
-    if (!e) return -1;
-    b->events = e;
-    *cap = ncap;
-    return 0;
-}
-
-static ingest_event event_of(json_t *v, const char *raw, size_t raw_len)
-{
-    return (ingest_event){.value = v, .key = NULL, .raw = raw, .raw_len = raw_len, .partition = -1};
-}
-
-/* jansson's error, placed in the body: `base_line` lines and `base_byte`
- * bytes precede the text that was parsed. */
-static int syntax_error(char *err, size_t n, const json_error_t *je, size_t base_line,
-                        size_t base_byte)
-{
-    return fail(err, n, "malformed JSON at line %zu, column %d (byte %zu): %s",
-                base_line + (size_t)(je->line > 0 ? je->line : 1), je->column > 0 ? je->column : 1,
-                base_byte + (size_t)je->position, je->text);
-}
-
-static int parse_json(const char *body, size_t len, size_t max_events, ingest_batch *b, char *err,
-                      size_t n)
-{
-    json_error_t je;
-    json_t *root = json_loadb(body, len, PARSE_FLAGS, &je);
-    if (!root) return syntax_error(err, n, &je, 0, 0);
-    size_t roots_cap = 0, ev_cap = 0;
-    if (add_root(b, root, &roots_cap) != 0) {
-        json_decref(root);
-        return fail(err, n, "out of memory");
-    }
-    if (json_is_object(root)) {
-        const char *raw = body;
-        size_t raw_len = len;
-        trim(&raw, &raw_len);
-        if (reserve_events(b, &ev_cap, 1) != 0) return fail(err, n, "out of memory");
-        b->events[b->n++] = event_of(root, raw, raw_len);
-        return 0;
-    }
-    if (!json_is_array(root))
-        return fail(err, n, "the body must be a JSON object (one event) or an array of objects");
-    size_t count = json_array_size(root);
-    if (count > max_events)
-        return fail(err, n, "%zu events in one request; at most %zu", count, max_events);
-    if (reserve_events(b, &ev_cap, count) != 0) return fail(err, n, "out of memory");
-    for (size_t i = 0; i < count; i++) {
-        json_t *v = json_array_get(root, i);
-        if (!json_is_object(v))
-            return fail(err, n, "event %zu: expected a JSON object, got %s", i,
-                        json_is_array(v)     ? "an array"
-                        : json_is_string(v)  ? "a string"
-                        : json_is_null(v)    ? "null"
-                        : json_is_boolean(v) ? "a boolean"
-                                             : "a number");
-        b->events[b->n++] = event_of(v, NULL, 0);
-    }
-    return 0;
-}
-
-static int parse_ndjson(const char *body, size_t len, size_t max_events, ingest_batch *b, char *err,
-                        size_t n)
-{
-    size_t roots_cap = 0, ev_cap = 0, line_no = 0;
-    for (size_t at = 0; at < len; line_no++) {
-        const char *nl = memchr(body + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - body) : len;
-        const char *line = body + at;
-        size_t line_len = end - at, start = at;
-        at = nl ? end + 1 : len;
-        trim(&line, &line_len);
-        if (line_len == 0) continue;
-        if (b->n == max_events)
-            return fail(err, n, "more than %zu events in one request", max_events);
-        json_error_t je;
-        json_t *v = json_loadb(line, line_len, PARSE_FLAGS, &je);
-        if (!v) return syntax_error(err, n, &je, line_no, (size_t)(line - body));
-        if (add_root(b, v, &roots_cap) != 0) {
-            json_decref(v);
-            return fail(err, n, "out of memory");
-        }
-        if (!json_is_object(v))
-            return fail(err, n, "line %zu (byte %zu): each line must be one JSON object",
-                        line_no + 1, start);
-        if (reserve_events(b, &ev_cap, b->n + 1) != 0) return fail(err, n, "out of memory");
-        b->events[b->n++] = event_of(v, line, line_len);
-    }
-    return 0;
-}
-
-static int schema_id_of(json_t *root, const char *name, int32_t *out, char *err, size_t n)
-{
-    json_t *v = json_object_get(root, name);
-    *out = -1;
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX)
-        return fail(err, n, "%s must be a schema id (a non-negative integer)", name);
-    *out = (int32_t)json_integer_value(v);
-    return 0;
-}
-
-static int schema_text_of(json_t *root, const char *name, const char **out, char *err, size_t n)
-{
-    json_t *v = json_object_get(root, name);
-    *out = NULL;
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v)) return fail(err, n, "%s must be a string holding the schema", name);
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int parse_rest(const char *body, size_t len, size_t max_events, ingest_batch *b, char *err,
-                      size_t n)
-{
-    json_error_t je;
-    json_t *root = json_loadb(body, len, PARSE_FLAGS, &je);
-    if (!root) return syntax_error(err, n, &je, 0, 0);
-    size_t roots_cap = 0;
-    if (add_root(b, root, &roots_cap) != 0) {
-        json_decref(root);
-        return fail(err, n, "out of memory");
-    }
-    if (!json_is_object(root))
-        return fail(err, n, "the body must be a JSON object with \"records\"");
-    if (schema_id_of(root, "value_schema_id", &b->value_schema_id, err, n) ||
-        schema_id_of(root, "key_schema_id", &b->key_schema_id, err, n) ||
-        schema_text_of(root, "value_schema", &b->value_schema, err, n) ||
-        schema_text_of(root, "key_schema", &b->key_schema, err, n))
+    if (k != JSON_V_ARRAY) {
+        if (json_lex_skip(lx) || json_lex_end(lx)) return syntax(lx, err);
+        shape(err, &bad, "the body must be a JSON object (one event) or an array of objects");
         return -1;
-    const char *known[] = {"records", "value_schema", "value_schema_id", "key_schema",
-                           "key_schema_id"};
-    const char *k;
-    json_t *v;
-    json_object_foreach(root, k, v)
-    {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-            ok |= strcmp(k, known[i]) == 0;
-        if (!ok) return fail(err, n, "unknown field \"%s\" in the request", k);
     }
-    json_t *records = json_object_get(root, "records");
-    if (!json_is_array(records)) return fail(err, n, "\"records\" must be an array");
-    size_t count = json_array_size(records), cap = 0;
-    if (count > max_events)
-        return fail(err, n, "%zu records in one request; at most %zu", count, max_events);
-    if (reserve_events(b, &cap, count) != 0) return fail(err, n, "out of memory");
-    for (size_t i = 0; i < count; i++) {
-        json_t *r = json_array_get(records, i);
-        if (!json_is_object(r))
-            return fail(err, n, "record %zu: expected an object with \"value\"", i);
-        ingest_event e = event_of(NULL, NULL, 0);
-        json_object_foreach(r, k, v)
-        {
-            if (strcmp(k, "value") == 0) {
-                e.value = v;
-            } else if (strcmp(k, "key") == 0) {
-                e.key = json_is_null(v) ? NULL : v;
-            } else if (strcmp(k, "partition") == 0) {
-                if (json_is_null(v)) continue;
-                if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-                    json_integer_value(v) > INT32_MAX)
-                    return fail(err, n, "record %zu: partition must be a non-negative integer", i);
-                e.partition = (int32_t)json_integer_value(v);
-            } else {
-                return fail(err, n, "record %zu: unknown field \"%s\"", i, k);
-            }
+    if (json_lex_open_array(lx)) return syntax(lx, err);
+    size_t count = 0;
+    int r;
+    while ((r = json_lex_next_item(lx, &count)) == 1) {
+        size_t i = count - 1;
+        if (i >= max_events) shape(err, &bad, "more than %zu events in one request", max_events);
+        k = json_lex_peek(lx);
+        if (k != JSON_V_OBJECT)
+            shape(err, &bad, "event %zu: expected a JSON object, got %s", i, json_kind_phrase(k));
+        if (bad) {
+            if (json_lex_skip(lx)) return syntax(lx, err);
+            continue;
         }
-        if (!e.value) return fail(err, n, "record %zu: no \"value\"", i);
-        b->events[b->n++] = e;
+        json_lex_reset_keys(lx);
+        visit(ctx, lx, i);
+        if (lx->err) return syntax(lx, err);
     }
+    if (r < 0 || json_lex_end(lx)) return syntax(lx, err);
+    if (count == 0) shape(err, &bad, "the body holds no events");
+    return bad ? -1 : (long)count;
+}
+
+static long walk_ndjson(json_lex *lx, size_t max_events, ingest_visit_fn visit, void *ctx,
+                        ingest_body_error *err)
+{
+    const char *body = lx->base;
+    size_t len = (size_t)(lx->text_end - lx->base), n = 0;
+    bool bad = false;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(body + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - body) : len, start = at;
+        at = nl ? end + 1 : len;
+        json_lex_range(lx, start, end);
+        if (json_lex_ws(lx) < 0) continue; /* a blank line */
+        if (n == max_events) shape(err, &bad, "more than %zu events in one request", max_events);
+        if (json_lex_peek(lx) != JSON_V_OBJECT) {
+            size_t line, col;
+            json_lex_where(lx, start, &line, &col);
+            shape(err, &bad, "line %zu (byte %zu): each line must be one JSON object", line, start);
+        }
+        if (bad) {
+            json_lex_skip(lx);
+        } else {
+            json_lex_reset_keys(lx);
+            visit(ctx, lx, n);
+        }
+        if (lx->err || json_lex_end(lx)) return syntax(lx, err);
+        n++;
+    }
+    if (n == 0) shape(err, &bad, "the body holds no events");
+    return bad ? -1 : (long)n;
+}
+
+long ingest_body_walk(json_lex *lx, ingest_body_kind kind, size_t max_events, ingest_visit_fn visit,
+                      void *ctx, ingest_body_error *err)
+{
+    err->syntax = false;
+    err->msg[0] = '\0';
+    if (kind == INGEST_BODY_NDJSON) return walk_ndjson(lx, max_events, visit, ctx, err);
+    return walk_json(lx, max_events, visit, ctx, err);
+}
+
+/* ---- REST Proxy ------------------------------------------------------------------ */
+
+static bool key_is(const json_str *k, const char *name)
+{
+    size_t n = strlen(name);
+    return k->len == n && memcmp(k->s, name, n) == 0;
+}
+
+/* The span of the value at lx (skipped, so validated). */
+static int span(json_lex *lx, size_t *at, size_t *len)
+{
+    json_lex_ws(lx);
+    *at = json_lex_offset(lx);
+    if (json_lex_skip(lx)) return -1;
+    *len = json_lex_offset(lx) - *at;
     return 0;
 }
 
-int ingest_parse_body(const char *body, size_t len, ingest_body_kind kind, size_t max_events,
-                      ingest_batch *out, char *err, size_t err_len)
+/* A non-negative int32 or null; 1 when it was something else (skipped). */
+static int small_id(json_lex *lx, int32_t *out)
+{
+    json_vkind k = json_lex_peek(lx);
+    if (k == JSON_V_NULL) return json_lex_literal(lx) == JSON_V_NONE ? -1 : 0;
+    if (k != JSON_V_NUMBER) return json_lex_skip(lx) ? -1 : 1;
+    json_num num;
+    if (json_lex_number(lx, &num)) return -1;
+    if (!num.int_ok || num.i < 0 || num.i > INT32_MAX) return 1;
+    *out = (int32_t)num.i;
+    return 0;
+}
+
+static int read_record(json_lex *lx, size_t i, ingest_rest_record *rec, ingest_body_error *err,
+                       bool *bad)
+{
+    *rec = (ingest_rest_record){.partition = -1};
+    json_lex_dups dups;
+    if (json_lex_open_object(lx, &dups)) return -1;
+    size_t count = 0;
+    bool has_value = false;
+    json_str key;
+    int r;
+    while ((r = json_lex_next_key(lx, &count, &key)) == 1) {
+        if (json_lex_key_unique(lx, &dups, &key, NULL) != 1) return -1;
+        if (key_is(&key, "value")) {
+            has_value = true;
+            rec->value_null = json_lex_peek(lx) == JSON_V_NULL;
+            if (span(lx, &rec->value_at, &rec->value_len)) return -1;
+        } else if (key_is(&key, "key")) {
+            bool null = json_lex_peek(lx) == JSON_V_NULL;
+            if (span(lx, &rec->key_at, &rec->key_len)) return -1;
+            if (null) rec->key_len = 0;
+        } else if (key_is(&key, "partition")) {
+            int rc = small_id(lx, &rec->partition);
+            if (rc < 0) return -1;
+            if (rc) shape(err, bad, "record %zu: partition must be a non-negative integer", i);
+        } else {
+            shape(err, bad, "record %zu: unknown field \"%.*s\"", i,
+                  (int)(key.len > 64 ? 64 : key.len), key.s);
+            if (json_lex_skip(lx)) return -1;
+        }
+    }
+    if (r < 0) return -1;
+    if (!has_value) shape(err, bad, "record %zu: no \"value\"", i);
+    return 0;
+}
+
+static int read_records(json_lex *lx, size_t max_events, ingest_rest *out, ingest_body_error *err,
+                        bool *bad)
+{
+    if (json_lex_peek(lx) != JSON_V_ARRAY) {
+        shape(err, bad, "\"records\" must be an array");
+        return json_lex_skip(lx);
+    }
+    if (json_lex_open_array(lx)) return -1;
+    size_t count = 0, cap = 0;
+    int r;
+    while ((r = json_lex_next_item(lx, &count)) == 1) {
+        size_t i = count - 1;
+        if (i >= max_events) shape(err, bad, "more than %zu records in one request", max_events);
+        if (json_lex_peek(lx) != JSON_V_OBJECT)
+            shape(err, bad, "record %zu: expected an object with \"value\"", i);
+        if (*bad) {
+            if (json_lex_skip(lx)) return -1;
+            continue;
+        }
+        if (out->n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            ingest_rest_record *rs = realloc(out->records, ncap * sizeof *rs);
+            if (!rs) return json_lex_fail(lx, json_lex_offset(lx), "out of memory");
+            out->records = rs;
+            cap = ncap;
+        }
+        if (read_record(lx, i, &out->records[out->n++], err, bad)) return -1;
+    }
+    return r < 0 ? -1 : 0;
+}
+
+/* A schema given as a string (decoded and copied) or null. */
+static int schema_text(json_lex *lx, const char *name, char **out, size_t *len,
+                       ingest_body_error *err, bool *bad)
+{
+    json_vkind k = json_lex_peek(lx);
+    if (k == JSON_V_NULL) return json_lex_literal(lx) == JSON_V_NONE ? -1 : 0;
+    if (k != JSON_V_STRING) {
+        shape(err, bad, "%s must be a string holding the schema", name);
+        return json_lex_skip(lx);
+    }
+    json_str s;
+    if (json_lex_string(lx, &s)) return -1;
+    free(*out);
+    *out = malloc(s.len + 1);
+    if (!*out) return json_lex_fail(lx, s.at, "out of memory");
+    memcpy(*out, s.s, s.len);
+    (*out)[s.len] = '\0';
+    *len = s.len;
+    return 0;
+}
+
+int ingest_rest_scan(json_lex *lx, size_t max_events, ingest_rest *out, ingest_body_error *err)
 {
     memset(out, 0, sizeof *out);
     out->value_schema_id = out->key_schema_id = -1;
-    int rc;
-    switch (kind) {
-    case INGEST_BODY_JSON:
-        rc = parse_json(body, len, max_events, out, err, err_len);
-        break;
-    case INGEST_BODY_NDJSON:
-        rc = parse_ndjson(body, len, max_events, out, err, err_len);
-        break;
-    case INGEST_BODY_REST_JSON:
-    case INGEST_BODY_REST_AVRO:
-        rc = parse_rest(body, len, max_events, out, err, err_len);
-        break;
-    default:
-        rc = fail(err, err_len, "unknown body kind");
+    err->syntax = false;
+    err->msg[0] = '\0';
+    bool bad = false, has_records = false;
+    if (json_lex_peek(lx) != JSON_V_OBJECT) {
+        if (json_lex_skip(lx) || json_lex_end(lx)) return (int)syntax(lx, err);
+        shape(err, &bad, "the body must be a JSON object with \"records\"");
+        return -1;
     }
-    if (rc == 0 && out->n == 0 && kind != INGEST_BODY_REST_JSON && kind != INGEST_BODY_REST_AVRO)
-        rc = fail(err, err_len, "the body holds no events");
-    if (rc != 0) ingest_batch_free(out);
-    return rc;
+    json_lex_dups dups;
+    if (json_lex_open_object(lx, &dups)) return (int)syntax(lx, err);
+    size_t count = 0;
+    json_str key;
+    int r;
+    while ((r = json_lex_next_key(lx, &count, &key)) == 1) {
+        if (json_lex_key_unique(lx, &dups, &key, NULL) != 1) return (int)syntax(lx, err);
+        int rc = 0;
+        if (key_is(&key, "records")) {
+            has_records = true;
+            rc = read_records(lx, max_events, out, err, &bad);
+        } else if (key_is(&key, "value_schema_id") || key_is(&key, "key_schema_id")) {
+            bool value = key.s[0] == 'v';
+            rc = small_id(lx, value ? &out->value_schema_id : &out->key_schema_id);
+            if (rc == 1) {
+                shape(err, &bad, "%s must be a schema id (a non-negative integer)",
+                      value ? "value_schema_id" : "key_schema_id");
+                rc = 0;
+            }
+        } else if (key_is(&key, "value_schema")) {
+            rc = schema_text(lx, "value_schema", &out->value_schema, &out->value_schema_len, err,
+                             &bad);
+        } else if (key_is(&key, "key_schema")) {
+            rc = schema_text(lx, "key_schema", &out->key_schema, &out->key_schema_len, err, &bad);
+        } else {
+            shape(err, &bad, "unknown field \"%.*s\" in the request",
+                  (int)(key.len > 64 ? 64 : key.len), key.s);
+            rc = json_lex_skip(lx);
+        }
+        if (rc < 0) return (int)syntax(lx, err);
+    }
+    if (r < 0 || json_lex_end(lx)) return (int)syntax(lx, err);
+    if (!has_records) shape(err, &bad, "\"records\" must be an array");
+    return bad ? -1 : 0;
 }
 
-void ingest_batch_free(ingest_batch *b)
+void ingest_rest_free(ingest_rest *r)
 {
-    for (size_t i = 0; i < b->n_roots; i++)
-        json_decref(b->roots[i]);
-    free(b->roots);
-    free(b->events);
-    memset(b, 0, sizeof *b);
-    b->value_schema_id = b->key_schema_id = -1;
+    free(r->records);
+    free(r->value_schema);
+    free(r->key_schema);
+    memset(r, 0, sizeof *r);
+    r->value_schema_id = r->key_schema_id = -1;
+}
+
+int ingest_find_member(json_lex *lx, size_t at, size_t len, const char *name, size_t *vat,
+                       size_t *vlen)
+{
+    json_lex_range(lx, at, at + len);
+    if (json_lex_open_object(lx, NULL)) return -1;
+    size_t count = 0;
+    json_str key;
+    while (json_lex_next_key(lx, &count, &key) == 1) {
+        if (key_is(&key, name)) return span(lx, vat, vlen);
+        if (json_lex_skip(lx)) return -1;
+    }
+    return -1;
 }
 
 static int media_is(const char *ct, const char *want)

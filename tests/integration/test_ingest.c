@@ -350,7 +350,7 @@ static void test_errors_write_nothing(void)
     expect("/v1/topics/pages", "application/json", "{\"user\":\n\"u1\",]", 16, ok, 400,
            "line 2, column");
     expect("/v1/topics/pages", "application/x-ndjson", "{\"a\":1}\n{\"a\":\n", 15, ok, 400,
-           "line 2, column 5 (byte 13)");
+           "line 2, column 6 (byte 13)"); /* where the missing value should start */
     expect("/v1/topics/pages", "application/json", "42", 2, ok, 400, "JSON object");
     expect("/v1/topics/nope", "application/json", ev, strlen(ev), ok, 404, "not configured");
     expect("/v1/topics/bad%20name", "application/json", ev, strlen(ev), ok, 400, "invalid topic");
@@ -577,8 +577,10 @@ static void test_inflight_bound_429(void)
             "  %d parallel 200 KiB requests, broker down: %d x 503, %d x 429, %d x 200; "
             "peak RSS %.1f MiB\n",
             PARALLEL, n503, n429, n200, peak_rss / 1048576.0);
-    /* 1 MiB holds at most four 200 KiB bodies with their encoded copies. */
-    CHECK(n429 >= PARALLEL - 4);
+    /* 1 MiB holds at most five 200 KiB bodies: JSON events are produced from
+     * the body itself, so a request takes its body and a few words per
+     * event (with Avro it would be the body and the encoded events). */
+    CHECK(n429 >= PARALLEL - 5);
     CHECK_EQ(n503 + n429, PARALLEL);
     CHECK_EQ(test_kafka_cmd(&env.kafka, "up 1", NULL, 0), 0);
     resp r;
