@@ -17,12 +17,18 @@
  * path ourselves, strictly, so "/a%2" or "/a%00b" are a 400 and never reach
  * a handler as something else.
  *
- * Body bound: a Content-Length above max_body_bytes is refused before any of
- * the body is read (MHD then closes the connection, since the unread body
- * is still in flight). A chunked body cannot be judged up front: once it
- * passes the bound we stop storing it and drain the rest, so the client can
- * read a clean 413 and keep its connection; past a further DRAIN_LIMIT we
- * cut the connection instead, so an endless upload cannot hold a worker.
+ * Body bound: a body larger than max_body_bytes is never stored, and its
+ * 413 must reach the client. Many clients (Python's urllib, most that do
+ * not send Expect: 100-continue) write the whole body before they read a
+ * byte; answering and closing while the body is still arriving makes the
+ * kernel reset the connection, and such a client sees a broken pipe
+ * instead of the 413. So the body is read and thrown away and the 413 sent
+ * once it has all arrived, the connection kept: for a Content-Length up to
+ * DRAIN_LIMIT past the bound, and for a chunked body until it ends or
+ * passes DRAIN_LIMIT past the bound. Beyond that the 413 goes out at once
+ * (Content-Length) or the connection is cut (chunked), so an endless
+ * upload cannot hold a worker; a client that asked Expect: 100-continue
+ * gets its 413 before it sends anything.
  */
 #include "common/httpd.h"
 
@@ -48,9 +54,9 @@
 #include <stddef.h>
 #include <unistd.h>
 
-/* Bytes past max_body_bytes we are willing to read and throw away to answer
- * an oversized chunked upload with a proper 413. */
-#define DRAIN_LIMIT (4u << 20)
+/* Bytes past max_body_bytes we are willing to read and throw away so that
+ * an oversized upload gets a 413 it can read (see the top of this file). */
+#define DRAIN_LIMIT (16u << 20)
 #define DEFAULT_TIMEOUT_S 30
 
 struct httpd {
@@ -92,6 +98,7 @@ typedef struct request_state {
     bool started;    /* the access handler has seen the headers */
     bool chunked;    /* no Content-Length: the budget is taken chunk by chunk */
     bool too_large;
+    bool drain_all; /* a declared length over the bound: read all of it, then 413 */
     size_t drained; /* bytes read and dropped after the bound was passed */
     buf body;
 } request_state;
@@ -485,6 +492,14 @@ static long long content_length(struct MHD_Connection *conn)
     return (long long)v;
 }
 
+/* The client waits for "100 Continue" before sending its body: a 413 now
+ * costs it nothing. */
+static bool expects_continue(struct MHD_Connection *conn)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return e && strcasecmp(e, "100-continue") == 0;
+}
+
 /* With a client CA configured, MHD asks for a certificate during the
  * handshake but does not insist; this is where we insist. */
 static bool client_cert_verified(struct MHD_Connection *conn)
@@ -523,8 +538,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return queue_error(conn, 403,
                                "a client certificate signed by the configured CA is required");
         long long cl = content_length(conn);
-        if (cl > 0 && (unsigned long long)cl > h->max_body_bytes)
-            return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
+        if (cl > 0 && (unsigned long long)cl > h->max_body_bytes) {
+            if ((unsigned long long)cl - h->max_body_bytes > DRAIN_LIMIT || expects_continue(conn))
+                return queue_error(conn, 413, "request body larger than %zu bytes",
+                                   h->max_body_bytes);
+            st->too_large = true; /* read it, drop it, then answer */
+            st->drain_all = true;
+            buf_free(&st->body);
+            return MHD_YES;
+        }
         /* The whole declared body is counted before any of it is read. */
         if (cl > 0 && !reserve(st, (uint64_t)cl)) return queue_busy(conn, h);
         st->chunked = cl < 0;
@@ -544,7 +566,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (st->too_large || st->over_budget) {
             st->drained += n;
-            if (st->drained > DRAIN_LIMIT)
+            if (st->drained > DRAIN_LIMIT && !st->drain_all)
                 return MHD_NO; /* cut the connection: not worth reading on */
         }
         return MHD_YES;
