@@ -89,9 +89,9 @@ static void test_malformed_input(void)
     unsigned char longer[sizeof VALUE + 1];
     memcpy(longer, VALUE, sizeof VALUE);
     longer[sizeof VALUE] = 0;
-    CHECK_EQ(sluice_avro_to_json(root, longer, sizeof longer, SLUICE_AVRO_JSON_PLAIN, &json, NULL,
-                                 &err),
-             SLUICE_EINVAL);
+    CHECK_EQ(
+        sluice_avro_to_json(root, longer, sizeof longer, SLUICE_AVRO_JSON_PLAIN, &json, NULL, &err),
+        SLUICE_EINVAL);
     CHECK_CONTAINS(err.msg, "left over");
     /* Union branch 2 of a two-branch union. */
     const unsigned char bad_branch[] = {0x54, 0x04};
@@ -108,9 +108,9 @@ static void test_bad_arguments(void)
     CHECK(s);
     char *json = NULL;
     sluice_error err = {0};
-    CHECK_EQ(sluice_avro_to_json(NULL, VALUE, sizeof VALUE, SLUICE_AVRO_JSON_PLAIN, &json, NULL,
-                                 &err),
-             SLUICE_EINVAL);
+    CHECK_EQ(
+        sluice_avro_to_json(NULL, VALUE, sizeof VALUE, SLUICE_AVRO_JSON_PLAIN, &json, NULL, &err),
+        SLUICE_EINVAL);
     CHECK_EQ(sluice_avro_to_json(sluice_avro_schema_root(s), NULL, 3, SLUICE_AVRO_JSON_PLAIN, &json,
                                  NULL, &err),
              SLUICE_EINVAL);
