@@ -6,8 +6,10 @@
 # Run from a build configured with -DCMAKE_INSTALL_PREFIX=/usr (Debian's
 # multiarch libdir comes from that): `cpack -G DEB` in the build directory
 # (`make deb` does both). Dependencies on Debian's libraries come from
-# dpkg-shlibdeps; the package installs nothing into /etc and starts nothing
-# (docs/OPERATIONS.md, "Installing"). tests/integration/deb_package.sh builds
+# dpkg-shlibdeps. CPack makes CPACK_PACKAGE_DESCRIPTION_SUMMARY the synopsis
+# line of every package; each component's text follows it. The packages
+# install nothing into /etc and start nothing (docs/OPERATIONS.md,
+# "Installing"). tests/integration/deb_package.sh builds
 # the packages and unpacks them into a temporary root.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME sluice)
@@ -27,17 +29,16 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 
 set(CPACK_DEBIAN_CLI_PACKAGE_NAME sluice)
-set(CPACK_COMPONENT_CLI_DESCRIPTION
-    "sluice moves events from HTTP producers into ClickHouse through Kafka\n\
-sluice ingest (HTTP to Kafka, validated against Schema Registry schemas),\n\
-sluice sink (Kafka to ClickHouse, bounded memory, at-least-once), sluice\n\
-registry (a Confluent-compatible Schema Registry on SQLite), sluice run,\n\
-sluice top, sluice ddl and sluice check-config, with systemd units.")
+set(CPACK_DEBIAN_CLI_DESCRIPTION
+    "The sluice command: sluice ingest (HTTP to Kafka, validated against\n\
+Schema Registry schemas), sluice sink (Kafka to ClickHouse, bounded memory,\n\
+at-least-once), sluice registry (a Confluent-compatible Schema Registry on\n\
+SQLite), sluice run, top, ddl and check-config, with systemd units.")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libsluice0)
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
-set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_COMPONENT_LIB_DESCRIPTION
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_LIB_DESCRIPTION
     "Schema Registry client and Avro codec of sluice (shared library)\n\
 A Confluent Schema Registry client with caches and single-flight requests,\n\
 Avro schema parsing, compatibility and binary-to-JSON decoding, and the\n\
@@ -47,7 +48,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libsluice-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libsluice0 (= ${PROJECT_VERSION}-1), libcurl4-openssl-dev | libcurl-dev, libjansson-dev")
-set(CPACK_COMPONENT_DEV_DESCRIPTION
+set(CPACK_DEBIAN_DEV_DESCRIPTION
     "Schema Registry client and Avro codec of sluice (development files)\n\
 Headers, the static library and pkg-config metadata (pkg-config sluice).")
 include(CPack)

@@ -16,6 +16,8 @@ PACKAGES=(
   # servers, peers and tools for tests, benchmarks and `make run`
   clickhouse-server clickhouse-client kcat curl openssl tmux wrk groff-base
   python3-confluent-kafka python3-clickhouse-driver python3-requests
+  # packaging and install tests: dpkg-shlibdeps, systemd-analyze
+  dpkg-dev systemd
 )
 
 missing=()
