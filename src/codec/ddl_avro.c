@@ -30,7 +30,7 @@
  * Then plan_compile_avro runs on the proposal with extra fields rejected:
  * every field must land in a column and every column must be fed, or the
  * proposal is an internal error. If plan.c's rules change, this walk must
- * follow, and tests/unit/test_ddl.c and tests/integration/test_ddl.c (which
+ * follow, and tests/unit/test_ddl_mapping.c and tests/integration/test_ddl.c (which
  * runs the real sink into a table made from this output) say so.
  */
 #include "codec/ddl.h"
