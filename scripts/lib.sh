@@ -42,12 +42,12 @@ lib_exit_cmds=()
 lib_tmp_dirs=()
 track_pid() { lib_pids+=("$1"); }
 at_exit() { lib_exit_cmds+=("$1"); }
-# make_tmp NAME: a fresh directory /tmp/sluice-NAME-XXXXXX, removed at exit.
+# make_tmp NAME: $tmp becomes a fresh directory /tmp/sluice-NAME-XXXXXX,
+# removed at exit. (It sets the variable rather than printing the path: a
+# $(...) subshell could not register the directory for removal.)
 make_tmp() {
-  local d
-  d=$(mktemp -d "/tmp/sluice-$1-XXXXXX") || return 1
-  lib_tmp_dirs+=("$d")
-  echo "$d"
+  tmp=$(mktemp -d "/tmp/sluice-$1-XXXXXX") || { echo "FAIL mktemp" >&2; exit 1; }
+  lib_tmp_dirs+=("$tmp")
 }
 # stop_pid PID [SECONDS]: SIGTERM, wait up to SECONDS (default 5), SIGKILL.
 stop_pid() {
@@ -110,6 +110,26 @@ wait_log() {
     sleep 0.1
   done
   return 1
+}
+
+# ---- the tests' Kafka broker ---------------------------------------------------
+# start_mock_kafka ARGS...: tests/tools/sluice-mock-kafka ($SLUICE_MOCK_KAFKA)
+# as the coprocess MOCK_CO with ARGS (--brokers N --topic T:P ...), its
+# stderr in $MOCK_LOG (default /dev/null); sets $bootstrap and $MOCK_PID
+# and stops it at exit. Returns 1 if it did not print its bootstrap line.
+start_mock_kafka() {
+  coproc MOCK_CO { exec "${SLUICE_MOCK_KAFKA:?}" "$@" 2>"${MOCK_LOG:-/dev/null}"; }
+  MOCK_PID=$MOCK_CO_PID
+  track_pid "$MOCK_PID"
+  local line=
+  read -r -t 15 line <&"${MOCK_CO[0]}"
+  bootstrap=${line#bootstrap=}
+  [[ $line == bootstrap=* ]]
+}
+# mock_cmd LINE: one command to the mock broker; its one-line answer in $answer.
+mock_cmd() {
+  answer=
+  echo "$1" >&"${MOCK_CO[1]}" && read -r -t 60 answer <&"${MOCK_CO[0]}"
 }
 
 # ---- small helpers of several tests ------------------------------------------------

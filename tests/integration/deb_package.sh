@@ -16,7 +16,7 @@ set -uo pipefail
 SRC=${SLUICE_SOURCE_DIR:?}
 REL=${SLUICE_RELEASE_DIR:-$SRC/build-release}
 source "$SRC/scripts/lib.sh"
-tmp=$(make_tmp deb)
+make_tmp deb
 [[ -f $REL/CPackConfig.cmake && -x $REL/sluice ]] ||
   { bad "no Release build in $REL: run \`make build-release\` (make test does)"; finish; }
 grep -q '^CMAKE_INSTALL_PREFIX:PATH=/usr$' "$REL/CMakeCache.txt" ||

@@ -17,7 +17,7 @@ SRC=${SLUICE_SOURCE_DIR:?}
 BIN=${SLUICE_BIN:?}
 BUILD=${SLUICE_BUILD_DIR:?}
 source "$SRC/scripts/lib.sh"
-tmp=$(make_tmp example-decode)
+make_tmp example-decode
 [[ -f $SRC/tests/compat/node_modules/avsc/package.json ]] ||
   { bad "avsc is missing: run scripts/setup.sh (npm ci in tests/compat)"; finish; }
 

@@ -17,7 +17,7 @@ set -uo pipefail
 SRC=${SLUICE_SOURCE_DIR:?}
 BUILD=${SLUICE_BUILD_DIR:?}
 source "$SRC/scripts/lib.sh"
-tmp=$(make_tmp install-tree)
+make_tmp install-tree
 p=$tmp/prefix
 cmake --install "$BUILD" --prefix "$p" >"$tmp/install.log" 2>&1 || { bad "cmake --install: $(cat "$tmp/install.log")"; finish; }
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$BUILD/CMakeCache.txt")

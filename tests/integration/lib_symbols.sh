@@ -10,7 +10,7 @@ set -uo pipefail
 SRC=${SLUICE_SOURCE_DIR:?}
 BUILD=${SLUICE_BUILD_DIR:?}
 source "$SRC/scripts/lib.sh"
-tmp=$(make_tmp symbols)
+make_tmp symbols
 lib=$BUILD/libsluice.so
 [[ -f $lib ]] || { bad "no $lib"; finish; }
 
