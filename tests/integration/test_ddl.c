@@ -92,7 +92,7 @@ static void civil(int days, char *out, size_t n)
 static void row(int i, char *json, size_t jn, char *tsv, size_t tn)
 {
     char user[32], user_tsv[32], any_json[48], any_tsv[32], geo_json[96], geo_tsv[48],
-        items_json[512], items_tsv[512], date[16];
+        items_json[512], items_tsv[700], date[16];
     snprintf(user, sizeof user, i % 3 ? "{\"string\":\"u%d\"}" : "null", i);
     snprintf(user_tsv, sizeof user_tsv, i % 3 ? "u%d" : "\\N", i);
     if (i % 3 == 0) {
