@@ -3,7 +3,7 @@
 #
 # Idempotent: asks dpkg what is already installed and only calls apt-get for
 # what is missing, so `make run` / `make test` can call it every time at the
-# cost of one dpkg-query. Debian packages only (DESIGN.md, Dependencies);
+# cost of one dpkg-query. Debian packages only (README.md, "What sluice is");
 # npm packages for the compatibility tests are installed by tests/compat/.
 set -euo pipefail
 

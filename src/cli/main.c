@@ -1,7 +1,7 @@
 /*
  * main.c — the `sluice` command: dispatches to one subcommand per file
- * (cmd_*.c). Exit codes (DESIGN.md): 0 clean shutdown, 2 bad usage or
- * configuration, 1 runtime failure.
+ * (cmd_*.c). Exit codes (man/sluice.1, EXIT STATUS): 0 clean shutdown,
+ * 2 bad usage or configuration, 1 runtime failure.
  */
 #include "cli/cli.h"
 
