@@ -57,17 +57,21 @@ stop_pid() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
   return 0
 }
+# (Every step tolerates failure: under `set -e` a failing kill or command
+# must not cut the clean-up short.)
 lib_cleanup() {
-  local i
-  for ((i = ${#lib_pids[@]} - 1; i >= 0; i--)); do stop_pid "${lib_pids[i]}"; done
+  local i d
+  for ((i = ${#lib_pids[@]} - 1; i >= 0; i--)); do stop_pid "${lib_pids[i]}" || true; done
   lib_pids=()
-  for ((i = ${#lib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${lib_exit_cmds[i]}" >/dev/null 2>&1; done
+  for ((i = ${#lib_exit_cmds[@]} - 1; i >= 0; i--)); do
+    eval "${lib_exit_cmds[i]}" >/dev/null 2>&1 || true
+  done
   lib_exit_cmds=()
-  for d in "${lib_tmp_dirs[@]}"; do rm -rf "$d"; done
+  for d in "${lib_tmp_dirs[@]}"; do rm -rf "$d" || true; done
   lib_tmp_dirs=()
 }
 trap lib_cleanup EXIT
