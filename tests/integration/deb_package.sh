@@ -81,6 +81,9 @@ cc -std=c11 -Wall -Werror "$root/usr/share/doc/sluice/examples/decode_framed.c" 
 printf '\0\0\0\0'"$(printf '\\x%02x' "$id")"'\x54\x06ada' >"$tmp/msg.bin"
 got=$(LD_LIBRARY_PATH=$root/usr/lib/$multiarch "$tmp/decode_framed" --registry "http://$reg" <"$tmp/msg.bin" 2>&1)
 expect "the unpacked libsluice.so decodes a framed message" "$got" '{"id":42,"name":"ada"}'
-LD_LIBRARY_PATH=$root/usr/lib/$multiarch ldd "$tmp/decode_framed" | grep -q "$root/usr/lib/$multiarch/libsluice.so.${version%%.*}" &&
+# (ldd's output is kept before grep -q reads it: under pipefail a grep
+# that stops early would make ldd's SIGPIPE fail the pipeline.)
+linked=$(LD_LIBRARY_PATH=$root/usr/lib/$multiarch ldd "$tmp/decode_framed")
+grep -q "$root/usr/lib/$multiarch/libsluice.so.${version%%.*}" <<<"$linked" &&
   ok "... through the unpacked libsluice.so.${version%%.*}" || bad "not linked to the unpacked library"
 finish

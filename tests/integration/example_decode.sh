@@ -37,8 +37,9 @@ else
   finish
 fi
 export LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu"
-ldd "$tmp/decode_framed" | grep -q "$prefix/lib.*libsluice.so" && ok "it runs on the installed libsluice.so" ||
-  bad "not linked to the installed libsluice.so: $(ldd "$tmp/decode_framed" | grep sluice)"
+linked=$(ldd "$tmp/decode_framed") # not piped into grep -q: pipefail and SIGPIPE
+grep -q "$prefix/lib.*libsluice.so" <<<"$linked" && ok "it runs on the installed libsluice.so" ||
+  bad "not linked to the installed libsluice.so: $(grep sluice <<<"$linked")"
 
 reg=127.0.0.1:$(free_port)
 "$BIN" registry --listen "$reg" --db "$tmp/registry.sqlite" 2>"$tmp/registry.log" &
