@@ -20,17 +20,14 @@ BIN=${SLUICE_BIN:-$SRC/build/sluice}
 SECS=${1:-10}
 CONNS=${2:-16}
 PER=${3:-100}
-tmp=$(mktemp -d /tmp/sluice-bench-run-XXXXXX)
+source "$SRC/scripts/lib.sh"
+make_tmp bench-run
 pid=
 cleanup() {
   [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   "$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null 2>&1
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+at_exit cleanup
 ch_port=$(free_port)
 "$SRC/scripts/clickhouse.sh" start "$tmp/ch" "$ch_port" >/dev/null || { echo "ClickHouse did not start"; exit 1; }
 ch() { curl -sS "http://127.0.0.1:$ch_port/" --data-binary "$1"; }
@@ -41,13 +38,8 @@ export SLUICE_INGEST_LISTEN=127.0.0.1:$(free_port) SLUICE_REGISTRY_LISTEN=127.0.
 export SLUICE_METRICS_LISTEN=127.0.0.1:$(free_port)
 "$BIN" run -c "$SRC/examples/sluice.yaml" >"$tmp/sluice.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$SLUICE_METRICS_LISTEN/readyz") == 200 ]] && break
-  sleep 0.1
-done
-schema=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"schema": open(sys.argv[1]).read()}))' "$SRC/examples/events.avsc")
-curl -s -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' --data "$schema" \
-  "http://$SLUICE_REGISTRY_LISTEN/subjects/events-value/versions" >/dev/null
+wait_ready "$SLUICE_METRICS_LISTEN" 60
+register_schema "http://$SLUICE_REGISTRY_LISTEN" events-value "$(cat "$SRC/examples/events.avsc")" >/dev/null
 
 # 16 bodies of PER events; ids unique per body slot are not needed: the
 # check is on counts (every accepted event is one row).

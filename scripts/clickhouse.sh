@@ -11,10 +11,7 @@
 # The <kafka> section lets ClickHouse's own Kafka engine (a benchmark peer)
 # start from the earliest offset.
 set -euo pipefail
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+source "$(dirname "$0")/lib.sh" # free_port
 
 cmd=${1:-}
 dir=${2:-}

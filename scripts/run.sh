@@ -35,10 +35,7 @@ DIR=$(cd "$DIR" && pwd)
 bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+source "$SRC/scripts/lib.sh" # port_free, free_port (its EXIT trap is replaced below)
 # addr VAR DEFAULT_PORT: $VAR if set, else 127.0.0.1:DEFAULT_PORT if free, else a free port.
 addr() {
   local v=${!1:-}

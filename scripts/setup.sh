@@ -3,7 +3,7 @@
 #
 # Idempotent: asks dpkg what is already installed and only calls apt-get for
 # what is missing, so `make run` / `make test` can call it every time at the
-# cost of one dpkg-query. Debian packages only (DESIGN.md, Dependencies);
+# cost of one dpkg-query. Debian packages only (README.md, "What sluice is");
 # npm packages for the compatibility tests are installed by tests/compat/.
 set -euo pipefail
 
@@ -18,6 +18,8 @@ PACKAGES=(
   # the JSON tokenizer the codec benchmark measures ours against (bench only)
   libyajl-dev
   python3-confluent-kafka python3-clickhouse-driver python3-requests
+  # packaging and install tests: dpkg-shlibdeps, systemd-analyze
+  dpkg-dev systemd
 )
 
 missing=()

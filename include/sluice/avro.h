@@ -159,6 +159,36 @@ int sluice_avro_can_read(const sluice_avro_node *reader, const sluice_avro_node 
 
 const char *sluice_avro_type_name(sluice_avro_type type);
 
+/* How sluice_avro_to_json writes a value. */
+typedef enum sluice_avro_json_style {
+    /* Plain JSON: union values unwrapped, bytes and fixed as strings whose
+     * code points 0..255 are the bytes, logical types as their underlying
+     * values (a timestamp-millis is its number). */
+    SLUICE_AVRO_JSON_PLAIN = 0,
+    /* Avro's JSON encoding (spec, "JSON Encoding"): a non-null union value
+     * as {"branch type name": value}, which other Avro tools read back. */
+    SLUICE_AVRO_JSON_AVRO = 1,
+} sluice_avro_json_style;
+
+/* The most JSON text sluice_avro_to_json writes for one value (a few bytes
+ * of input can describe millions of array items). */
+#define SLUICE_AVRO_JSON_MAX_BYTES ((size_t)64 << 20)
+
+/* Decode one Avro binary value written with schema `writer` (for a
+ * Confluent-framed message: the payload sluice_wire_read returns, decoded
+ * with the schema of its id) into JSON text. All len bytes must be the
+ * value. On success *json is a NUL-terminated string the caller frees with
+ * free(), and *json_len (if not NULL) its length. Errors: SLUICE_EINVAL for
+ * malformed input, naming the byte offset and the field path ("offset 17,
+ * $.items[2].qty: truncated varint", "offset 9: 12 bytes left over after
+ * the value"); SLUICE_ENOMEM past SLUICE_AVRO_JSON_MAX_BYTES. Doubles and
+ * floats are written as the shortest text that reads back to the same
+ * bits; NaN and the infinities as the strings "NaN", "Infinity",
+ * "-Infinity". Pure: safe from any thread on a shared schema. */
+int sluice_avro_to_json(const sluice_avro_node *writer, const void *data, size_t len,
+                        sluice_avro_json_style style, char **json, size_t *json_len,
+                        sluice_error *err);
+
 #ifdef __cplusplus
 }
 #endif

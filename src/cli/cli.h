@@ -19,5 +19,6 @@ int cmd_sink(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_ddl(int argc, char **argv);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * main.c — the `sluice` command: dispatches to one subcommand per file
- * (cmd_*.c). Exit codes (DESIGN.md): 0 clean shutdown, 2 bad usage or
- * configuration, 1 runtime failure.
+ * (cmd_*.c). Exit codes (man/sluice.1, EXIT STATUS): 0 clean shutdown,
+ * 2 bad usage or configuration, 1 runtime failure.
  */
 #include "cli/cli.h"
 
@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
     {"registry", "run the Confluent-compatible Schema Registry server", cmd_registry},
     {"top", "live view of a running sluice from its /metrics", cmd_top},
     {"check-config", "validate a sluice.yaml without starting anything", cmd_check_config},
+    {"ddl", "print a CREATE TABLE for a registry subject, as the sink maps it", cmd_ddl},
 };
 
 static void usage(FILE *f)

@@ -117,7 +117,7 @@ static int read_long(decoder *d, int64_t *v)
 static int read_length(decoder *d, const char *what, size_t *n)
 {
     size_t start = d->pos;
-    int64_t v;
+    int64_t v = 0;
     if (read_long(d, &v)) return d->rc;
     if (v < 0) return dec_fail(d, start, "%s length %" PRId64 " is negative", what, v);
     if ((uint64_t)v > left(d))
@@ -311,7 +311,7 @@ static int dec_blocks(decoder *d, const sluice_avro_node *t)
         for (int64_t i = 0; i < count; i++, index++) {
             if (index > 0 && out_raw(d, ",", 1)) return d->rc;
             if (is_map) {
-                size_t kstart = d->pos, klen;
+                size_t kstart = d->pos, klen = 0;
                 if (read_length(d, "map key", &klen)) return d->rc;
                 const char *key = (const char *)d->data + d->pos;
                 if (dec_string_body(d, kstart, klen, "map key") || out_raw(d, ":", 1)) return d->rc;
@@ -369,7 +369,7 @@ static int dec_union(decoder *d, const sluice_avro_node *t)
 static int dec_value(decoder *d, const sluice_avro_node *t)
 {
     size_t start = d->pos;
-    int64_t v;
+    int64_t v = 0;
     size_t n;
     char text[32];
     switch (t->type) {

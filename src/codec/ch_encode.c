@@ -877,7 +877,7 @@ static int encode_datetime(const ch_type *t, const cvalue *v, buf *out, sluice_e
 
 static int encode_datetime64(const ch_type *t, const cvalue *v, buf *out, sluice_error *err)
 {
-    int64_t ticks;
+    int64_t ticks = 0;
     int rc = time_ticks(t, v, t->precision, &ticks, err);
     if (rc) return rc;
     return put_le(out, (uint64_t)ticks, 8) ? oom(err, t) : 0;

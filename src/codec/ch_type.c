@@ -550,7 +550,7 @@ static int parse_enum(parser *p, int bits, const ch_type **out)
     if (peek(p) == ')') return fail(p, SLUICE_EINVAL, p->pos, "an Enum needs at least one value");
     for (;;) {
         size_t item_at = (skip_space(p), p->pos);
-        const char *name;
+        const char *name = NULL;
         if ((rc = parse_quoted(p, &name)) || (rc = expect(p, '='))) return rc;
         int c = peek(p);
         int neg = 0;

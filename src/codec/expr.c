@@ -1740,7 +1740,7 @@ static int cmp_numbers(const expr *at, const cvalue *a, const cvalue *b, int *or
 static int cmp_time_text(const expr *at, const cvalue *t, const cvalue *s, const expr *s_node,
                          int *ord, sluice_error *err)
 {
-    tpoint a, b;
+    tpoint a = {0}, b = {0};
     int rc = to_tpoint(at, t, &a, err);
     if (rc) return rc;
     if (s_node && s_node->op == OP_LITERAL && s_node->lit_is_time) {
@@ -1802,7 +1802,7 @@ static int compare(const expr *at, const cvalue *l, const expr *ln, const cvalue
         return 0;
     }
     if ((a == VC_POINT && b == VC_POINT) || (a == VC_TIME_OF_DAY && b == VC_TIME_OF_DAY)) {
-        tpoint x, y;
+        tpoint x = {0}, y = {0};
         int rc;
         if ((rc = to_tpoint(at, l, &x, err)) || (rc = to_tpoint(at, r, &y, err))) return rc;
         *ord = tpoint_cmp(x, y);

@@ -1,10 +1,11 @@
 /*
  * buf.h — a growable byte buffer with a hard cap.
  *
- * Every buffer in sluice has a bound (STYLE.md: memory has a bound, set in
- * config). buf_reserve() fails with SLUICE_ENOMEM rather than growing past
- * `cap`, so a caller that appends untrusted input can never exceed it. Not
- * thread safe: a buf has one owner at a time.
+ * Every buffer in sluice has a bound (docs/ARCHITECTURE.md, "Where each
+ * bound lives"; most are config keys). buf_reserve() fails with
+ * SLUICE_ENOMEM rather than growing past `cap`, so a caller that appends
+ * untrusted input can never exceed it. Not thread safe: a buf has one owner
+ * at a time.
  */
 #ifndef SLUICE_COMMON_BUF_H
 #define SLUICE_COMMON_BUF_H

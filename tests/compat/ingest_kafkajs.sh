@@ -9,23 +9,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [[ ! -d $here/node_modules/@kafkajs/confluent-schema-registry ]]; then
   echo "FAIL npm packages missing: run scripts/setup.sh (npm ci --prefix tests/compat)"; exit 1
 fi
-tmp=$(mktemp -d /tmp/sluice-ingest-compat-XXXXXX)
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp ingest-compat
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail=0
-expect() { if [[ $2 == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: got '$2', wanted '$3'"; fail=1; fi; }
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; }
+at_exit cleanup
 addr_of() { # addr_of LOG: wait for "msg=listening addr=..." in LOG
-  for _ in $(seq 100); do
-    a=$(grep -o 'msg=listening addr=[^ ]*' "$1" 2>/dev/null | head -1); [[ -n $a ]] && { echo "${a#msg=listening addr=}"; return; }
-    sleep 0.1
-  done
+  local a
+  a=$(wait_log "$1" 'msg=listening addr=[^ ]*' 10) && echo "${a#msg=listening addr=}"
 }
 
-coproc MOCK_CO { exec "$MOCK" --brokers 1 --topic pages:3 2>"$tmp/mock.log"; }
-pids+=("$MOCK_CO_PID")
-read -r -t 15 line <&"${MOCK_CO[0]}"
-bs=${line#bootstrap=}
+MOCK_LOG=$tmp/mock.log start_mock_kafka --brokers 1 --topic pages:3 || { bad "the mock broker did not start"; finish; }
+bs=$bootstrap
 
 "$SLUICE" registry --listen 127.0.0.1:0 --db "$tmp/reg.sqlite" >"$tmp/registry.log" 2>&1 &
 pids+=($!)
@@ -69,4 +64,4 @@ expect "kcat reads 300 keyed messages (7 users)" "$got" "43,43,43,43,43,43,42"
 
 kill -TERM "$ingest_pid"; wait "$ingest_pid"; expect "ingest SIGTERM exit status" $? 0
 echo quit >&"${MOCK_CO[1]}"
-exit $fail
+finish

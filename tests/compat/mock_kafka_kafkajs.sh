@@ -8,18 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [[ ! -d $here/node_modules/kafkajs ]]; then
   echo "FAIL kafkajs is missing: run scripts/setup.sh (npm ci --prefix tests/compat)"; exit 1
 fi
-tmp=$(mktemp -d /tmp/sluice-kafkajs-XXXXXX)
-cleanup() { [[ -n ${MOCK_PID:-} ]] && kill -9 "$MOCK_PID" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail=0
-expect() { # expect NAME GOT WANT
-  if [[ $2 == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: got '$2', wanted '$3'"; fail=1; fi
-}
-
-coproc MOCK_CO { exec "$MOCK" --brokers 2 --topic kjs:2 2>"$tmp/mock.log"; }
-MOCK_PID=$MOCK_CO_PID
-read -r -t 15 line <&"${MOCK_CO[0]}"
-bs=${line#bootstrap=}
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp kafkajs
+MOCK_LOG=$tmp/mock.log start_mock_kafka --brokers 2 --topic kjs:2 || { bad "the mock broker did not start"; finish; }
+bs=$bootstrap
 
 printf 'k0:v0\n' | kcat -b "$bs" -P -t kjs -p 0 -K : -z gzip -H h=zero 2>"$tmp/kcat.log"
 expect "kcat produced" $? 0
@@ -41,4 +33,4 @@ echo quit >&"${MOCK_CO[1]}"
 read -r -t 10 answer <&"${MOCK_CO[0]}"
 wait "$MOCK_PID"; expect "tool exit status" $? 0
 MOCK_PID=
-exit $fail
+finish

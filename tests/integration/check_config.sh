@@ -13,11 +13,9 @@
 set -uo pipefail
 export LC_ALL=C # columns below are counted in bytes; every prefix is ASCII
 BIN=${SLUICE_BIN:?}
-tmp=$(mktemp -d /tmp/sluice-check-config-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail=0 cases=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp check-config
+cases=0
 
 # locate FILE NEEDLE [OFFSET] — "LINE:COL" (1-based) of the first occurrence
 # of NEEDLE in FILE, the column moved on by OFFSET. NEEDLE "<EOF>": the end
@@ -332,4 +330,4 @@ for f in empty comments; do
 done
 
 echo "$cases broken configurations checked"
-exit $fail
+finish

@@ -4,28 +4,31 @@
 # and SIGTERM draining `sluice registry` to exit 0.
 set -uo pipefail
 BIN=${SLUICE_BIN:?}
-tmp=$(mktemp -d /tmp/sluice-cli-XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail=0
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp cli
 check() { # check NAME EXPECTED_RC CMD... ; stdout+stderr in $tmp/out
   local name=$1 want=$2; shift 2
   "$@" >"$tmp/out" 2>&1
   local rc=$?
   if [[ $rc != "$want" ]]; then
-    echo "FAIL $name: exit $rc, wanted $want"; sed 's/^/  | /' "$tmp/out"; fail=1
+    bad "$name: exit $rc, wanted $want"; sed 's/^/  | /' "$tmp/out"
   else
-    echo "ok   $name"
+    ok "$name"
   fi
 }
 contains() { # contains NAME TEXT
-  if grep -qF -- "$2" "$tmp/out"; then echo "ok   $1"; else echo "FAIL $1: output lacks '$2'"; sed 's/^/  | /' "$tmp/out"; fail=1; fi
+  if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else bad "$1: output lacks '$2'"; sed 's/^/  | /' "$tmp/out"; fi
 }
 
 check "help" 0 "$BIN" --help
 contains "help lists registry" "registry"
 contains "help lists check-config" "check-config"
+contains "help lists ddl" "ddl "
+check "ddl --help" 0 "$BIN" ddl --help
+contains "ddl help flags" "--subject SUBJECT"
+check "ddl without a subject" 2 "$BIN" ddl --registry http://127.0.0.1:1
+check "ddl unreachable registry" 1 "$BIN" ddl --registry http://127.0.0.1:1 --subject s-value
+contains "ddl names the subject" "subject s-value"
 check "version" 0 "$BIN" --version
 contains "version text" "sluice 0."
 check "no args" 2 "$BIN"
@@ -65,16 +68,17 @@ contains "keys reference" "registry.cache.max_bytes"
 # docs/CONFIG.md is generated from the binary's key tables: they must agree.
 src=${SLUICE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 if diff <(cat "$src/docs/CONFIG.md.head"; "$BIN" check-config --keys) "$src/docs/CONFIG.md" >"$tmp/out"; then
-  echo "ok   docs/CONFIG.md matches the binary"
+  ok "docs/CONFIG.md matches the binary"
 else
-  echo "FAIL docs/CONFIG.md is stale: run scripts/gen-docs.sh"; sed 's/^/  | /' "$tmp/out" | head -20; fail=1
+  bad "docs/CONFIG.md is stale: run scripts/gen-docs.sh"; sed 's/^/  | /' "$tmp/out" | head -20
 fi
 
 # SIGTERM drains and exits 0.
 "$BIN" registry --listen 127.0.0.1:0 --db "$tmp/term.sqlite" >"$tmp/reg.log" 2>&1 &
-pid=$!; pids+=("$pid")
-for _ in $(seq 1 100); do grep -q "msg=listening port=" "$tmp/reg.log" && break; sleep 0.05; done
+pid=$!
+track_pid "$pid"
+wait_log "$tmp/reg.log" "msg=listening port=" 5 >/dev/null
 kill -TERM "$pid"; wait "$pid"; rc=$?
-if [[ $rc == 0 ]]; then echo "ok   registry SIGTERM exit 0"; else echo "FAIL registry SIGTERM exit $rc"; fail=1; fi
-grep -q "msg=stopped" "$tmp/reg.log" && echo "ok   registry logged stop" || { echo "FAIL no stop log"; fail=1; }
-exit $fail
+if [[ $rc == 0 ]]; then ok "registry SIGTERM exit 0"; else bad "registry SIGTERM exit $rc"; fi
+grep -q "msg=stopped" "$tmp/reg.log" && ok "registry logged stop" || bad "no stop log"
+finish

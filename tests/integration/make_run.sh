@@ -10,7 +10,8 @@
 set -uo pipefail
 SRC=${SLUICE_SOURCE_DIR:?}
 export SLUICE_BIN=${SLUICE_BIN:?}
-tmp=$(mktemp -d /tmp/sluice-make-run-XXXXXX)
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp make-run
 run_pid=
 cleanup() {
   [[ -n $run_pid ]] && kill -TERM "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
@@ -18,15 +19,8 @@ cleanup() {
     while read -r _ pid; do kill -9 "$pid" 2>/dev/null; done <"$tmp/run.pids"
   fi
   "$SRC/scripts/clickhouse.sh" stop "$tmp/clickhouse" >/dev/null 2>&1
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+at_exit cleanup
 
 export SLUICE_RUN_DIR=$tmp SLUICE_RUN_EVENTS=10000
 export SLUICE_INGEST_LISTEN=127.0.0.1:$(free_port) SLUICE_REGISTRY_LISTEN=127.0.0.1:$(free_port)
@@ -68,4 +62,4 @@ for pid in "${pids[@]}"; do
 done
 grep -q 'stopped; everything consumed landed and was committed' "$tmp/sluice.log" &&
   ok "the sink drained" || bad "the sink's stop line is missing"
-exit $fail
+finish

@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# man_page.sh — man/sluice.1 renders without a groff warning, and documents
-# every command `sluice --help` lists (a command added without its man
-# entry fails here).
+# man_page.sh — man/sluice.1 and man/libsluice.3 render without a groff
+# warning; sluice.1 documents every command `sluice --help` lists (a command
+# added without its man entry fails here) and libsluice.3 every public
+# header in include/sluice/.
 set -uo pipefail
 SRC=${SLUICE_SOURCE_DIR:?}
 BIN=${SLUICE_BIN:?}
-page=$SRC/man/sluice.1
-fail=0
-warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
-[[ -z $warnings ]] && echo "ok   renders without warnings" || { echo "FAIL groff: $warnings"; fail=1; }
-text=$(groff -man -Tutf8 -P-c -P-b -P-u "$page" 2>/dev/null)
+source "$SRC/scripts/lib.sh"
+for page in "$SRC/man/sluice.1" "$SRC/man/libsluice.3"; do
+  warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+  [[ -z $warnings ]] && ok "$(basename "$page") renders without warnings" || bad "groff $(basename "$page"): $warnings"
+done
+text=$(groff -man -Tutf8 -P-c -P-b -P-u "$SRC/man/sluice.1" 2>/dev/null)
 for cmd in $("$BIN" --help | awk '/^commands:/ {on=1; next} on && /^  [a-z]/ {print $1}'); do
   if grep -Eq "^ +sluice $cmd( |$)" <<<"$text" && grep -Eq "^       $cmd( |$)" <<<"$text"; then
-    echo "ok   $cmd: in SYNOPSIS and COMMANDS"
+    ok "$cmd: in SYNOPSIS and COMMANDS"
   else
-    echo "FAIL $cmd: missing from the man page"; fail=1
+    bad "$cmd: missing from the man page"
   fi
 done
-exit $fail
+lib=$(groff -man -Tutf8 -P-c -P-b -P-u "$SRC/man/libsluice.3" 2>/dev/null)
+for h in "$SRC"/include/sluice/*.h; do
+  name=sluice/$(basename "$h")
+  grep -q "#include <$name>" <<<"$lib" && ok "libsluice.3 lists <$name>" || bad "libsluice.3 does not list <$name>"
+done
+finish

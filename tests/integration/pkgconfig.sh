@@ -4,8 +4,9 @@
 # `pkg-config --cflags --libs sluice` (shared) and `--static`, run both.
 set -euo pipefail
 build=${SLUICE_BUILD_DIR:?}
-prefix=$(mktemp -d /tmp/sluice-pkgconfig-XXXXXX)
-trap 'rm -rf "$prefix"' EXIT
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp pkgconfig
+prefix=$tmp
 cmake --install "$build" --prefix "$prefix" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig"
 extra=()

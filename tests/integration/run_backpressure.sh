@@ -15,20 +15,14 @@
 set -uo pipefail
 SRC=${SLUICE_SOURCE_DIR:?}
 BIN=${SLUICE_BIN:?}
-tmp=$(mktemp -d /tmp/sluice-run-bp-XXXXXX)
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp run-bp
 sluice_pid=
 cleanup() {
   [[ -n $sluice_pid ]] && kill -9 "$sluice_pid" 2>/dev/null
   "$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null 2>&1
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+at_exit cleanup
 
 ch_port=$(free_port)
 "$SRC/scripts/clickhouse.sh" start "$tmp/ch" "$ch_port" >/dev/null || { echo "ClickHouse did not start"; exit 1; }
@@ -53,19 +47,13 @@ run:
 EOF
 "$BIN" run -c "$tmp/sluice.yaml" >"$tmp/sluice.log" 2>&1 &
 sluice_pid=$!
-for _ in $(seq 1 600); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$metrics/readyz") == 200 ]] && break
-  sleep 0.1
-done
-[[ $(curl -s -o /dev/null -w '%{http_code}' "http://$metrics/readyz") == 200 ]] && ok "sluice run ready" ||
+wait_ready "$metrics" 60 && ok "sluice run ready" ||
   { bad "sluice run not ready"; cat "$tmp/sluice.log"; exit 1; }
 grep -q 'EMBEDDED, IN-MEMORY Kafka' "$tmp/sluice.log" && ok "the embedded-Kafka warning is logged" || bad "no warning"
 bootstrap=$(grep -o 'bootstrap=[0-9.:,]*' "$tmp/sluice.log" | head -1 | cut -d= -f2)
 
 schema='{"type":"record","name":"B","fields":[{"name":"id","type":"long"},{"name":"blob","type":"string"}]}'
-curl -s -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
-  --data "$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"schema": sys.argv[1]}))' "$schema")" \
-  "http://$registry/subjects/bp-value/versions" >/dev/null
+register_schema "http://$registry" bp-value "$schema" >/dev/null
 
 "$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null
 ok "ClickHouse stopped"
@@ -135,4 +123,4 @@ done
 
 kill -TERM "$sluice_pid"; wait "$sluice_pid"; st=$?; sluice_pid=
 [[ $st == 0 ]] && ok "SIGTERM → exit 0" || { bad "exit $st"; tail -20 "$tmp/sluice.log"; }
-exit $fail
+finish

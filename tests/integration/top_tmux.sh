@@ -19,7 +19,8 @@ SRC=${SLUICE_SOURCE_DIR:?}
 BIN=${SLUICE_BIN:?}
 MOCK=${SLUICE_MOCK_KAFKA:?}
 command -v tmux >/dev/null || { echo "FAIL tmux is not installed (scripts/setup.sh installs it)"; exit 1; }
-tmp=$(mktemp -d /tmp/sluice-top-XXXXXX)
+source "${SLUICE_SOURCE_DIR:?}/scripts/lib.sh"
+make_tmp top
 sock=sluice-top-$$
 pids=()
 cleanup() {
@@ -27,22 +28,8 @@ cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   "$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null 2>&1
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_ready() { # wait_ready HOST:PORT
-  for _ in $(seq 1 600); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$1/readyz") == 200 ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+at_exit cleanup
 events_total() { # events_total HOST:PORT: sluice_ingest_events_total on its /metrics
   curl -s "http://$1/metrics" | awk '$1 == "sluice_ingest_events_total" {print $2}'
 }
@@ -158,4 +145,4 @@ st=$?
 [[ $st == 0 ]] && grep -q "events accepted $ea " "$tmp/once.out" && ! grep -q $'\033' "$tmp/once.out" &&
   grep -A1 '^SINK' "$tmp/once.out" | grep -q '^  —$' &&
   ok "--once into a pipe: one plain frame, SINK — for ingest alone" || { bad "--once: exit $st"; cat "$tmp/once.out"; }
-exit $fail
+finish

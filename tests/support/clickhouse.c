@@ -82,29 +82,6 @@ void test_ch_stop(test_ch *ch)
     ch->running = 0;
 }
 
-void test_ch_kill(test_ch *ch)
-{
-    if (!ch->running) return;
-    char path[600];
-    snprintf(path, sizeof path, "%s/pid", ch->dir);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    if (f) {
-        if (fscanf(f, "%d", &pid) != 1) pid = 0;
-        fclose(f);
-    }
-    if (pid > 0) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "kill -KILL %d", pid);
-        if (system(cmd) != 0) fprintf(stderr, "kill %d failed\n", pid);
-        /* wait for the port to be released */
-        snprintf(cmd, sizeof cmd, "while kill -0 %d 2>/dev/null; do sleep 0.05; done", pid);
-        if (system(cmd) != 0) fprintf(stderr, "wait for %d failed\n", pid);
-    }
-    remove(path);
-    ch->running = 0;
-}
-
 static long post(const char *url, const void *body, size_t len, char **out)
 {
     CURL *c = curl_easy_init();
@@ -133,18 +110,6 @@ long test_ch_query(const test_ch *ch, const char *sql, char **out)
     char url[128];
     snprintf(url, sizeof url, "%s/?allow_experimental_low_cardinality_type=1", ch->url);
     return post(url, sql, strlen(sql), out);
-}
-
-long test_ch_insert(const test_ch *ch, const char *table, const char *columns, const void *body,
-                    size_t len, char **out)
-{
-    char sql[2048];
-    snprintf(sql, sizeof sql, "INSERT INTO %s %s FORMAT RowBinary", table, columns ? columns : "");
-    char *esc = curl_easy_escape(NULL, sql, 0);
-    char url[2600];
-    snprintf(url, sizeof url, "%s/?query=%s", ch->url, esc);
-    curl_free(esc);
-    return post(url, body, len, out);
 }
 
 double test_ch_scalar(const test_ch *ch, const char *sql)

@@ -23,15 +23,10 @@ typedef struct test_ch {
 int test_ch_start(test_ch *ch, const char *dir);
 /* SIGTERM and wait (SIGKILL after 20 s). Safe to call twice. */
 void test_ch_stop(test_ch *ch);
-/* SIGKILL at once (for outage tests); start again with test_ch_start. */
-void test_ch_kill(test_ch *ch);
 
 /* Run sql; *out (malloc'd, may be NULL) gets the body. Returns the HTTP
  * status, or -1 on a transport error. */
 long test_ch_query(const test_ch *ch, const char *sql, char **out);
-/* INSERT INTO table columns FORMAT RowBinary with body. HTTP status or -1. */
-long test_ch_insert(const test_ch *ch, const char *table, const char *columns, const void *body,
-                    size_t len, char **out);
 /* The first line of a query's answer as a number (e.g. SELECT count()). */
 double test_ch_scalar(const test_ch *ch, const char *sql);
 
