@@ -368,6 +368,9 @@ static int encode_v1(encoder *c)
     }
     if (c->value) {
         r->values = NULL; /* set once the payload stops moving */
+        /* Avro is smaller than its JSON: room for the whole body's worth
+         * up front means the payload is rarely copied as it grows. */
+        if (buf_reserve(&r->payload, in->req->body_len + 64)) c->nomem = true;
     } else if (keep_body(r, in->req)) {
         return refuse(c->why, 500, 50001, "out of memory");
     }
