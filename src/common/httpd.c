@@ -550,8 +550,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* The whole declared body is counted before any of it is read. */
         if (cl > 0 && !reserve(st, (uint64_t)cl)) return queue_busy(conn, h);
         /* The body's whole size at once, so it is not copied as it grows
-         * (it is counted against the budget already; + 1 for the NUL). */
-        if (cl > 0 && buf_reserve(&st->body, (size_t)cl + 1) != 0)
+         * (it is counted against the budget already; buf keeps a spare byte for the NUL). */
+        if (cl > 0 && buf_reserve(&st->body, (size_t)cl) != 0)
             return queue_error(conn, 500, "out of memory");
         st->chunked = cl < 0;
         return MHD_YES;
