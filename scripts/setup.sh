@@ -13,9 +13,11 @@ PACKAGES=(
   # libraries sluice links
   librdkafka-dev libcurl4-openssl-dev libavro-dev libjansson-dev
   libmicrohttpd-dev libgnutls28-dev libyaml-dev libsqlite3-dev libncurses-dev
+  libprotobuf-dev libprotoc-dev
   # servers, peers and tools for tests, benchmarks and `make run`
   clickhouse-server clickhouse-client kcat curl openssl tmux wrk groff-base
   python3-confluent-kafka python3-clickhouse-driver python3-requests
+  protobuf-compiler python3-protobuf python3-jsonschema
 )
 
 missing=()
