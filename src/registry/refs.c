@@ -98,7 +98,8 @@ json_t *reg_refs_json(const reg_ref_list *l)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < l->n; i++)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:I}", "name", l->items[i].name, "subject",
-                                             l->items[i].subject, (json_int_t)l->items[i].version));
+                                             l->items[i].subject, "version",
+                                             (json_int_t)l->items[i].version));
     return arr;
 }
 
