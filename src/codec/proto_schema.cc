@@ -327,6 +327,13 @@ class PoolBuilder
         }
         fdp->Clear();
         *from_text = true;
+        return ParseText(name, text, len, fdp, table);
+    }
+
+    /* .proto text into fdp, errors placed by line and column. */
+    bool ParseText(const std::string &name, const char *text, size_t len,
+                   gp::FileDescriptorProto *fdp, gp::compiler::SourceLocationTable *table)
+    {
         int line = 0, col = 0;
         if (brace_depth(text, len, &line, &col) > MAX_BRACE_DEPTH) {
             Fail(SLUICE_EINVAL, "%s:%d:%d: nested deeper than %d levels", name.c_str(), line, col,
@@ -372,8 +379,24 @@ class PoolBuilder
                                         : errors.first().c_str());
             return nullptr;
         }
+        if (!table && !origin.builtin && !Expressible(fd)) return nullptr;
         origins_[fd->name()] = origin;
         return fd;
+    }
+
+    /* A descriptor can hold what .proto text cannot say (a field named
+     * "3x", say: the pool checks characters, not where digits go). Such a
+     * schema could be stored but never read back from its text, so it is
+     * refused here, with the place in its rendering. */
+    bool Expressible(const gp::FileDescriptor *fd)
+    {
+        std::string text = fd->DebugString();
+        gp::FileDescriptorProto scratch;
+        gp::compiler::SourceLocationTable table;
+        if (ParseText(fd->name(), text.data(), text.size(), &scratch, &table)) return true;
+        sluice_error_prefix(err_,
+                            "descriptor %s cannot be written as .proto text: ", fd->name().c_str());
+        return false;
     }
 
     bool Import(const gp::FileDescriptorProto &importer,
