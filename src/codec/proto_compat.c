@@ -648,10 +648,13 @@ static void compare_types(struct ctx *c, const proto_message *orig_list, size_t 
         const proto_message *om = message_named(orig_list, n_orig, names[i]);
         const proto_message *um = message_named(upd_list, n_upd, names[i]);
         path_push(c, "%s", names[i]);
-        if (!um) {
-            if (!om->map_entry) add_diff(c, MESSAGE_REMOVED, "message %s removed", om->full_name);
+        if ((om && om->map_entry) || (um && um->map_entry)) {
+            /* a map field's entry is compared through the field (key and
+             * value), as Confluent sees map<K, V> rather than a message */
+        } else if (!um) {
+            add_diff(c, MESSAGE_REMOVED, "message %s removed", om->full_name);
         } else if (!om) {
-            if (!um->map_entry) add_diff(c, MESSAGE_ADDED, "message added");
+            add_diff(c, MESSAGE_ADDED, "message added");
         } else {
             compare_message(c, om, um);
             if (om->index != um->index) add_diff(c, MESSAGE_MOVED, "message moved");
