@@ -10,13 +10,8 @@
  *      read, and an error names the keyword's JSON pointer. Nodes are
  *      remembered by their jansson value, so a schema reached twice is one
  *      node, and `$ref`s are queued.
- *   2. The queue is drained: each `$ref` is split into a document and a
- *      fragment, the document found among the references (by name or by
- *      `$id`, as written or resolved against the root's `$id`), and the
- *      fragment followed as a JSON pointer or a plain-name `$id` anchor. A
- *      pointer into a place step 1 did not walk (a schema under an unknown
- *      keyword) is built on demand, which may queue more `$ref`s.
- *   3. Chains of `$ref` that loop without reaching a schema are refused.
+ *   2. The queue is drained and chains of `$ref` that loop without
+ *      reaching a schema are refused (json_schema_refs.c).
  *
  * Bounds: schema nesting (JSON_SCHEMA_MAX_DEPTH) bounds the recursion of
  * step 1; jansson bounds JSON nesting (2048); nodes and documents are
@@ -25,7 +20,7 @@
  * Ownership: the arena is the schema's; jansson documents live only during
  * the parse. Threads: the parser is the only writer; afterwards read-only.
  */
-#include "codec/json_schema.h"
+#include "codec/json_schema_int.h"
 
 #include "common/arena.h"
 
@@ -38,62 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_CAP (256u << 20)
-#define PATH_CAP 1024
-
-struct json_schema {
-    arena mem;
-    const json_schema_node *root;
-    const char *normalized;
-};
-
-struct doc {
-    const char *name; /* "" for the root */
-    json_t *json;
-    const char *id; /* the root's "$id", or NULL */
-};
-
-struct seen {
-    const json_t *json;
-    json_schema_node *node;
-};
-
-struct pending_ref {
-    json_schema_node *node;
-    const char *ref;
-    size_t doc;
-};
-
-struct anchor {
-    const char *id; /* "$id" as written: "#foo", "item.json", "http://…" */
-    json_schema_node *node;
-    size_t doc;
-};
-
-typedef struct parser {
-    json_schema *s;
-    sluice_error *err;
-    struct doc docs[JSON_SCHEMA_MAX_DOCUMENTS];
-    size_t n_docs;
-    struct seen *seen; /* open addressing by json_t address */
-    size_t seen_cap, n_nodes;
-    struct pending_ref *refs;
-    size_t n_refs, refs_cap;
-    struct anchor *anchors;
-    size_t n_anchors, anchors_cap;
-    size_t doc;          /* the document being walked */
-    char path[PATH_CAP]; /* JSON pointer of the node being built */
-    size_t path_len;
-    int depth;
-    bool failed;
-    int code; /* the error's code once failed */
-} parser;
-
 /* ---- errors and memory --------------------------------------------------- */
 
-static void *fail(parser *p, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void *fail(parser *p, int code, const char *fmt, ...)
+void *jsparse_fail(parser *p, int code, const char *fmt, ...)
 {
     if (p->failed) return NULL;
     p->failed = true;
@@ -118,7 +60,7 @@ static void *fail(parser *p, int code, const char *fmt, ...)
 
 static void *oom(parser *p)
 {
-    return fail(p, SLUICE_ENOMEM, "out of memory (the bound is %u MiB)", ARENA_CAP >> 20);
+    return jsparse_fail(p, SLUICE_ENOMEM, "out of memory (the bound is %u MiB)", JSPARSE_ARENA_CAP >> 20);
 }
 
 static char *dup_str(parser *p, const char *s)
@@ -171,9 +113,9 @@ static const char *json_type_name(const json_t *v)
 static size_t path_push(parser *p, const char *seg)
 {
     size_t saved = p->path_len;
-    if (p->path_len + 2 >= PATH_CAP) return saved;
+    if (p->path_len + 2 >= JSPARSE_PATH_CAP) return saved;
     p->path[p->path_len++] = '/';
-    for (const char *c = seg; *c && p->path_len + 3 < PATH_CAP; c++) {
+    for (const char *c = seg; *c && p->path_len + 3 < JSPARSE_PATH_CAP; c++) {
         if (*c == '~' || *c == '/') {
             p->path[p->path_len++] = '~';
             p->path[p->path_len++] = *c == '~' ? '0' : '1';
@@ -209,7 +151,7 @@ static size_t ptr_hash(const void *v)
     return (size_t)x;
 }
 
-static json_schema_node *seen_get(parser *p, const json_t *j)
+json_schema_node *jsparse_seen(parser *p, const json_t *j)
 {
     if (!p->seen_cap) return NULL;
     for (size_t h = ptr_hash(j);; h++) {
@@ -246,15 +188,13 @@ static bool seen_put(parser *p, const json_t *j, json_schema_node *n)
 
 /* ---- keyword readers ------------------------------------------------------- */
 
-static json_schema_node *build(parser *p, json_t *j);
-
 /* The schema under key of object j (NULL when absent or on error). */
 static const json_schema_node *sub_schema(parser *p, json_t *j, const char *key)
 {
     json_t *v = json_object_get(j, key);
     if (!v) return NULL;
     size_t saved = path_push(p, key);
-    const json_schema_node *n = build(p, v);
+    const json_schema_node *n = jsparse_build(p, v);
     path_pop(p, saved);
     return n;
 }
@@ -267,15 +207,15 @@ static bool schema_array(parser *p, json_t *j, const char *key, bool may_be_empt
     if (!v) return true;
     size_t saved = path_push(p, key);
     if (!json_is_array(v) || (!may_be_empty && json_array_size(v) == 0)) {
-        fail(p, SLUICE_EINVAL, "expected a non-empty array of schemas, got %s",
-             json_is_array(v) ? "an empty array" : json_type_name(v));
+        jsparse_fail(p, SLUICE_EINVAL, "expected a non-empty array of schemas, got %s",
+                     json_is_array(v) ? "an empty array" : json_type_name(v));
         return false;
     }
     size_t n = json_array_size(v);
     const json_schema_node **a = alloc_array(p, n, sizeof *a);
     for (size_t i = 0; a && i < n; i++) {
         size_t s2 = path_push_index(p, i);
-        a[i] = build(p, json_array_get(v, i));
+        a[i] = jsparse_build(p, json_array_get(v, i));
         path_pop(p, s2);
         if (!a[i]) return false;
     }
@@ -291,7 +231,7 @@ static bool expect_string(parser *p, json_t *j, const char *key, const char **ou
     if (!v) return true;
     if (!json_is_string(v)) {
         size_t saved = path_push(p, key);
-        fail(p, SLUICE_EINVAL, "expected a string, got %s", json_type_name(v));
+        jsparse_fail(p, SLUICE_EINVAL, "expected a string, got %s", json_type_name(v));
         path_pop(p, saved);
         return false;
     }
@@ -306,8 +246,8 @@ static bool expect_count(parser *p, json_t *j, const char *key, json_schema_boun
     double d = json_is_number(v) ? json_number_value(v) : -1;
     if (!json_is_number(v) || d < 0 || d != floor(d) || d > 9007199254740992.0) {
         size_t saved = path_push(p, key);
-        fail(p, SLUICE_EINVAL, "expected a non-negative integer, got %s",
-             json_is_number(v) ? "a negative or fractional number" : json_type_name(v));
+        jsparse_fail(p, SLUICE_EINVAL, "expected a non-negative integer, got %s",
+                     json_is_number(v) ? "a negative or fractional number" : json_type_name(v));
         path_pop(p, saved);
         return false;
     }
@@ -321,7 +261,7 @@ static bool expect_number(parser *p, json_t *j, const char *key, json_schema_bou
     if (!v) return true;
     if (!json_is_number(v)) {
         size_t saved = path_push(p, key);
-        fail(p, SLUICE_EINVAL, "expected a number, got %s", json_type_name(v));
+        jsparse_fail(p, SLUICE_EINVAL, "expected a number, got %s", json_type_name(v));
         path_pop(p, saved);
         return false;
     }
@@ -353,7 +293,8 @@ static bool read_type(parser *p, json_t *j, json_schema_node *n)
     if (json_is_array(v)) {
         n->type_is_list = true;
         if (json_array_size(v) == 0) {
-            fail(p, SLUICE_EINVAL, "expected a type name or a non-empty array of type names");
+            jsparse_fail(p, SLUICE_EINVAL,
+                         "expected a type name or a non-empty array of type names");
             return false;
         }
         size_t i;
@@ -363,11 +304,11 @@ static bool read_type(parser *p, json_t *j, json_schema_node *n)
             unsigned bit = type_bit(t);
             size_t s2 = path_push_index(p, i);
             if (!bit)
-                fail(p, SLUICE_EINVAL, "unknown type %s%s%s", json_is_string(t) ? "'" : "",
-                     json_is_string(t) ? json_string_value(t) : json_type_name(t),
-                     json_is_string(t) ? "'" : "");
+                jsparse_fail(p, SLUICE_EINVAL, "unknown type %s%s%s", json_is_string(t) ? "'" : "",
+                             json_is_string(t) ? json_string_value(t) : json_type_name(t),
+                             json_is_string(t) ? "'" : "");
             else if (n->types & bit)
-                fail(p, SLUICE_EINVAL, "type '%s' is listed twice", json_string_value(t));
+                jsparse_fail(p, SLUICE_EINVAL, "type '%s' is listed twice", json_string_value(t));
             if (p->failed) return false;
             path_pop(p, s2);
             n->types |= bit;
@@ -376,13 +317,14 @@ static bool read_type(parser *p, json_t *j, json_schema_node *n)
         n->types = type_bit(v);
         if (!n->types) {
             if (json_is_string(v))
-                fail(p, SLUICE_EINVAL,
-                     "unknown type '%s' (expected null, boolean, object, array, number, integer "
-                     "or string)",
-                     json_string_value(v));
+                jsparse_fail(
+                    p, SLUICE_EINVAL,
+                    "unknown type '%s' (expected null, boolean, object, array, number, integer "
+                    "or string)",
+                    json_string_value(v));
             else
-                fail(p, SLUICE_EINVAL, "expected a type name or an array of them, got %s",
-                     json_type_name(v));
+                jsparse_fail(p, SLUICE_EINVAL, "expected a type name or an array of them, got %s",
+                             json_type_name(v));
             return false;
         }
     }
@@ -396,7 +338,8 @@ static bool read_properties(parser *p, json_t *j, json_schema_node *n)
     if (v) {
         size_t saved = path_push(p, "properties");
         if (!json_is_object(v)) {
-            fail(p, SLUICE_EINVAL, "expected an object of schemas, got %s", json_type_name(v));
+            jsparse_fail(p, SLUICE_EINVAL, "expected an object of schemas, got %s",
+                         json_type_name(v));
             return false;
         }
         json_schema_prop *props = alloc_array(p, json_object_size(v), sizeof *props);
@@ -419,8 +362,8 @@ static bool read_properties(parser *p, json_t *j, json_schema_node *n)
     if (v) {
         size_t saved = path_push(p, "required");
         if (!json_is_array(v)) {
-            fail(p, SLUICE_EINVAL, "expected an array of property names, got %s",
-                 json_type_name(v));
+            jsparse_fail(p, SLUICE_EINVAL, "expected an array of property names, got %s",
+                         json_type_name(v));
             return false;
         }
         const char **req = alloc_array(p, json_array_size(v), sizeof *req);
@@ -431,12 +374,12 @@ static bool read_properties(parser *p, json_t *j, json_schema_node *n)
         {
             size_t s2 = path_push_index(p, i);
             if (!json_is_string(name))
-                return fail(p, SLUICE_EINVAL, "expected a property name, got %s",
-                            json_type_name(name)),
+                return jsparse_fail(p, SLUICE_EINVAL, "expected a property name, got %s",
+                                    json_type_name(name)),
                        false;
             for (size_t k = 0; k < i; k++)
                 if (strcmp(req[k], json_string_value(name)) == 0)
-                    return fail(p, SLUICE_EINVAL, "'%s' is listed twice", req[k]), false;
+                    return jsparse_fail(p, SLUICE_EINVAL, "'%s' is listed twice", req[k]), false;
             if (!(req[i] = dup_str(p, json_string_value(name)))) return false;
             for (size_t k = 0; k < n->n_props; k++)
                 if (strcmp(n->props[k].name, req[i]) == 0)
@@ -451,7 +394,8 @@ static bool read_properties(parser *p, json_t *j, json_schema_node *n)
     if (v) {
         size_t saved = path_push(p, "patternProperties");
         if (!json_is_object(v)) {
-            fail(p, SLUICE_EINVAL, "expected an object of schemas, got %s", json_type_name(v));
+            jsparse_fail(p, SLUICE_EINVAL, "expected an object of schemas, got %s",
+                         json_type_name(v));
             return false;
         }
         json_schema_pattern_prop *pp = alloc_array(p, json_object_size(v), sizeof *pp);
@@ -474,7 +418,7 @@ static bool read_properties(parser *p, json_t *j, json_schema_node *n)
     if (v) {
         size_t saved = path_push(p, "dependencies");
         if (!json_is_object(v)) {
-            fail(p, SLUICE_EINVAL, "expected an object, got %s", json_type_name(v));
+            jsparse_fail(p, SLUICE_EINVAL, "expected an object, got %s", json_type_name(v));
             return false;
         }
         json_schema_dep *deps = alloc_array(p, json_object_size(v), sizeof *deps);
@@ -495,7 +439,9 @@ static bool read_properties(parser *p, json_t *j, json_schema_node *n)
                 json_array_foreach(d, k, nm)
                 {
                     if (!json_is_string(nm))
-                        return fail(p, SLUICE_EINVAL, "expected an array of property names"), false;
+                        return jsparse_fail(p, SLUICE_EINVAL,
+                                            "expected an array of property names"),
+                               false;
                     if (!(names[k] = dup_str(p, json_string_value(nm)))) return false;
                 }
                 deps[i].props = names;
@@ -543,7 +489,7 @@ static bool read_items(parser *p, json_t *j, json_schema_node *n)
     json_t *u = json_object_get(j, "uniqueItems");
     if (u && !json_is_boolean(u)) {
         size_t saved = path_push(p, "uniqueItems");
-        fail(p, SLUICE_EINVAL, "expected a boolean, got %s", json_type_name(u));
+        jsparse_fail(p, SLUICE_EINVAL, "expected a boolean, got %s", json_type_name(u));
         path_pop(p, saved);
         return false;
     }
@@ -576,7 +522,7 @@ static bool read_numbers(parser *p, json_t *j, json_schema_node *n)
     if (!expect_number(p, j, "multipleOf", &n->multiple_of)) return false;
     if (n->multiple_of.has && !(n->multiple_of.value > 0)) {
         size_t saved = path_push(p, "multipleOf");
-        fail(p, SLUICE_EINVAL, "expected a number greater than 0");
+        jsparse_fail(p, SLUICE_EINVAL, "expected a number greater than 0");
         path_pop(p, saved);
         return false;
     }
@@ -589,7 +535,7 @@ static bool read_values(parser *p, json_t *j, json_schema_node *n)
     if (v) {
         if (!json_is_array(v)) {
             size_t saved = path_push(p, "enum");
-            fail(p, SLUICE_EINVAL, "expected an array, got %s", json_type_name(v));
+            jsparse_fail(p, SLUICE_EINVAL, "expected an array, got %s", json_type_name(v));
             path_pop(p, saved);
             return false;
         }
@@ -627,7 +573,7 @@ static bool read_definitions(parser *p, json_t *j, const char *key)
     if (!v) return true;
     size_t saved = path_push(p, key);
     if (!json_is_object(v)) {
-        fail(p, SLUICE_EINVAL, "expected an object of schemas, got %s", json_type_name(v));
+        jsparse_fail(p, SLUICE_EINVAL, "expected an object of schemas, got %s", json_type_name(v));
         return false;
     }
     const char *name;
@@ -683,19 +629,19 @@ static bool add_anchor(parser *p, const char *id, json_schema_node *n)
 }
 
 /* One schema (object or boolean) into a node, once per jansson value. */
-static json_schema_node *build(parser *p, json_t *j)
+json_schema_node *jsparse_build(parser *p, json_t *j)
 {
     if (p->failed) return NULL;
-    json_schema_node *n = seen_get(p, j);
+    json_schema_node *n = jsparse_seen(p, j);
     if (n) return n;
     if (!json_is_object(j) && !json_is_boolean(j))
-        return fail(p, SLUICE_EINVAL, "a schema must be an object or a boolean, got %s",
-                    json_type_name(j));
+        return jsparse_fail(p, SLUICE_EINVAL, "a schema must be an object or a boolean, got %s",
+                            json_type_name(j));
     if (p->n_nodes >= JSON_SCHEMA_MAX_NODES)
-        return fail(p, SLUICE_ERANGE, "more than %d schemas", JSON_SCHEMA_MAX_NODES);
+        return jsparse_fail(p, SLUICE_ERANGE, "more than %d schemas", JSON_SCHEMA_MAX_NODES);
     if (p->depth >= JSON_SCHEMA_MAX_DEPTH)
-        return fail(p, SLUICE_EINVAL, "schemas nested deeper than %d levels",
-                    JSON_SCHEMA_MAX_DEPTH);
+        return jsparse_fail(p, SLUICE_EINVAL, "schemas nested deeper than %d levels",
+                            JSON_SCHEMA_MAX_DEPTH);
     n = arena_calloc(&p->s->mem, 1, sizeof *n, alignof(json_schema_node));
     if (!n) return oom(p);
     n->path = dup_str(p, p->path);
@@ -719,9 +665,9 @@ static json_schema_node *build(parser *p, json_t *j)
               expect_string(p, j, "format", &n->format);
     if (ok && schema_uri && !known_meta_schema(schema_uri)) {
         size_t saved = path_push(p, "$schema");
-        fail(p, SLUICE_EINVAL,
-             "unsupported meta-schema '%s' (draft-04, -06, -07, 2019-09 and 2020-12 are)",
-             schema_uri);
+        jsparse_fail(p, SLUICE_EINVAL,
+                     "unsupported meta-schema '%s' (draft-04, -06, -07, 2019-09 and 2020-12 are)",
+                     schema_uri);
         path_pop(p, saved);
         ok = false;
     }
@@ -739,216 +685,12 @@ static json_schema_node *build(parser *p, json_t *j)
     return ok ? n : NULL;
 }
 
-/* ---- $ref resolution ------------------------------------------------------ */
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode in place; false on a bad escape or a NUL. */
-static bool percent_decode(char *s)
-{
-    char *out = s;
-    for (char *c = s; *c; c++) {
-        if (*c == '%') {
-            int hi = hexval(c[1]), lo = hi >= 0 ? hexval(c[2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return false;
-            *out++ = (char)(hi << 4 | lo);
-            c += 2;
-        } else {
-            *out++ = *c;
-        }
-    }
-    *out = '\0';
-    return true;
-}
-
-/* Resolve `rel` against `base` (RFC 3986, enough for schema ids: a
- * reference with a scheme is absolute; otherwise it replaces what follows
- * the base's last '/'). */
-static void resolve_uri(const char *base, const char *rel, char *out, size_t n)
-{
-    const char *colon = strchr(rel, ':'), *slash = strchr(rel, '/');
-    if (!base || (colon && (!slash || colon < slash))) {
-        snprintf(out, n, "%s", rel);
-        return;
-    }
-    const char *hash = strchr(base, '#');
-    size_t blen = hash ? (size_t)(hash - base) : strlen(base);
-    if (rel[0] == '/') {
-        const char *scheme = strstr(base, "://");
-        const char *host_end = scheme ? strchr(scheme + 3, '/') : NULL;
-        blen = host_end ? (size_t)(host_end - base) : blen;
-    } else {
-        while (blen && base[blen - 1] != '/')
-            blen--;
-    }
-    snprintf(out, n, "%.*s%s", (int)blen, base, rel);
-}
-
-/* The document a `$ref`'s URI part names, or -1. */
-static long find_document(parser *p, const char *uri, size_t from_doc)
-{
-    char resolved[2048];
-    resolve_uri(p->docs[from_doc].id ? p->docs[from_doc].id : p->docs[0].id, uri, resolved,
-                sizeof resolved);
-    for (size_t pass = 0; pass < 2; pass++) {
-        const char *want = pass == 0 ? uri : resolved;
-        for (size_t d = 0; d < p->n_docs; d++) {
-            if (d > 0 && strcmp(p->docs[d].name, want) == 0) return (long)d;
-            if (p->docs[d].id) {
-                const char *id = p->docs[d].id;
-                size_t n = strlen(id);
-                if (n && id[n - 1] == '#') n--; /* "http://x/y.json#" names y.json too */
-                if (strlen(want) == n && strncmp(id, want, n) == 0) return (long)d;
-            }
-        }
-    }
-    return -1;
-}
-
-/* Follow a JSON pointer fragment ("/definitions/a") in a document. */
-static json_t *follow_pointer(json_t *root, char *frag)
-{
-    json_t *cur = root;
-    char *save = NULL;
-    for (char *tok = frag[0] == '/' ? frag + 1 : frag; cur; tok = save) {
-        char *slash = strchr(tok, '/');
-        save = slash ? slash + 1 : NULL;
-        if (slash) *slash = '\0';
-        /* unescape ~1 then ~0 */
-        char *o = tok;
-        for (char *c = tok; *c; c++) {
-            if (c[0] == '~' && c[1] == '1') {
-                *o++ = '/';
-                c++;
-            } else if (c[0] == '~' && c[1] == '0') {
-                *o++ = '~';
-                c++;
-            } else {
-                *o++ = *c;
-            }
-        }
-        *o = '\0';
-        if (json_is_object(cur)) {
-            cur = json_object_get(cur, tok);
-        } else if (json_is_array(cur)) {
-            char *end;
-            unsigned long i = strtoul(tok, &end, 10);
-            cur = *tok && !*end ? json_array_get(cur, i) : NULL;
-        } else {
-            cur = NULL;
-        }
-        if (!save) break;
-    }
-    return cur;
-}
-
-static bool resolve_one(parser *p, struct pending_ref *r)
-{
-    /* Errors name the $ref's own place. */
-    snprintf(p->path, PATH_CAP, "%s/$ref", r->node->path);
-    p->path_len = strlen(p->path);
-    p->doc = r->doc;
-    char text[2048];
-    if (strlen(r->ref) >= sizeof text) return fail(p, SLUICE_EINVAL, "reference too long"), false;
-    snprintf(text, sizeof text, "%s", r->ref);
-    char *hash = strchr(text, '#');
-    char *frag = hash ? hash + 1 : text + strlen(text);
-    if (hash) *hash = '\0';
-    long d = text[0] ? find_document(p, text, r->doc) : (long)r->doc;
-    if (d < 0 && !frag[0]) {
-        /* a subschema with its own "$id": "item.json" */
-        char resolved[2048];
-        resolve_uri(p->docs[r->doc].id ? p->docs[r->doc].id : p->docs[0].id, text, resolved,
-                    sizeof resolved);
-        for (size_t k = 0; k < p->n_anchors; k++)
-            if (p->anchors[k].id[0] != '#' &&
-                (strcmp(p->anchors[k].id, text) == 0 || strcmp(p->anchors[k].id, resolved) == 0)) {
-                r->node->ref = p->anchors[k].node;
-                return true;
-            }
-    }
-    if (d < 0) {
-        char names[256] = "";
-        size_t used = 0;
-        for (size_t k = 1; k < p->n_docs && used + 4 < sizeof names; k++)
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'", k > 1 ? ", " : "",
-                                     p->docs[k].name);
-        return fail(p, SLUICE_EINVAL, "cannot resolve '%s': no reference is named '%s'%s%s%s",
-                    r->ref, text, p->n_docs > 1 ? " (references: " : "", names,
-                    p->n_docs > 1 ? ")" : ""),
-               false;
-    }
-    if (!percent_decode(frag))
-        return fail(p, SLUICE_EINVAL, "cannot resolve '%s': bad percent-encoding", r->ref), false;
-    json_schema_node *target = NULL;
-    if (frag[0] == '\0' || frag[0] == '/') {
-        char pointer[2048];
-        snprintf(pointer, sizeof pointer, "%s", frag);
-        json_t *j = frag[0] ? follow_pointer(p->docs[d].json, frag) : p->docs[d].json;
-        if (!j)
-            return fail(p, SLUICE_EINVAL, "cannot resolve '%s': nothing at #%s", r->ref, pointer),
-                   false;
-        target = seen_get(p, j);
-        if (!target) {
-            /* a schema under a keyword nobody walked: build it now */
-            p->doc = (size_t)d;
-            p->path[0] = '#';
-            size_t plen = strlen(pointer);
-            if (plen > PATH_CAP - 2) plen = PATH_CAP - 2;
-            memcpy(p->path + 1, pointer, plen);
-            p->path[plen + 1] = '\0';
-            p->path_len = plen + 1;
-            p->depth = 0;
-            target = build(p, j);
-            if (!target) return false;
-        }
-    } else {
-        for (size_t k = 0; k < p->n_anchors && !target; k++)
-            if (p->anchors[k].doc == (size_t)d && p->anchors[k].id[0] == '#' &&
-                strcmp(p->anchors[k].id + 1, frag) == 0)
-                target = p->anchors[k].node;
-        if (!target)
-            return fail(p, SLUICE_EINVAL, "cannot resolve '%s': no schema has \"$id\": \"#%s\"",
-                        r->ref, frag),
-                   false;
-    }
-    r->node->ref = target;
-    return true;
-}
-
-static bool check_ref_loops(parser *p)
-{
-    for (size_t i = 0; i < p->n_refs; i++) {
-        const json_schema_node *n = p->refs[i].node;
-        size_t steps = 0;
-        while (n->ref && steps <= p->n_refs) {
-            n = n->ref;
-            steps++;
-        }
-        if (n->ref) {
-            p->doc = p->refs[i].doc;
-            snprintf(p->path, PATH_CAP, "%s/$ref", p->refs[i].node->path);
-            p->path_len = strlen(p->path);
-            return fail(p, SLUICE_EINVAL, "'$ref' loops without reaching a schema ('%s')",
-                        p->refs[i].ref),
-                   false;
-        }
-    }
-    return true;
-}
-
 /* ---- documents ------------------------------------------------------------- */
 
 static bool load_document(parser *p, const char *name, const char *text, size_t len)
 {
     if (p->n_docs == JSON_SCHEMA_MAX_DOCUMENTS) {
-        fail(p, SLUICE_ERANGE, "more than %d documents", JSON_SCHEMA_MAX_DOCUMENTS);
+        jsparse_fail(p, SLUICE_ERANGE, "more than %d documents", JSON_SCHEMA_MAX_DOCUMENTS);
         return false;
     }
     json_error_t je;
@@ -986,7 +728,7 @@ static json_schema_node *build_document(parser *p, size_t d)
     p->path[1] = '\0';
     p->path_len = 1;
     p->depth = 0;
-    json_schema_node *n = build(p, p->docs[d].json);
+    json_schema_node *n = jsparse_build(p, p->docs[d].json);
     return n;
 }
 
@@ -1001,7 +743,7 @@ int json_schema_parse(const char *text, size_t len, const json_schema_source *de
         free(p);
         return sluice_error_set(err, SLUICE_ENOMEM, "JSON schema: out of memory");
     }
-    arena_init(&s->mem, 16384, ARENA_CAP);
+    arena_init(&s->mem, 16384, JSPARSE_ARENA_CAP);
     p->s = s;
     p->err = err;
     bool ok = load_document(p, "", text, len);
@@ -1011,9 +753,7 @@ int json_schema_parse(const char *text, size_t len, const json_schema_source *de
     if (ok) ok = (root = build_document(p, 0)) != NULL;
     for (size_t d = 1; ok && d < p->n_docs; d++)
         ok = build_document(p, d) != NULL;
-    for (size_t i = 0; ok && i < p->n_refs; i++) /* may grow while resolving */
-        ok = resolve_one(p, &p->refs[i]);
-    ok = ok && check_ref_loops(p);
+    ok = ok && jsparse_resolve_refs(p);
     if (ok) {
         s->root = root;
         s->normalized = dump(p, p->docs[0].json);

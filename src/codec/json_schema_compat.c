@@ -2,14 +2,9 @@
  * json_schema_compat.c — Confluent's JSON Schema compatibility rules
  * (contract in json_schema_compat.h).
  *
- * Confluent compares schemas as the everit library loads them: a schema
- * object becomes one typed schema (ObjectSchema, StringSchema, …), a union
- * of them ("type": [...] is an anyOf), an EnumSchema, a CombinedSchema for
- * allOf/anyOf/oneOf, a NotSchema, or an allOf of several of these when one
- * object carries several (a "type" plus an "enum", or keywords of two types
- * without a "type"). Our node is flat (json_schema.h), so this file first
- * takes that everit view of a node — a `view` is (node, which part of it) —
- * and then walks two views the way Confluent's diff package does:
+ * Confluent compares schemas as the everit library loads them; this file
+ * walks two such views of our flat nodes (json_schema_view.c) the way
+ * Confluent's diff package does:
  *   entry:    singleton unions unwrapped; a union in the update that one of
  *             its branches satisfies is SUM_TYPE_EXTENDED; different kinds
  *             are TYPE_CHANGED unless the original is `false` or the update
@@ -30,6 +25,7 @@
  * before replays its verdict; WORK_BUDGET bounds the rest.
  */
 #include "codec/json_schema_compat.h"
+#include "codec/json_schema_view.h"
 
 #include <math.h>
 #include <regex.h>
@@ -111,202 +107,10 @@ static bool compatible_kind(const char *kind)
     return false;
 }
 
-/* ---- the everit view of a node ---------------------------------------------- */
-
-enum part {
-    WHOLE,       /* the node as everit loads it */
-    TYPES_UNION, /* "type": [...] as an anyOf of typed schemas */
-    TYPED,       /* one type's schema (type = the JSON_SCHEMA_* bit) */
-    ENUM_PART,
-    CONST_PART,
-    NOT_PART,
-    ALL_OF,
-    ANY_OF,
-    ONE_OF,
-};
-
-typedef struct view {
-    const json_schema_node *node; /* NULL: no schema (an absent "items") */
-    enum part part;
-    unsigned type; /* TYPED: one JSON_SCHEMA_* bit */
-} view;
-
-enum kind {
-    K_EMPTY,
-    K_FALSE,
-    K_OBJECT,
-    K_ARRAY,
-    K_STRING,
-    K_NUMBER,
-    K_BOOLEAN,
-    K_NULL,
-    K_ENUM,
-    K_CONST,
-    K_COMBINED,
-    K_NOT
-};
-static const char *const kind_names[] = {"empty",  "false",  "object",   "array",
-                                         "string", "number", "boolean",  "null",
-                                         "enum",   "const",  "combined", "not"};
-enum criterion { ALL, ANY, ONE };
-static const char *const criterion_names[] = {"allOf", "anyOf", "oneOf"};
-
-/* A view expanded one level: its kind and, for combined ones, the parts. */
-typedef struct expanded {
-    enum kind kind;
-    const json_schema_node *node;
-    bool integer;
-    enum criterion criterion;
-    view *subs; /* malloc'd */
-    size_t n_subs;
-} expanded;
-
-static bool has_object_keywords(const json_schema_node *n)
-{
-    return n->n_props || n->n_required || n->n_pattern_props || n->additional_properties ||
-           n->n_deps || n->property_names || n->min_properties.has || n->max_properties.has;
-}
-
-static bool has_array_keywords(const json_schema_node *n)
-{
-    return n->items || n->items_is_tuple || n->additional_items || n->contains ||
-           n->min_items.has || n->max_items.has || n->unique_items;
-}
-
-static bool has_string_keywords(const json_schema_node *n)
-{
-    return n->min_length.has || n->max_length.has || n->pattern || n->format;
-}
-
-static bool has_number_keywords(const json_schema_node *n)
-{
-    return n->minimum.has || n->maximum.has || n->exclusive_minimum.has ||
-           n->exclusive_maximum.has || n->multiple_of.has;
-}
-
-static enum kind kind_of_type(unsigned bit)
-{
-    switch (bit) {
-    case JSON_SCHEMA_OBJECT:
-        return K_OBJECT;
-    case JSON_SCHEMA_ARRAY:
-        return K_ARRAY;
-    case JSON_SCHEMA_STRING:
-        return K_STRING;
-    case JSON_SCHEMA_NUMBER:
-    case JSON_SCHEMA_INTEGER:
-        return K_NUMBER;
-    case JSON_SCHEMA_BOOLEAN:
-        return K_BOOLEAN;
-    default:
-        return K_NULL;
-    }
-}
-
-static bool push_sub(expanded *e, view v)
-{
-    view *s = realloc(e->subs, (e->n_subs + 1) * sizeof *s);
-    if (!s) return false;
-    e->subs = s;
-    e->subs[e->n_subs++] = v;
-    return true;
-}
-
-static bool push_list(expanded *e, const json_schema_node *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!push_sub(e, (view){list[i], WHOLE, 0})) return false;
-    return true;
-}
-
-/* Expand v one level; false only when out of memory. */
-static bool expand(view v, expanded *e)
-{
-    memset(e, 0, sizeof *e);
-    const json_schema_node *n = v.node ? json_schema_deref(v.node) : NULL;
-    e->node = n;
-    switch (v.part) {
-    case TYPED:
-        e->kind = kind_of_type(v.type);
-        e->integer = v.type == JSON_SCHEMA_INTEGER;
-        return true;
-    case ENUM_PART:
-        e->kind = K_ENUM;
-        return true;
-    case CONST_PART:
-        e->kind = K_CONST;
-        return true;
-    case NOT_PART:
-        e->kind = K_NOT;
-        return true;
-    case TYPES_UNION:
-        e->kind = K_COMBINED;
-        e->criterion = ANY;
-        for (unsigned bit = 1; bit <= JSON_SCHEMA_STRING; bit <<= 1)
-            if ((n->types & bit) && !push_sub(e, (view){n, TYPED, bit})) return false;
-        return true;
-    case ALL_OF:
-    case ANY_OF:
-    case ONE_OF:
-        e->kind = K_COMBINED;
-        e->criterion = v.part == ALL_OF ? ALL : v.part == ANY_OF ? ANY : ONE;
-        return v.part == ALL_OF   ? push_list(e, n->all_of, n->n_all_of)
-               : v.part == ANY_OF ? push_list(e, n->any_of, n->n_any_of)
-                                  : push_list(e, n->one_of, n->n_one_of);
-    case WHOLE:
-        break;
-    }
-    if (n->boolean >= 0) {
-        e->kind = n->boolean ? K_EMPTY : K_FALSE;
-        return true;
-    }
-    /* the parts everit makes of one schema object */
-    expanded parts = {0};
-    bool ok = true;
-    if (n->types) {
-        unsigned t = n->types;
-        bool single = !n->type_is_list && (t & (t - 1)) == 0;
-        ok = push_sub(&parts, single ? (view){n, TYPED, t} : (view){n, TYPES_UNION, 0});
-    } else {
-        if (ok && has_object_keywords(n))
-            ok = push_sub(&parts, (view){n, TYPED, JSON_SCHEMA_OBJECT});
-        if (ok && has_array_keywords(n)) ok = push_sub(&parts, (view){n, TYPED, JSON_SCHEMA_ARRAY});
-        if (ok && has_string_keywords(n))
-            ok = push_sub(&parts, (view){n, TYPED, JSON_SCHEMA_STRING});
-        if (ok && has_number_keywords(n))
-            ok = push_sub(&parts, (view){n, TYPED, JSON_SCHEMA_NUMBER});
-    }
-    if (ok && n->has_enum) ok = push_sub(&parts, (view){n, ENUM_PART, 0});
-    if (ok && n->const_value) ok = push_sub(&parts, (view){n, CONST_PART, 0});
-    if (ok && n->n_all_of) ok = push_sub(&parts, (view){n, ALL_OF, 0});
-    if (ok && n->n_any_of) ok = push_sub(&parts, (view){n, ANY_OF, 0});
-    if (ok && n->n_one_of) ok = push_sub(&parts, (view){n, ONE_OF, 0});
-    if (ok && n->not_) ok = push_sub(&parts, (view){n, NOT_PART, 0});
-    if (!ok) {
-        free(parts.subs);
-        return false;
-    }
-    if (parts.n_subs == 0) {
-        e->kind = K_EMPTY;
-        free(parts.subs);
-        return true;
-    }
-    if (parts.n_subs == 1) {
-        view only = parts.subs[0];
-        free(parts.subs);
-        return expand(only, e);
-    }
-    e->kind = K_COMBINED;
-    e->criterion = ALL;
-    e->subs = parts.subs;
-    e->n_subs = parts.n_subs;
-    return true;
-}
-
 /* ---- contexts ------------------------------------------------------------------ */
 
 struct memo {
-    view o, u;
+    json_view o, u;
     int state;        /* 0 free slot, 1 being compared, 2 compatible, 3 incompatible */
     const char *kind; /* 3: the kind of its last incompatible difference */
 };
@@ -418,12 +222,12 @@ static bool spend(ctx *c)
     return true;
 }
 
-static bool same_view(view a, view b)
+static bool same_view(json_view a, json_view b)
 {
     return a.node == b.node && a.part == b.part && a.type == b.type;
 }
 
-static size_t view_hash(view o, view u)
+static size_t view_hash(json_view o, json_view u)
 {
     uintptr_t h = (uintptr_t)o.node * 31 + (uintptr_t)u.node;
     h = h * 131 + (uintptr_t)o.part * 17 + (uintptr_t)u.part * 7 + o.type * 3 + u.type;
@@ -436,7 +240,7 @@ static size_t view_hash(view o, view u)
 /* The memo entry of (o, u), inserted (state 1) when absent and insert is
  * set; NULL when absent (or out of memory). Entries never move while a
  * caller holds one: the table grows only in memo_insert's first step. */
-static struct memo *memo_find(struct walk *w, view o, view u, bool insert)
+static struct memo *memo_find(struct walk *w, json_view o, json_view u, bool insert)
 {
     if (insert && (w->n_memo + 1) * 2 > w->cap_memo) {
         size_t cap = w->cap_memo ? w->cap_memo * 2 : 256;
@@ -471,16 +275,16 @@ static struct memo *memo_find(struct walk *w, view o, view u, bool insert)
 
 /* ---- comparisons ---------------------------------------------------------------- */
 
-static void compare(ctx *c, view o, view u);
+static void compare(ctx *c, json_view o, json_view u);
 
 static void compare_nodes(ctx *c, const json_schema_node *o, const json_schema_node *u)
 {
-    compare(c, (view){o, WHOLE, 0}, (view){u, WHOLE, 0});
+    compare(c, (json_view){o, JV_WHOLE, 0}, (json_view){u, JV_WHOLE, 0});
 }
 
 /* Compare in a throw-away sub-context; true when compatible. With keep,
  * a compatible attempt's differences are kept. */
-static bool try_compare(ctx *c, view o, view u, bool keep)
+static bool try_compare(ctx *c, json_view o, json_view u, bool keep)
 {
     ctx sub;
     ctx_init(&sub, c->w, c);
@@ -533,7 +337,7 @@ static bool is_multiple(double a, double b) /* a is a whole multiple of b */
     return fabs(q - round(q)) < 1e-9 * fmax(1, fabs(q));
 }
 
-static void compare_number(ctx *c, const expanded *oe, const expanded *ue)
+static void compare_number(ctx *c, const json_view_expanded *oe, const json_view_expanded *ue)
 {
     const json_schema_node *o = oe->node, *u = ue->node;
     compare_bound(c, "maximum", BOUND_KINDS("MAXIMUM"), o->maximum, u->maximum);
@@ -605,24 +409,24 @@ static bool augment(const bool *edge, size_t nu, size_t i, int *match_u, bool *s
     return false;
 }
 
-static void compare_combined(ctx *c, const expanded *o, const expanded *u)
+static void compare_combined(ctx *c, const json_view_expanded *o, const json_view_expanded *u)
 {
     if (o->criterion != u->criterion) {
-        bool extended = u->criterion == ANY || (u->criterion == ONE && o->n_subs == 1) ||
-                        (u->criterion == ALL && o->n_subs == 1 && u->n_subs == 1);
+        bool extended = u->criterion == JC_ANY || (u->criterion == JC_ONE && o->n_subs == 1) ||
+                        (u->criterion == JC_ALL && o->n_subs == 1 && u->n_subs == 1);
         if (!extended) {
-            diff(c, NULL, "COMBINED_TYPE_CHANGED", "%s became %s", criterion_names[o->criterion],
-                 criterion_names[u->criterion]);
+            diff(c, NULL, "COMBINED_TYPE_CHANGED", "%s became %s",
+                 json_view_criterion_names[o->criterion], json_view_criterion_names[u->criterion]);
             return;
         }
     }
     if (o->n_subs < u->n_subs)
-        diff(c, NULL, u->criterion == ALL ? "PRODUCT_TYPE_EXTENDED" : "SUM_TYPE_EXTENDED",
-             "%s gained subschemas (%zu to %zu)", criterion_names[u->criterion], o->n_subs,
-             u->n_subs);
+        diff(c, NULL, u->criterion == JC_ALL ? "PRODUCT_TYPE_EXTENDED" : "SUM_TYPE_EXTENDED",
+             "%s gained subschemas (%zu to %zu)", json_view_criterion_names[u->criterion],
+             o->n_subs, u->n_subs);
     else if (o->n_subs > u->n_subs)
-        diff(c, NULL, u->criterion == ALL ? "PRODUCT_TYPE_NARROWED" : "SUM_TYPE_NARROWED",
-             "%s lost subschemas (%zu to %zu)", criterion_names[u->criterion], o->n_subs,
+        diff(c, NULL, u->criterion == JC_ALL ? "PRODUCT_TYPE_NARROWED" : "SUM_TYPE_NARROWED",
+             "%s lost subschemas (%zu to %zu)", json_view_criterion_names[u->criterion], o->n_subs,
              u->n_subs);
     size_t no = o->n_subs, nu = u->n_subs;
     bool *edge = calloc(no * nu + 1, sizeof *edge);
@@ -634,7 +438,7 @@ static void compare_combined(ctx *c, const expanded *o, const expanded *u)
     }
     for (size_t i = 0; i < no && spend(c); i++) {
         char seg[32];
-        snprintf(seg, sizeof seg, "%s/%zu", criterion_names[o->criterion], i);
+        snprintf(seg, sizeof seg, "%s/%zu", json_view_criterion_names[o->criterion], i);
         size_t saved = path_push(c, seg);
         for (size_t j = 0; j < nu; j++)
             edge[i * nu + j] = try_compare(c, o->subs[i], u->subs[j], false);
@@ -650,7 +454,7 @@ static void compare_combined(ctx *c, const expanded *o, const expanded *u)
     if (matched < (no < nu ? no : nu))
         diff(c, NULL, "COMBINED_TYPE_SUBSCHEMAS_CHANGED",
              "only %zu of the %s subschemas have a compatible counterpart", matched,
-             criterion_names[o->criterion]);
+             json_view_criterion_names[o->criterion]);
 out:
     free(edge);
     free(match_u);
@@ -712,10 +516,10 @@ static bool has_default(const json_schema_node *n)
 
 static bool is_empty_schema(const json_schema_node *n)
 {
-    expanded e;
-    if (!expand((view){n, WHOLE, 0}, &e)) return false;
+    json_view_expanded e;
+    if (!json_view_expand((json_view){n, JV_WHOLE, 0}, &e)) return false;
     free(e.subs);
-    return e.kind == K_EMPTY;
+    return e.kind == JK_EMPTY;
 }
 
 static bool is_false_schema(const json_schema_node *n)
@@ -737,7 +541,8 @@ static void compare_property_removed(ctx *c, const json_schema_node *u, const ch
     }
     const json_schema_node *partial = schema_from_partially_open(u, key);
     if (partial) {
-        if (try_compare(c, (view){orig_schema, WHOLE, 0}, (view){partial, WHOLE, 0}, true))
+        if (try_compare(c, (json_view){orig_schema, JV_WHOLE, 0}, (json_view){partial, JV_WHOLE, 0},
+                        true))
             diff(c, NULL, "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ok");
         else
             diff(c, NULL, "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
@@ -769,7 +574,8 @@ static void compare_property_added(ctx *c, const json_schema_node *o, const json
     }
     const json_schema_node *partial = schema_from_partially_open(o, key);
     if (partial) {
-        if (try_compare(c, (view){partial, WHOLE, 0}, (view){upd_schema, WHOLE, 0}, true))
+        if (try_compare(c, (json_view){partial, JV_WHOLE, 0}, (json_view){upd_schema, JV_WHOLE, 0},
+                        true))
             diff(c, NULL, "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ok");
         else
             diff(c, NULL, "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
@@ -919,7 +725,7 @@ static bool open_array(const json_schema_node *n)
 static void compare_array(ctx *c, const json_schema_node *o, const json_schema_node *u)
 {
     size_t saved = path_push(c, "items");
-    compare(c, (view){o->items, WHOLE, 0}, (view){u->items, WHOLE, 0});
+    compare(c, (json_view){o->items, JV_WHOLE, 0}, (json_view){u->items, JV_WHOLE, 0});
     path_pop(c, saved);
 
     size_t no = o->n_tuple_items, nu = u->n_tuple_items;
@@ -935,8 +741,8 @@ static void compare_array(ctx *c, const json_schema_node *o, const json_schema_n
                 diff(c, NULL, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", "ok");
             else if (partial)
                 diff(c, NULL,
-                     try_compare(c, (view){o->tuple_items[i], WHOLE, 0}, (view){partial, WHOLE, 0},
-                                 true)
+                     try_compare(c, (json_view){o->tuple_items[i], JV_WHOLE, 0},
+                                 (json_view){partial, JV_WHOLE, 0}, true)
                          ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
                          : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
                      "tuple item %zu was removed and additionalItems does not accept its values",
@@ -956,8 +762,8 @@ static void compare_array(ctx *c, const json_schema_node *o, const json_schema_n
                      "tuple item %zu was added to an open content model", i);
             else if (partial)
                 diff(c, NULL,
-                     try_compare(c, (view){partial, WHOLE, 0}, (view){u->tuple_items[i], WHOLE, 0},
-                                 true)
+                     try_compare(c, (json_view){partial, JV_WHOLE, 0},
+                                 (json_view){u->tuple_items[i], JV_WHOLE, 0}, true)
                          ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
                          : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
                      "tuple item %zu was added with a schema additionalItems did not imply", i);
@@ -988,40 +794,40 @@ static void compare_array(ctx *c, const json_schema_node *o, const json_schema_n
              "uniqueItems was added");
 }
 
-static void compare_expanded(ctx *c, const expanded *o, const expanded *u)
+static void compare_expanded(ctx *c, const json_view_expanded *o, const json_view_expanded *u)
 {
     switch (o->kind) {
-    case K_STRING:
+    case JK_STRING:
         compare_string(c, o->node, u->node);
         break;
-    case K_NUMBER:
+    case JK_NUMBER:
         compare_number(c, o, u);
         break;
-    case K_ENUM:
+    case JK_ENUM:
         compare_enum(c, o->node, u->node);
         break;
-    case K_CONST:
+    case JK_CONST:
         if (strcmp(o->node->const_value, u->node->const_value) != 0)
             diff(c, "const", "ENUM_ARRAY_CHANGED", "const changed from %s to %s",
                  o->node->const_value, u->node->const_value);
         break;
-    case K_COMBINED:
+    case JK_COMBINED:
         compare_combined(c, o, u);
         break;
-    case K_NOT: {
+    case JK_NOT: {
         size_t saved = path_push(c, "not");
         /* reversed: the update must not reject what the original did not */
-        bool ok =
-            try_compare(c, (view){u->node->not_, WHOLE, 0}, (view){o->node->not_, WHOLE, 0}, false);
+        bool ok = try_compare(c, (json_view){u->node->not_, JV_WHOLE, 0},
+                              (json_view){o->node->not_, JV_WHOLE, 0}, false);
         diff(c, NULL, ok ? "NOT_TYPE_NARROWED" : "NOT_TYPE_EXTENDED",
              "the schema under 'not' now rejects values it accepted");
         path_pop(c, saved);
         break;
     }
-    case K_OBJECT:
+    case JK_OBJECT:
         compare_object(c, o->node, u->node);
         break;
-    case K_ARRAY:
+    case JK_ARRAY:
         compare_array(c, o->node, u->node);
         break;
     default:
@@ -1029,7 +835,7 @@ static void compare_expanded(ctx *c, const expanded *o, const expanded *u)
     }
 }
 
-static void compare(ctx *c, view o, view u)
+static void compare(ctx *c, json_view o, json_view u)
 {
     if (!spend(c)) return;
     if (!o.node && !u.node) return;
@@ -1050,12 +856,12 @@ static void compare(ctx *c, view o, view u)
                  u.node->path);
         return;
     }
-    expanded oe, ue;
-    if (!expand(o, &oe)) {
+    json_view_expanded oe, ue;
+    if (!json_view_expand(o, &oe)) {
         c->w->error = SLUICE_ENOMEM;
         return;
     }
-    if (!expand(u, &ue)) {
+    if (!json_view_expand(u, &ue)) {
         free(oe.subs);
         c->w->error = SLUICE_ENOMEM;
         return;
@@ -1067,22 +873,22 @@ static void compare(ctx *c, view o, view u)
     }
     unsigned before = c->incompatible;
     bool done = false;
-    if (oe.kind != K_COMBINED && ue.kind == K_COMBINED) {
+    if (oe.kind != JK_COMBINED && ue.kind == JK_COMBINED) {
         if (ue.n_subs == 1) {
             done = try_compare(c, o, ue.subs[0], true);
-        } else if (ue.criterion == ANY || ue.criterion == ONE) {
+        } else if (ue.criterion == JC_ANY || ue.criterion == JC_ONE) {
             for (size_t i = 0; i < ue.n_subs && !done; i++)
                 done = try_compare(c, o, ue.subs[i], true);
             if (done) diff(c, NULL, "SUM_TYPE_EXTENDED", "ok");
         }
-    } else if (oe.kind == K_COMBINED && ue.kind != K_COMBINED && oe.n_subs == 1) {
+    } else if (oe.kind == JK_COMBINED && ue.kind != JK_COMBINED && oe.n_subs == 1) {
         done = try_compare(c, oe.subs[0], u, true);
     }
     if (!done) {
         if (oe.kind != ue.kind) {
-            if (!(oe.kind == K_FALSE || ue.kind == K_EMPTY))
-                diff(c, NULL, "TYPE_CHANGED", "the type changed from %s to %s", kind_names[oe.kind],
-                     kind_names[ue.kind]);
+            if (!(oe.kind == JK_FALSE || ue.kind == JK_EMPTY))
+                diff(c, NULL, "TYPE_CHANGED", "the type changed from %s to %s",
+                     json_view_kind_names[oe.kind], json_view_kind_names[ue.kind]);
         } else {
             compare_expanded(c, &oe, &ue);
         }
@@ -1102,8 +908,8 @@ int json_schema_compatible(const json_schema *original, const json_schema *updat
     struct walk w = {0};
     ctx c;
     ctx_init(&c, &w, NULL);
-    compare(&c, (view){json_schema_root(original), WHOLE, 0},
-            (view){json_schema_root(update), WHOLE, 0});
+    compare(&c, (json_view){json_schema_root(original), JV_WHOLE, 0},
+            (json_view){json_schema_root(update), JV_WHOLE, 0});
     if (reason && reason_len) {
         /* differences one per line → "a; b; c" */
         size_t used = 0;
