@@ -60,7 +60,8 @@ void *jsparse_fail(parser *p, int code, const char *fmt, ...)
 
 static void *oom(parser *p)
 {
-    return jsparse_fail(p, SLUICE_ENOMEM, "out of memory (the bound is %u MiB)", JSPARSE_ARENA_CAP >> 20);
+    return jsparse_fail(p, SLUICE_ENOMEM, "out of memory (the bound is %u MiB)",
+                        JSPARSE_ARENA_CAP >> 20);
 }
 
 static char *dup_str(parser *p, const char *s)

@@ -56,7 +56,7 @@ typedef struct parser {
     size_t n_refs, refs_cap;
     struct anchor *anchors;
     size_t n_anchors, anchors_cap;
-    size_t doc;          /* the document being walked */
+    size_t doc;                  /* the document being walked */
     char path[JSPARSE_PATH_CAP]; /* JSON pointer of the node being built */
     size_t path_len;
     int depth;
