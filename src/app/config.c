@@ -139,6 +139,8 @@ static const cfg_key transform_keys[] = {
 
 static const char *const extra_fields_values[] = {"ignore", "reject", NULL};
 
+static const char *const delivery_values[] = {"auto", "exactly_once", "at_least_once", NULL};
+
 static const cfg_key route_keys[] = {
     {"topic", CFG_STRING, K(app_route_config, topic), 1, NULL, .doc = "Kafka topic to read."},
     {"table", CFG_STRING, K(app_route_config, table), 1, NULL,
@@ -153,6 +155,12 @@ static const cfg_key route_keys[] = {
      .enum_values = extra_fields_values,
      .doc = "Fields without a column: ignore them, or reject the schema (its messages go to the "
             "DLQ)."},
+    {"delivery", CFG_ENUM, K(app_route_config, delivery), 0, "auto", .enum_values = delivery_values,
+     .doc = "exactly_once: every message lands once, through an intent committed to Kafka before "
+            "each INSERT and a table that ignores a repeated block (a Replicated*MergeTree; "
+            "docs/ARCHITECTURE.md, Exactly-once); the sink refuses to start if the table cannot. "
+            "at_least_once: a crash re-inserts what landed since the last commit. auto: "
+            "exactly_once where the table allows it, else at_least_once, said at start."},
     {"batch", CFG_SECTION, K(app_route_config, batch), 0, NULL, .children = batch_keys,
      .doc = "When a batch closes."},
     {"transform", CFG_SECTION, K(app_route_config, transform), 0, NULL, .children = transform_keys,

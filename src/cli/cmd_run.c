@@ -86,6 +86,11 @@ static int create_topics(embedded_kafka *k, const app_config *cfg, sluice_error 
     return 0;
 }
 
+static int sink_gave_up(void *s)
+{
+    return s && sink_failed(s, NULL, 0) != 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     app_config cfg;
@@ -207,7 +212,11 @@ int cmd_run(int argc, char **argv)
                    "kafka", brokers, "clickhouse", s ? cfg.clickhouse.url : "-", (char *)0);
     }
 
-    int sig = cli_wait_for_signal();
+    int sig = cli_wait_for_signal_or(sink_gave_up, s);
+    if (sig == 0) {
+        exit_code = sink_failed(s, NULL, 0) == 2 ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
+        goto out;
+    }
     sluice_log(SLUICE_LOG_INFO, "run", "draining", "signal", strsignal(sig), (char *)0);
     observe_stop(obs);
     obs = NULL;

@@ -45,6 +45,11 @@ static int ready(void *opaque, char *why, size_t n)
     return ch_probe_ready(&r->ch, why, n) && (!r->sr || sr_probe_ready(r->sr, r->subject, why, n));
 }
 
+static int sink_gave_up(void *s)
+{
+    return sink_failed(s, NULL, 0) != 0;
+}
+
 int cmd_sink(int argc, char **argv)
 {
     app_config cfg;
@@ -83,7 +88,12 @@ int cmd_sink(int argc, char **argv)
         s = NULL;
         goto out;
     }
-    int sig = cli_wait_for_signal();
+    int sig = cli_wait_for_signal_or(sink_gave_up, s);
+    if (sig == 0) {
+        /* sink_failed logged why */
+        exit_code = sink_failed(s, NULL, 0) == 2 ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
+        goto out;
+    }
     sluice_log(SLUICE_LOG_INFO, "sink", "draining", "signal", strsignal(sig), (char *)0);
     int drained = sink_stop(s);
     s = NULL;

@@ -12,5 +12,8 @@
 void cli_block_signals(void);
 /* Blocks until SIGTERM or SIGINT; returns the signal number. */
 int cli_wait_for_signal(void);
+/* The same, but also returns 0 as soon as stop(arg) says so (checked
+ * every 200 ms): a part of the process that gave up. */
+int cli_wait_for_signal_or(int (*stop)(void *), void *arg);
 
 #endif
