@@ -23,6 +23,12 @@ typedef struct test_proc {
 /* The sluice binary under test ($SLUICE_BIN, else ./build/sluice). */
 const char *test_sluice_bin(void);
 
+/* n distinct TCP ports on 127.0.0.1 that nothing listens on now (the
+ * kernel's picks, all bound at once so they differ; another process may
+ * still take one before the caller binds it, as with any such helper).
+ * 0 or -1. */
+int test_free_ports(uint16_t *ports, int n);
+
 /* A fresh directory under $TMPDIR (or /tmp); removed by test_rmtree. */
 char *test_tmpdir(const char *prefix);
 void test_rmtree(const char *path);
