@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 static char *g_dir;
 static test_zk g_zk;
@@ -687,6 +688,9 @@ static void test_replica_killed_midstream(void)
     atomic_store(&s.stop, 1);
     pthread_join(t, NULL);
     CHECK(ok);
+    if (R2->forced_restores)
+        fprintf(stderr, "note: r2 needed force_restore_data after its kill -9 (%d so far)\n",
+                R2->forced_restores);
     CHECK_EQ(atomic_load(&s.failed), 0);
     double rows = atomic_load(&s.done) * 100.0;
     CHECK_EQ(count_rows(R1, "stream"), rows);
@@ -796,6 +800,8 @@ static void test_killed_during_insert(void)
     CHECK_EQ(during, 2000);
     CHECK(u.cc != CURLE_OK); /* the client saw its INSERT fail */
     CHECK_EQ(test_ch_restart(R1), 0);
+    if (R1->forced_restores)
+        fprintf(stderr, "note: r1 needed force_restore_data after its kill -9\n");
 
     /* After the restart: the committed blocks, whole; nothing of the third
      * block, half sent before the kill. */
@@ -816,6 +822,68 @@ static void test_killed_during_insert(void)
     CHECK_EQ(wait_count(R2, "big", 5000), 5000);
 }
 
+/* ---- a replica that finds parts ZooKeeper does not know ------------------------------ */
+
+/* What a kill -9 can leave (a fetched or merged part renamed into place
+ * before its ZooKeeper commit), made deterministic: a level-1 part of
+ * another table with the same columns copied into the replica's table
+ * while it is stopped. With such parts above half the table's rows, 18.16
+ * refuses to start; test_ch_restart then restarts it with
+ * flags/force_restore_data, and the server sets the part aside. */
+static void test_restart_unexpected_parts(void)
+{
+    CHECK_EQ(cluster_up(), 0);
+    CHECK_STR(text(R2, "SELECT value FROM system.merge_tree_settings "
+                       "WHERE name = 'replicated_max_ratio_of_wrong_parts'"),
+              "0.5");
+    CHECK_EQ(create_replicated("upt", "id UInt64", NULL), 0);
+    char *rows = ids_only(0, 10);
+    CHECK_EQ(insert_tsv(R1, "upt", "", rows), 200);
+    free(rows);
+    CHECK_EQ(wait_count(R2, "upt", 10), 10);
+
+    CHECK_EQ(run(R2, "CREATE TABLE donor (id UInt64) ENGINE = MergeTree ORDER BY id"), 200);
+    rows = ids_only(100, 150);
+    CHECK_EQ(insert_tsv(R2, "donor", "", rows), 200);
+    free(rows);
+    rows = ids_only(150, 200);
+    CHECK_EQ(insert_tsv(R2, "donor", "", rows), 200);
+    free(rows);
+    CHECK_EQ(run(R2, "OPTIMIZE TABLE donor FINAL"), 200);
+    CHECK_EQ(num(R2, "SELECT count() FROM system.parts WHERE table = 'donor' AND active AND "
+                     "level = 1 AND rows = 100"),
+             1);
+    char part[1024];
+    snprintf(part, sizeof part, "%s",
+             text(R2, "SELECT path FROM system.parts WHERE table = 'donor' AND active"));
+    CHECK(part[0] == '/');
+
+    test_ch_stop(R2);
+    char cmd[2600], stray[800];
+    snprintf(stray, sizeof stray, "%s/data/data/default/upt/all_900_901_1", R2->dir);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", part, stray);
+    CHECK_EQ(system(cmd), 0);
+    int forced = R2->forced_restores;
+    CHECK_EQ(test_ch_restart(R2), 0);
+    CHECK_EQ(R2->forced_restores, forced + 1);
+    /* The refusal names the table and the rows (the server logs it twice). */
+    CHECK(log_lines(R2, "default.upt doesn't look like the set of parts in ZooKeeper",
+                    "100.00 rows of 110.00 total rows in filesystem are suspicious") > 0);
+    /* Set aside, not counted; the replica replicates again. */
+    snprintf(stray, sizeof stray, "%s/data/data/default/upt/detached/ignored_all_900_901_1",
+             R2->dir);
+    CHECK_EQ(access(stray, F_OK), 0);
+    CHECK_EQ(count_rows(R2, "upt"), 10);
+    /* The flag is for one start: the server removed it. */
+    char flag[700];
+    snprintf(flag, sizeof flag, "%s/data/flags/force_restore_data", R2->dir);
+    CHECK(access(flag, F_OK) != 0);
+    rows = ids_only(10, 15);
+    CHECK_EQ(insert_tsv(R1, "upt", "", rows), 200);
+    free(rows);
+    CHECK_EQ(wait_count(R2, "upt", 15), 15);
+}
+
 TEST_MAIN(T(test_replication), T(test_dedup_blocks), T(test_dedup_window), T(test_distributed),
           T(test_capabilities), T(test_withheld_answer), T(test_replica_killed_midstream),
-          T(test_killed_during_insert))
+          T(test_killed_during_insert), T(test_restart_unexpected_parts))

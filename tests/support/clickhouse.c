@@ -144,12 +144,52 @@ void test_ch_kill(test_ch *ch)
     ch->running = 0;
 }
 
+static long err_log_size(const test_ch *ch)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/log/clickhouse-server.err.log", ch->dir);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* Did the start that wrote the error log past offset `from` fail on 18.16's
+ * check of local parts against ZooKeeper (TOO_MANY_UNEXPECTED_DATA_PARTS)? */
+static int refused_unexpected_parts(const test_ch *ch, long from)
+{
+    char path[700], line[4096];
+    snprintf(path, sizeof path, "%s/log/clickhouse-server.err.log", ch->dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int found = 0;
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (!found && fgets(line, sizeof line, f))
+            found = strstr(line, "doesn't look like the set of parts in ZooKeeper") != NULL;
+    fclose(f);
+    return found;
+}
+
 int test_ch_restart(test_ch *ch)
 {
     if (!ch->http_port) {
         fprintf(stderr, "test_ch_restart: %s was never started\n", ch->dir);
         return -1;
     }
+    long from = err_log_size(ch);
+    if (test_ch_start(ch, ch->dir) == 0) return 0;
+    if (!refused_unexpected_parts(ch, from)) return -1;
+    char path[700];
+    snprintf(path, sizeof path, "%s/data/flags/force_restore_data", ch->dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cannot create %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    fprintf(stderr,
+            "clickhouse in %s refused to start (unexpected parts: see its err.log); "
+            "starting it again with flags/force_restore_data\n",
+            ch->dir);
+    ch->forced_restores++;
     return test_ch_start(ch, ch->dir);
 }
 

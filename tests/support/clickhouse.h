@@ -32,6 +32,7 @@ typedef struct test_ch {
     int running;
     uint16_t tcp_port;         /* native protocol (kept across restarts) */
     uint16_t interserver_port; /* replication; 0 outside a cluster */
+    int forced_restores;       /* restarts that needed flags/force_restore_data */
 } test_ch;
 
 /* Start a server in dir (created); 0 or -1 (the reason is printed). Ports
@@ -42,7 +43,16 @@ void test_ch_stop(test_ch *ch);
 /* SIGKILL at once and wait until the process is gone (its ports free). */
 void test_ch_kill(test_ch *ch);
 /* Start a stopped or killed server again: same directory, ports and
- * configuration. 0 when it answers /ping, or -1. */
+ * configuration. 0 when it answers /ping, or -1.
+ *
+ * A replica killed while it had parts on disk that ZooKeeper does not list
+ * yet (a fetched or merged part between its rename and its ZooKeeper
+ * commit) refuses to start when such parts hold more than
+ * replicated_max_ratio_of_wrong_parts (0.5) of a table's rows — likely for
+ * the small tables of tests. Then, as an operator would, this creates
+ * data/flags/force_restore_data and starts it once more (the server moves
+ * the unexpected parts to detached/ and fetches what it lacks), says so on
+ * stderr and counts it in forced_restores. */
 int test_ch_restart(test_ch *ch);
 
 /* Run sql; *out (malloc'd, may be NULL) gets the body. Returns the HTTP
