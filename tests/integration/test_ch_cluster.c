@@ -371,6 +371,26 @@ static void test_dedup_blocks(void)
     CHECK_EQ(test_ch_insert(R1, "INSERT INTO dd_def (id) FORMAT TSV", "", "1\n2\n", 4, &o2), 200);
     free(o2);
     CHECK_EQ(count_rows(R1, "dd_def"), 4);
+
+    /* The INSERT's column order does not matter (the block takes the
+     * table's); a column added to the table between two INSERTs does: the
+     * second block carries the new column (its DEFAULT) and is stored. */
+    CHECK_EQ(create_replicated("dd_alter", "id UInt64, s String", NULL), 0);
+    o2 = NULL;
+    CHECK_EQ(test_ch_insert(R1, "INSERT INTO dd_alter (id, s) FORMAT TSV", "", "1\ta\n", 4, &o2),
+             200);
+    free(o2);
+    o2 = NULL;
+    CHECK_EQ(test_ch_insert(R1, "INSERT INTO dd_alter (s, id) FORMAT TSV", "", "a\t1\n", 4, &o2),
+             200);
+    free(o2);
+    CHECK_EQ(count_rows(R1, "dd_alter"), 1);
+    CHECK_EQ(run(R1, "ALTER TABLE dd_alter ADD COLUMN c UInt8 DEFAULT 0"), 200);
+    o2 = NULL;
+    CHECK_EQ(test_ch_insert(R1, "INSERT INTO dd_alter (id, s) FORMAT TSV", "", "1\ta\n", 4, &o2),
+             200);
+    free(o2);
+    CHECK_EQ(count_rows(R1, "dd_alter"), 2);
 }
 
 /* ---- (b) how long a block is remembered -------------------------------------------- */
@@ -508,6 +528,19 @@ static void test_capabilities(void)
              0);
     /* Asking for one is an error, so a probe must read system.settings. */
     CHECK(run(R1, "SELECT 1 SETTINGS insert_deduplication_token = 'x'") != 200);
+
+    /* insert_deduplicate=0 among a client's settings switches it off, and
+     * a probe sent with the same settings sees that. */
+    CHECK_EQ(create_replicated("cap_off", "id UInt64", NULL), 0);
+    answer off;
+    post(R1->url, "SELECT value FROM system.settings WHERE name = 'insert_deduplicate'",
+         "insert_deduplicate=0", "", 60000, &off);
+    int probe_off = off.status == 200 && strcmp(off.body, "0\n") == 0;
+    answer_free(&off);
+    CHECK(probe_off);
+    CHECK_EQ(insert_tsv(R1, "cap_off", "insert_deduplicate=0", "7\n"), 200);
+    CHECK_EQ(insert_tsv(R1, "cap_off", "insert_deduplicate=0", "7\n"), 200);
+    CHECK_EQ(count_rows(R1, "cap_off"), 2);
 
     /* A plain MergeTree stores a repeated block again, insert_deduplicate
      * or not, and counts no duplicate. */
