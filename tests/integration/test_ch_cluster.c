@@ -391,6 +391,26 @@ static void test_dedup_blocks(void)
              200);
     free(o2);
     CHECK_EQ(count_rows(R1, "dd_alter"), 2);
+
+    /* A block that spans partitions is one part, and one remembered hash,
+     * per partition: two here, both ignored when the block comes again. */
+    for (int i = 0; i < g_cluster.n; i++)
+        CHECK_EQ(run(&g_cluster.server[i],
+                     "CREATE TABLE dd_part (id UInt64) ENGINE = ReplicatedMergeTree("
+                     "'/clickhouse/tables/{shard}/dd_part', '{replica}') PARTITION BY id %% 2 "
+                     "ORDER BY id"),
+                 200);
+    dup0 = dup_blocks(R1);
+    CHECK_EQ(insert_tsv(R1, "dd_part", "", "1\n2\n3\n4\n"), 200);
+    CHECK_EQ(num(R1, "SELECT count() FROM system.zookeeper WHERE path = "
+                     "'/clickhouse/tables/1/dd_part/blocks'"),
+             2);
+    CHECK_EQ(insert_tsv(R1, "dd_part", "", "4\n3\n2\n1\n"), 200);
+    CHECK_EQ(count_rows(R1, "dd_part"), 4);
+    CHECK_EQ(dup_blocks(R1) - dup0, 2);
+    /* A block holding the rows of just one of those parts matches its hash. */
+    CHECK_EQ(insert_tsv(R1, "dd_part", "", "1\n3\n"), 200);
+    CHECK_EQ(count_rows(R1, "dd_part"), 4);
 }
 
 /* ---- (b) how long a block is remembered -------------------------------------------- */
