@@ -266,6 +266,11 @@ static void post(const char *base, const char *statement, const char *params, co
     a->body = b.p ? b.p : strdup("");
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcasecmp(a, b);
+}
+
 /* The names of the response's headers, sorted, comma-separated, without
  * Date (its value is all that differs between two answers). */
 static void header_names(const char *headers, char *out, size_t n)
@@ -280,7 +285,7 @@ static void header_names(const char *headers, char *out, size_t n)
         }
         line = eol ? eol + 1 : NULL;
     }
-    qsort(names, (size_t)k, sizeof names[0], (int (*)(const void *, const void *))strcasecmp);
+    qsort(names, (size_t)k, sizeof names[0], compare_names);
     out[0] = '\0';
     for (int i = 0; i < k; i++)
         snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? "," : "", names[i]);
