@@ -26,7 +26,7 @@ build-asan: setup
 	$(CMAKE) --build build-asan -j $(JOBS)
 
 build-fuzz: setup
-	CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON >/dev/null
+	CC=clang CXX=clang++ $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON >/dev/null
 	$(CMAKE) --build build-fuzz -j $(JOBS)
 
 build-release: setup
@@ -61,7 +61,7 @@ fuzz: build-fuzz
 	./scripts/fuzz.sh long $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
 
 clean:
 	rm -rf build build-asan build-fuzz build-release

@@ -14,6 +14,11 @@
  *     (Confluent-framed Avro, lz4, idempotent) — the raw produce ceiling.
  *  3. Part 1's 100-event run again with `sluice sink` reading the topic and
  *     ClickHouse stopped: the ingest figures must not move.
+ *  4. Single events at a fixed rate (half the most wrk got through), from
+ *     an open-loop client: latency counted from when each request was due.
+ *  0. First, the codec alone: bench_avro_json (next to this program) on the
+ *     same page events — the streaming reader against jansson's parse and
+ *     the tree encoder, ns per event and MB/s.
  *
  * wrk, kcat and the ingest process share the machine's cores; the mock
  * broker keeps ~5 MiB per partition and drops older data, which does not
@@ -25,6 +30,8 @@
  */
 #include "page_event.h"
 
+#include <stdbool.h>
+
 #include "codec/avro_json.h"
 #include "common/clock.h"
 #include "sink_env.h"
@@ -33,10 +40,17 @@
 #include <sluice/sr.h>
 #include <sluice/wire.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static sink_env env;
@@ -164,7 +178,7 @@ typedef struct wrk_result {
     double requests, duration_us, status_errors, socket_errors, p50, p99, p999;
 } wrk_result;
 
-static void run_wrk(const char *label, int batch, int conns)
+static double run_wrk(const char *label, int batch, int conns)
 {
     char prefix[600], script[600], out[600], cmd[2400];
     write_bodies(batch, prefix, sizeof prefix);
@@ -199,11 +213,158 @@ static void run_wrk(const char *label, int batch, int conns)
            r.p999 / 1000, cpu * 1e6 / ev, (double)proc_hwm(ingest.pid) / (1 << 20), r.status_errors,
            r.socket_errors);
     fflush(stdout);
+    return r.requests / secs;
+}
+
+/* ---- open loop: a fixed request rate, latency from the planned send -------------------- */
+
+/* wrk keeps a fixed number of requests outstanding, so its latencies are
+ * those of a closed loop and hide queueing. This sends requests at a fixed
+ * rate whatever the answers do, over `conns` keep-alive connections, and
+ * measures each from the moment it was due (not when a connection was free
+ * to send it), so a stall shows in every request it delayed. */
+typedef struct ol_conn {
+    int fd;
+    bool busy;
+    double due; /* when its current request was due */
+    char in[4096];
+    size_t in_len;
+} ol_conn;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double pct(const double *v, size_t n, double q)
+{
+    if (n == 0) return 0;
+    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+/* A whole answer in c->in: its status, or 0 if more is to come. */
+static int ol_answer(ol_conn *c)
+{
+    c->in[c->in_len < sizeof c->in ? c->in_len : sizeof c->in - 1] = '\0';
+    char *end = strstr(c->in, "\r\n\r\n");
+    if (!end) return 0;
+    const char *cl = strcasestr(c->in, "\r\nContent-Length:");
+    size_t body = cl ? (size_t)strtoul(cl + 17, NULL, 10) : 0;
+    size_t need = (size_t)(end + 4 - c->in) + body;
+    if (c->in_len < need) return 0;
+    int status = atoi(c->in + 9);
+    memmove(c->in, c->in + need, c->in_len - need);
+    c->in_len -= need;
+    return status;
+}
+
+static void open_loop(int batch, double rate, int conns)
+{
+    char prefix[600];
+    write_bodies(batch, prefix, sizeof prefix);
+    const char *hostport = ingest_url + 7; /* "127.0.0.1:PORT/v1/topics/pages" */
+    unsigned port = (unsigned)atoi(strchr(hostport, ':') + 1);
+    char *reqs[BODIES];
+    size_t req_len[BODIES];
+    for (int k = 0; k < BODIES; k++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s.%d", prefix, k);
+        FILE *f = fopen(path, "r");
+        if (!f) die("body");
+        char body[1 << 20];
+        size_t n = fread(body, 1, sizeof body, f);
+        fclose(f);
+        reqs[k] = malloc(n + 256);
+        req_len[k] = (size_t)snprintf(reqs[k], 256,
+                                      "POST /v1/topics/pages HTTP/1.1\r\nHost: bench\r\n"
+                                      "Content-Type: application/x-ndjson\r\n"
+                                      "Content-Length: %zu\r\n\r\n",
+                                      n);
+        memcpy(reqs[k] + req_len[k], body, n);
+        req_len[k] += n;
+    }
+    int ep = epoll_create1(0);
+    ol_conn *cs = calloc((size_t)conns, sizeof *cs);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    for (int i = 0; i < conns; i++) {
+        cs[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        setsockopt(cs[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(cs[i].fd, (struct sockaddr *)&sa, sizeof sa) != 0) die("open loop: connect");
+        fcntl(cs[i].fd, F_SETFL, O_NONBLOCK);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
+    }
+    size_t total = (size_t)(rate * seconds), sent = 0, done = 0, non2xx = 0;
+    double *lat = malloc(total * sizeof *lat);
+    double cpu0 = proc_cpu_s(ingest.pid);
+    double t0 = (double)clock_mono_ns() / 1e9 + 0.05, late_max = 0;
+    while (done < total) {
+        double now = (double)clock_mono_ns() / 1e9;
+        /* Send what is due, on free connections (what finds none waits,
+         * its clock already running). */
+        for (int i = 0; i < conns && sent < total; i++) {
+            double due = t0 + (double)sent / rate;
+            if (due > now) break;
+            if (cs[i].busy) continue;
+            const char *r = reqs[sent % BODIES];
+            size_t len = req_len[sent % BODIES], off = 0;
+            while (off < len) {
+                ssize_t w = send(cs[i].fd, r + off, len - off, MSG_NOSIGNAL);
+                if (w > 0)
+                    off += (size_t)w;
+                else if (w < 0 && errno != EAGAIN)
+                    die("open loop: send");
+            }
+            cs[i].busy = true;
+            cs[i].due = due;
+            if (now - due > late_max) late_max = now - due;
+            sent++;
+        }
+        double next_due = sent < total ? t0 + (double)sent / rate : now + 0.01;
+        int wait_ms = (int)((next_due - now) * 1000);
+        struct epoll_event evs[64];
+        int n = epoll_wait(ep, evs, 64, wait_ms < 0 ? 0 : wait_ms > 10 ? 10 : wait_ms);
+        for (int k = 0; k < n; k++) {
+            ol_conn *c = &cs[evs[k].data.u32];
+            ssize_t r = recv(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len, 0);
+            if (r <= 0) {
+                if (r < 0 && errno == EAGAIN) continue;
+                die("open loop: the server closed a connection");
+            }
+            c->in_len += (size_t)r;
+            int status = ol_answer(c);
+            if (status && c->busy) {
+                lat[done++] = (double)clock_mono_ns() / 1e9 - c->due;
+                non2xx += status / 100 != 2;
+                c->busy = false;
+            }
+        }
+    }
+    double wall = (double)clock_mono_ns() / 1e9 - t0;
+    double cpu = proc_cpu_s(ingest.pid) - cpu0;
+    qsort(lat, done, sizeof *lat, cmp_double);
+    printf("ingest open loop, %d events/request, %.0f requests/s offered over %d connections: "
+           "%.0f requests/s done, latency from the planned send p50 %.2f ms p99 %.2f ms p99.9 "
+           "%.2f ms max %.2f ms, CPU %.2f us/event, non-2xx %zu\n",
+           batch, rate, conns, (double)done / wall, pct(lat, done, 0.5) * 1e3,
+           pct(lat, done, 0.99) * 1e3, pct(lat, done, 0.999) * 1e3, lat[done - 1] * 1e3,
+           cpu * 1e6 / (double)(done * (size_t)batch), non2xx);
+    for (int i = 0; i < conns; i++)
+        close(cs[i].fd);
+    close(ep);
+    free(cs);
+    free(lat);
+    for (int k = 0; k < BODIES; k++)
+        free(reqs[k]);
 }
 
 /* The same events, Avro-encoded and framed, produced by kcat -P from its
  * stdin (file arguments would each become one message). */
-static void peer_kcat(int32_t id)
+static double peer_kcat(int32_t id)
 {
     sluice_avro_schema *s;
     if (sluice_avro_schema_parse(schema_text, strlen(schema_text), &s, NULL) != 0) die("schema");
@@ -262,6 +423,28 @@ static void peer_kcat(int32_t id)
            (double)bytes / (double)kcat_events, (double)kcat_events / wall,
            cpu * 1e6 / (double)kcat_events, (long long)total, kcat_events);
     fflush(stdout);
+    return (double)kcat_events / wall;
+}
+
+/* Part 0: the codec micro-benchmark, a program of its own, run here so one
+ * run prints every figure the ingest section of BENCHMARKS.md quotes. */
+static void codec_figures(void)
+{
+    char self[600], cmd[800];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash) return;
+    *slash = '\0';
+    snprintf(cmd, sizeof cmd, "'%s/bench_avro_json' --events 300000", self);
+    FILE *p = popen(cmd, "r");
+    char line[256];
+    while (p && fgets(line, sizeof line, p))
+        if (strstr(line, "streaming_") || strstr(line, "yajl_") || strstr(line, "parse_plus") ||
+            strstr(line, "json_bytes"))
+            printf("codec %s", line);
+    if (p) pclose(p);
 }
 
 int main(int argc, char **argv)
@@ -273,6 +456,7 @@ int main(int argc, char **argv)
             kcat_events = atol(argv[++i]);
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    codec_figures();
     if (sink_env_start(&env, "sluice-bench-ingest", 1, 1) != 0)
         die("cannot start Kafka, ClickHouse and the registry");
     if (test_kafka_create_topic(&env.kafka, "pages", 16) != 0) die("topic");
@@ -283,10 +467,17 @@ int main(int argc, char **argv)
     start_ingest();
     printf("ingest: %s, %d s per run, wrk -t2\n", ingest_url, seconds);
 
-    run_wrk("ingest", 1, 64);
-    run_wrk("ingest", 100, 32);
-    run_wrk("ingest", 1000, 8);
-    peer_kcat(id);
+    double max1 = run_wrk("ingest", 1, 64);
+    double max1_256 = run_wrk("ingest", 1, 256);
+    if (max1_256 > max1) max1 = max1_256;
+    double ev100 = run_wrk("ingest", 100, 32) * 100;
+    double ev1000 = run_wrk("ingest", 1000, 8) * 1000;
+    /* Single events at half of the most wrk got through: the latency a
+     * service sees when ingest is busy but not saturated. */
+    open_loop(1, max1 / 2, 256);
+    double ceiling = peer_kcat(id);
+    printf("ratio to the kcat -P ceiling: %.2f at 100 events/request, %.2f at 1000\n",
+           ev100 / ceiling, ev1000 / ceiling);
 
     /* 3. A sink reads the topic while ClickHouse is down. */
     if (sink_env_sql(&env, "CREATE TABLE pages (event_id UUID, ts DateTime, user_id "

@@ -17,12 +17,17 @@
  *     ClickHouse: hysteresis (resume at 50 % of the high mark) against the
  *     naive policy (resume as soon as below it, resume_percent 100).
  *  4. rows/s at 8 and 256 partitions.
+ *  Beside part 1, in the same run, the ceilings: each stage alone (reading
+ *  the topic with kcat -C; ClickHouse taking the same rows from a file in
+ *  RowBinary, Native and JSONEachRow, into MergeTree and ENGINE = Null),
+ *  and where a row's time goes inside the sink (its own accounting,
+ *  sluice_sink_stage_row_seconds and the threads' busy/idle split).
  *
  * Every topic is checked at the end for data the mock broker dropped
  * (it keeps ~5 MiB per partition), and every table for N distinct events:
  * a figure from a run that lost data would mean nothing.
  *
- * usage: bench_sink [--events N] (needs SLUICE_BIN, SLUICE_SOURCE_DIR and
+ * usage: bench_sink [--events N] [--part1] (needs SLUICE_BIN, SLUICE_SOURCE_DIR and
  * SLUICE_MOCK_KAFKA, as bench/run.sh sets them)
  */
 #include "codec/avro_json.h"
@@ -286,8 +291,53 @@ static void check_distinct(const char *table, long n)
 typedef struct sink_run {
     double rows_s, wall_s, cpu_us_row, ch_cpu_us_row;
     uint64_t hwm;
-    double inserts, pause_calls, resume_calls, pauses, rows;
+    double inserts, pause_calls, resume_calls, pauses, rows, refetched;
+    /* where the time went (the sink's own accounting) */
+    double stage_ms[7], writer_s[4], consumer_s[2], busy_s;
 } sink_run;
+
+static const char *stage_names[7] = {"open",   "pending", "queued",    "decode",
+                                     "insert", "dlq",     "completion"};
+static const char *writer_states[4] = {"idle", "decode", "insert", "other"};
+
+/* The sink's time accounting, read from its /metrics before it stops. */
+static void read_breakdown(const test_proc *sink, sink_run *r)
+{
+    double rows = 0;
+    sink_env_metric(sink, "sluice_sink_stage_rows", NULL, &rows);
+    for (int i = 0; i < 7; i++) {
+        char f[64];
+        double v = 0;
+        snprintf(f, sizeof f, "stage=\"%s\"", stage_names[i]);
+        sink_env_metric(sink, "sluice_sink_stage_row_seconds", f, &v);
+        r->stage_ms[i] = rows > 0 ? v / rows * 1e3 : 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "state=\"%s\"", writer_states[i]);
+        sink_env_metric(sink, "sluice_sink_writer_seconds", f, &r->writer_s[i]);
+    }
+    sink_env_metric(sink, "sluice_sink_consumer_seconds", "state=\"poll\"", &r->consumer_s[0]);
+    sink_env_metric(sink, "sluice_sink_consumer_seconds", "state=\"work\"", &r->consumer_s[1]);
+}
+
+static void print_breakdown(const char *what, const sink_run *r)
+{
+    printf("  %s, where a row's time goes (mean ms per row):", what);
+    for (int i = 0; i < 7; i++)
+        printf(" %s %.1f", stage_names[i], r->stage_ms[i]);
+    double wt = 0, ct = r->consumer_s[0] + r->consumer_s[1];
+    for (int i = 0; i < 4; i++)
+        wt += r->writer_s[i];
+    printf("\n  %s, writer threads' time:", what);
+    for (int i = 0; i < 4; i++)
+        printf(" %s %.0f%%", writer_states[i], wt > 0 ? 100 * r->writer_s[i] / wt : 0);
+    printf("; consumer thread: polling %.0f%%, working %.0f%%; %.0f partition pauses, %.0f "
+           "messages re-fetched after a pause\n",
+           ct > 0 ? 100 * r->consumer_s[0] / ct : 0, ct > 0 ? 100 * r->consumer_s[1] / ct : 0,
+           r->pauses, r->refetched);
+    fflush(stdout);
+}
 
 static void write_config(const char *name, const char *topic, const char *table, const char *extra,
                          const char *ch_url, char *config, size_t n)
@@ -325,6 +375,8 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
     sink_env_metric(&sink, "sluice_sink_resume_calls_total", NULL, &r.resume_calls);
     sink_env_metric(&sink, "sluice_sink_partition_pauses_total", NULL, &r.pauses);
     sink_env_metric(&sink, "sluice_sink_rows_inserted_total", NULL, &r.rows);
+    sink_env_metric(&sink, "sluice_sink_refetched_messages_total", NULL, &r.refetched);
+    read_breakdown(&sink, &r);
     if (test_proc_stop(&sink, SIGTERM, 60000) != 0) die("the sink did not exit 0 on SIGTERM");
     check_distinct(table, n);
     return r;
@@ -348,7 +400,7 @@ static int run_shell(const char *cmd, double *wall, double *cpu, long *maxrss_kb
     return rc;
 }
 
-static void peer_kcat(const char *topic, long n)
+static double peer_kcat(const char *topic, long n)
 {
     create_table("peer_kcat");
     char cmd[2048];
@@ -371,6 +423,7 @@ static void peer_kcat(const char *topic, long n)
            (double)n / wall, wall, cpu * 1e6 / (double)n, ch_cpu * 1e6 / (double)n,
            (double)rss / 1024);
     fflush(stdout);
+    return (double)n / wall;
 }
 
 static void peer_kafka_engine(const char *topic, long n)
@@ -451,6 +504,114 @@ static void print_sluice(const char *what, const sink_run *r, long n)
     fflush(stdout);
 }
 
+/* ---- ceilings: each stage alone, on the same machine, same run ---------------------------- */
+
+typedef struct ceiling {
+    double consume_rows_s, consume_us_row; /* kcat -C + the broker */
+    double rb_rows_s, rb_us_row;           /* RowBinary from a file into MergeTree (server) */
+    double null_rows_s, null_us_row;       /* the same into ENGINE = Null */
+    double native_rows_s, native_us_row, native_null_us_row;
+    double json_rows_s, json_us_row; /* JSONEachRow into MergeTree */
+    double cpu_bound_rows_s;         /* 2 cores / (consume + insert CPU per row) */
+} ceiling;
+
+/* POST a file to ClickHouse's HTTP interface: wall seconds, server CPU. */
+static int ch_post_file(const char *sql, const char *file, double *wall, double *server_cpu)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "curl -sS --fail -o /dev/null --data-binary @'%s' "
+             "'%s/?query=%s'",
+             file, env.ch.url, sql);
+    for (char *p = strstr(cmd, "?query=") + 7; *p && *p != '\''; p++)
+        if (*p == ' ') *p = '+';
+    double ch0 = proc_cpu_s(ch_pid()), cpu;
+    long rss;
+    int rc = run_shell(cmd, wall, &cpu, &rss);
+    *server_cpu = proc_cpu_s(ch_pid()) - ch0;
+    return rc;
+}
+
+static void export_rows(const char *table, const char *format, const char *file)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "curl -sS --fail -o '%s' '%s/?query=SELECT+*+FROM+%s+FORMAT+%s'", file, env.ch.url,
+             table, format);
+    if (system(cmd) != 0) die("cannot export rows from ClickHouse");
+}
+
+static void insert_ceiling(const char *format, const char *engine, const char *file, long n,
+                           double *rows_s, double *us_row)
+{
+    char table[64], sql[1024];
+    snprintf(table, sizeof table, "ceil_%s_%s", format, engine);
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+    sink_env_sql(&env, sql);
+    if (strcmp(engine, "Null") == 0)
+        snprintf(sql, sizeof sql, "CREATE TABLE %s (" COLUMNS ") ENGINE = Null", table);
+    else
+        snprintf(sql, sizeof sql, "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree ORDER BY (type, ts)",
+                 table);
+    if (sink_env_sql(&env, sql) != 0) die("cannot create a ceiling table");
+    snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT %s", table, format);
+    double wall, cpu;
+    if (ch_post_file(sql, file, &wall, &cpu) != 0) die("a ceiling INSERT failed");
+    if (strcmp(engine, "Null") != 0) {
+        char q[160];
+        snprintf(q, sizeof q, "SELECT count() FROM %s", table);
+        if (sink_env_scalar(&env, q) != (double)n) die("a ceiling INSERT lost rows");
+    }
+    *rows_s = (double)n / wall;
+    *us_row = cpu * 1e6 / (double)n;
+    printf("ceiling: INSERT %s from a file over HTTP into %s: %.0f rows/s, ClickHouse server "
+           "CPU %.2f us/row\n",
+           format, engine, *rows_s, *us_row);
+    fflush(stdout);
+}
+
+/* Each stage alone: reading the topic (kcat -C to /dev/null, and the mock
+ * broker serving it) and ClickHouse taking the same rows from a file —
+ * exported from what the sink wrote — in RowBinary, Native and JSONEachRow,
+ * into MergeTree and into ENGINE = Null (parsing only). */
+static ceiling ceilings(const char *topic, const char *table, long n)
+{
+    ceiling c = {0};
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "kcat -C -q -e -o beginning -b '%s' -t %s -f '%%s\n' > /dev/null",
+             env.kafka.bootstrap, topic);
+    double b0 = proc_cpu_s(env.kafka.proc.pid), wall, cpu;
+    long rss;
+    if (run_shell(cmd, &wall, &cpu, &rss) != 0) die("kcat -C failed");
+    double broker = proc_cpu_s(env.kafka.proc.pid) - b0;
+    c.consume_rows_s = (double)n / wall;
+    c.consume_us_row = (cpu + broker) * 1e6 / (double)n;
+    printf("ceiling: kcat -C of %s to /dev/null: %.0f rows/s, CPU %.2f us/row (kcat %.2f + "
+           "broker %.2f)\n",
+           topic, c.consume_rows_s, c.consume_us_row, cpu * 1e6 / (double)n,
+           broker * 1e6 / (double)n);
+    char rb[600], nat[600], js[600];
+    snprintf(rb, sizeof rb, "%s/rows.rowbinary", env.dir);
+    snprintf(nat, sizeof nat, "%s/rows.native", env.dir);
+    snprintf(js, sizeof js, "%s/rows.json", env.dir);
+    export_rows(table, "RowBinary", rb);
+    export_rows(table, "Native", nat);
+    export_rows(table, "JSONEachRow", js);
+    insert_ceiling("RowBinary", "MergeTree", rb, n, &c.rb_rows_s, &c.rb_us_row);
+    insert_ceiling("RowBinary", "Null", rb, n, &c.null_rows_s, &c.null_us_row);
+    insert_ceiling("Native", "MergeTree", nat, n, &c.native_rows_s, &c.native_us_row);
+    double nn_rows;
+    insert_ceiling("Native", "Null", nat, n, &nn_rows, &c.native_null_us_row);
+    insert_ceiling("JSONEachRow", "MergeTree", js, n, &c.json_rows_s, &c.json_us_row);
+    c.cpu_bound_rows_s = 2e6 / (c.consume_us_row + c.rb_us_row);
+    printf("ceiling: a sink that cost nothing itself, CPU-bound on 2 cores: %.0f rows/s (2 cores "
+           "/ (%.2f us consume + %.2f us insert))\n",
+           c.cpu_bound_rows_s, c.consume_us_row, c.rb_us_row);
+    fflush(stdout);
+    return c;
+}
+
 /* RSS with ClickHouse stalled: a proxy holds every INSERT for 20 s. */
 static void rss_vs_backlog(const char *topic, long backlog)
 {
@@ -487,27 +648,59 @@ static void rss_vs_backlog(const char *topic, long backlog)
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
+    int part1_only = 0;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--events") && i + 1 < argc) events = atol(argv[++i]);
+        if (!strcmp(argv[i], "--part1")) part1_only = 1; /* throughput and ceilings only */
+    }
     if (events < 1000) events = 1000;
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (sink_env_start(&env, "sluice-bench-sink", 1, 1) != 0)
         die("cannot start Kafka, ClickHouse and the registry");
     env.kafka_extra = "  properties:\n    session.timeout.ms: \"6000\"\n"
                       "    heartbeat.interval.ms: \"500\"\n";
+    /* Experiments: more librdkafka properties for every sink run (YAML lines
+     * under kafka.properties, e.g. "    fetch.error.backoff.ms: \"10\"\n"). */
+    static char kprops[2048];
+    if (getenv("SLUICE_BENCH_KAFKA_PROPERTIES")) {
+        snprintf(kprops, sizeof kprops, "%s%s", env.kafka_extra,
+                 getenv("SLUICE_BENCH_KAFKA_PROPERTIES"));
+        env.kafka_extra = kprops;
+    }
+    const char *only = getenv("SLUICE_BENCH_ONLY"); /* "json" or "avro": part 1 for one format */
     printf("events: %ld\n", events);
 
     /* 1. Throughput, JSON and Avro, and the peers on the JSON topic. 64
      * partitions keep each under the mock's 5 MiB (compressed). */
-    prefill("ev_json", 64, events, 0);
-    prefill("ev_avro", 64, events, 1);
-    create_table("ev_json_t");
-    create_table("ev_avro_t");
-    sink_run rj = run_sluice("json", "ev_json", "ev_json_t", events, NULL, NULL);
-    print_sluice("JSON", &rj, events);
-    sink_run ra = run_sluice("avro", "ev_avro", "ev_avro_t", events, NULL, NULL);
-    print_sluice("Avro", &ra, events);
-    peer_kcat("ev_json", events);
+    sink_run rj = {0}, ra = {0};
+    if (!only || !strcmp(only, "json")) {
+        prefill("ev_json", 64, events, 0);
+        create_table("ev_json_t");
+        rj = run_sluice("json", "ev_json", "ev_json_t", events, NULL, NULL);
+        print_sluice("JSON", &rj, events);
+        print_breakdown("JSON", &rj);
+    }
+    if (!only || !strcmp(only, "avro")) {
+        prefill("ev_avro", 64, events, 1);
+        create_table("ev_avro_t");
+        ra = run_sluice("avro", "ev_avro", "ev_avro_t", events, NULL, NULL);
+        print_sluice("Avro", &ra, events);
+        print_breakdown("Avro", &ra);
+    }
+    if (only) {
+        sink_env_stop(&env);
+        return 0;
+    }
+    ceiling c = ceilings("ev_json", "ev_json_t", events);
+    printf("sluice against the CPU-bound ceiling: JSON %.2f, Avro %.2f\n",
+           rj.rows_s / c.cpu_bound_rows_s, ra.rows_s / c.cpu_bound_rows_s);
+    double kp = peer_kcat("ev_json", events);
+    printf("sluice against the kcat | clickhouse-client pipeline: JSON %.2fx, Avro %.2fx\n",
+           rj.rows_s / kp, ra.rows_s / kp);
+    if (part1_only) {
+        sink_env_stop(&env);
+        return 0;
+    }
     peer_kafka_engine("ev_json", events);
     peer_python("ev_json", events);
     printf("peer for Avro: none here — Debian's kcat 1.7.1 is built without Avro (libserdes), "

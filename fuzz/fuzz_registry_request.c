@@ -2,9 +2,10 @@
  * fuzz_registry_request.c — the registry's REST handlers on arbitrary
  * request bodies and path pieces, without HTTP: the first byte picks the
  * route and method, an optional "\n"-terminated prefix becomes the subject
- * or version segment, the rest is the body. Runs against a real SQLite
- * store in a temporary file. Any crash, leak or sanitizer report is a bug;
- * every answer must have a status and a body.
+ * or version segment, the rest is the body (any schemaType, references,
+ * ids). Runs against a real SQLite store in a temporary file, so schemas
+ * registered by earlier inputs become references for later ones. Any crash, leak or sanitizer
+ * report is a bug; every answer must have a status and a body.
  */
 #include "registry/api.h"
 
@@ -56,6 +57,9 @@ static const struct {
     {"GET", "/schemas/ids/%s/versions"},
     {"GET", "/subjects/%s/versions"},
     {"POST", "/subjects/s/versions"},
+    {"PUT", "/mode/%s"},
+    {"GET", "/subjects/%s/versions/1/referencedby"},
+    {"DELETE", "/mode/%s"},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -27,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 0:
         if (sr_response_schema_by_id("GET f", 1, body, len, &s, &err) == 0) {
             if (!s || s->pub.id != 1 || strlen(s->pub.schema) > s->pub.schema_len) abort();
+            for (size_t i = 0; i < s->pub.n_references; i++)
+                if (!s->pub.references[i].name || !s->pub.references[i].subject[0]) abort();
             sr_schema_release(s);
         }
         break;
@@ -35,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sr_response_subject_version("GET f", body, len, sel % 5 == 2 ? "\"int\"" : NULL, &s,
                                         &err) == 0) {
             if (!s || !s->pub.subject || s->pub.version < 1 || s->pub.id < 0) abort();
+            if (s->pub.n_references && !s->pub.references) abort();
             sr_schema_release(s);
         }
         break;

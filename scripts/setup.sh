@@ -13,6 +13,7 @@ PACKAGES=(
   # libraries sluice links
   librdkafka-dev libcurl4-openssl-dev libavro-dev libjansson-dev
   libmicrohttpd-dev libgnutls28-dev libyaml-dev libsqlite3-dev libncurses-dev
+  libprotobuf-dev libprotoc-dev
   # servers, peers and tools for tests, benchmarks and `make run`
   clickhouse-server clickhouse-client kcat curl openssl tmux wrk groff-base
   # the ZooKeeper of the replicated-ClickHouse tests (tests/support/zookeeper.c,
@@ -23,6 +24,7 @@ PACKAGES=(
   python3-confluent-kafka python3-clickhouse-driver python3-requests
   # packaging and install tests: dpkg-shlibdeps, systemd-analyze
   dpkg-dev systemd
+  protobuf-compiler python3-protobuf python3-jsonschema
 )
 
 missing=()

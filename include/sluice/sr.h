@@ -12,7 +12,7 @@
  * Caches (one byte budget and one entry budget for all, CLOCK eviction ≈ LRU):
  *   id                 -> schema            (immutable: never expires)
  *   (subject, version) -> schema            (immutable: never expires)
- *   (subject, schema)  -> id, version       (register / lookup)
+ *   (subject, type, references, schema) -> id, version (register / lookup)
  *   subject            -> latest metadata   (expires after latest_ttl_ms)
  * and a negative cache for 404s (40401, 40402, 40403) that expires after
  * negative_ttl_ms.
@@ -71,6 +71,16 @@ typedef struct sluice_sr_config {
 /* Fill cfg with the defaults above (no URLs). */
 void sluice_sr_config_init(sluice_sr_config *cfg);
 
+/* A schema reference (Confluent's "references"): the schema registered as
+ * (subject, version), which this schema uses under `name` — an import path
+ * for PROTOBUF ("google/protobuf/timestamp.proto"), a `$ref` URI for JSON,
+ * a full type name for AVRO. version -1 means the latest. */
+typedef struct sluice_sr_reference {
+    const char *name;
+    const char *subject;
+    int32_t version;
+} sluice_sr_reference;
+
 /* An immutable, reference-counted schema as the registry answered it.
  * Fields not known for the call that produced it are 0/NULL (a schema
  * fetched by id has no subject and version). */
@@ -78,9 +88,13 @@ typedef struct sluice_sr_schema {
     int32_t id;
     int32_t version;
     const char *subject;
-    const char *schema_type; /* "AVRO" (the registry omits it for Avro) */
+    const char *schema_type; /* "AVRO", "PROTOBUF" or "JSON" (registries omit it for AVRO) */
     const char *schema;      /* the schema text */
     size_t schema_len;
+    /* What it references, in the registry's order (none: NULL, 0). The
+     * referenced schemas themselves: sluice_sr_resolve_references. */
+    const sluice_sr_reference *references;
+    size_t n_references;
 } sluice_sr_schema;
 
 void sluice_sr_schema_retain(const sluice_sr_schema *s);
@@ -104,6 +118,36 @@ int sluice_sr_register(sluice_sr *sr, const char *subject, const char *schema,
 /* POST /subjects/{subject}: the id and version of schema under subject. */
 int sluice_sr_lookup(sluice_sr *sr, const char *subject, const char *schema,
                      const sluice_sr_schema **out, sluice_error *err);
+
+/* The same two with a schema type (NULL = AVRO) and references, as the
+ * registry needs them for PROTOBUF and JSON schemas that import others.
+ * Cached per (subject, type, references, text). */
+int sluice_sr_register_refs(sluice_sr *sr, const char *subject, const char *schema,
+                            const char *schema_type, const sluice_sr_reference *refs, size_t n_refs,
+                            int32_t *id, sluice_error *err);
+int sluice_sr_lookup_refs(sluice_sr *sr, const char *subject, const char *schema,
+                          const char *schema_type, const sluice_sr_reference *refs, size_t n_refs,
+                          const sluice_sr_schema **out, sluice_error *err);
+
+/* Everything `schema` references, recursively: each referenced (subject,
+ * version) is fetched with sluice_sr_get_version, so it is cached (versions
+ * never expire) and concurrent resolutions share one request per schema
+ * (single-flight). Dependencies come before the schemas that use them and
+ * each appears once, so a parser can be handed the list in order. A cycle,
+ * one name standing for two schemas, more than SLUICE_SR_MAX_REFERENCES
+ * schemas or nesting deeper than SLUICE_SR_MAX_REFERENCE_DEPTH is
+ * SLUICE_EINVAL naming the chain; a missing one is the registry's 404.
+ * Free the result with sluice_sr_resolved_free. */
+#define SLUICE_SR_MAX_REFERENCES 256
+#define SLUICE_SR_MAX_REFERENCE_DEPTH 32
+typedef struct sluice_sr_resolved {
+    size_t n;
+    const char *const *names;               /* the name each was referenced by */
+    const sluice_sr_schema *const *schemas; /* with subject and version */
+} sluice_sr_resolved;
+int sluice_sr_resolve_references(sluice_sr *sr, const sluice_sr_schema *schema,
+                                 sluice_sr_resolved **out, sluice_error *err);
+void sluice_sr_resolved_free(sluice_sr_resolved *r);
 
 /* Read the frame header of msg and fetch its writer schema by id. */
 int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len, const sluice_sr_schema **out,

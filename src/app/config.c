@@ -198,10 +198,23 @@ static const cfg_key sink_keys[] = {
     {NULL},
 };
 
+static const char *const topic_schema_values[] = {"registry", "request", "none", NULL};
+
 static const cfg_key ingest_topic_keys[] = {
     {"name", CFG_STRING, K(app_ingest_topic_config, name), 1, NULL, .doc = "Kafka topic."},
+    {"schema", CFG_ENUM, K(app_ingest_topic_config, schema), 0, "registry",
+     .enum_values = topic_schema_values,
+     .doc = "Where the topic's events get their schema. registry: /v1 events are validated and "
+            "encoded with the latest schema of <topic>-value, which must exist when ingest "
+            "starts (or come from value_schema_file), else ingest does not start. request: each "
+            "request names its schema (REST Proxy's value_schema or value_schema_id); /v1 "
+            "requests are refused. none: JSON is passed through unchecked."},
     {"schemaless", CFG_BOOL, K(app_ingest_topic_config, schemaless), 0, "false",
-     .doc = "Pass events through as JSON without looking up <topic>-value in the registry."},
+     .doc = "The same as schema: none (kept from earlier versions)."},
+    {"value_schema_file", CFG_STRING, K(app_ingest_topic_config, value_schema_file), 0, NULL,
+     .doc = "An Avro schema file (path relative to the working directory) that ingest "
+            "registers as <topic>-value when it starts: nothing if the registry already has "
+            "it, a new version if it differs (the subject's compatibility level decides)."},
     {"key_field", CFG_STRING, K(app_ingest_topic_config, key_field), 0, NULL,
      .doc = "Top-level field whose value becomes the message key (strings as they are, other "
             "values as JSON text); the X-Sluice-Key header wins over it."},

@@ -108,10 +108,15 @@ typedef struct app_sink_config {
     cfg_list routes; /* app_route_config */
 } app_sink_config;
 
+/* Where a topic's events get their schema (ingest.topics[].schema). */
+enum { APP_SCHEMA_REGISTRY, APP_SCHEMA_REQUEST, APP_SCHEMA_NONE };
+
 typedef struct app_ingest_topic_config {
     char *name;
-    int schemaless;  /* pass events through as JSON, never look up a schema */
-    char *key_field; /* top-level field whose value becomes the message key */
+    int schemaless;          /* pass events through as JSON, never look up a schema */
+    int schema;              /* APP_SCHEMA_*; schemaless: true means APP_SCHEMA_NONE */
+    char *key_field;         /* top-level field whose value becomes the message key */
+    char *value_schema_file; /* Avro schema registered as <name>-value at start */
 } app_ingest_topic_config;
 
 typedef struct app_ingest_token_config {

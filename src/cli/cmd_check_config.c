@@ -7,6 +7,8 @@
 #include "app/config.h"
 #include "cli/cli.h"
 
+#include <sluice/avro.h>
+
 #include <getopt.h>
 #include <stdio.h>
 
@@ -26,6 +28,68 @@ static void print_error(void *opaque, const char *message)
 {
     (void)opaque;
     fprintf(stderr, "%s\n", message);
+}
+
+/* Every value_schema_file is an Avro schema (the registry is not asked:
+ * nothing is started here). */
+static int check_schema_files(const app_config *cfg)
+{
+    int bad = 0;
+    const app_ingest_topic_config *t = cfg->ingest.topics.items;
+    for (size_t i = 0; i < cfg->ingest.topics.n; i++) {
+        const char *file = t[i].value_schema_file;
+        if (!file) continue;
+        FILE *f = fopen(file, "rb");
+        if (!f) {
+            fprintf(stderr, "ingest.topics[%zu].value_schema_file: %s: cannot open: %m\n", i, file);
+            bad = 1;
+            continue;
+        }
+        static char text[8 << 20];
+        size_t n = fread(text, 1, sizeof text, f);
+        fclose(f);
+        sluice_avro_schema *s = NULL;
+        sluice_error err;
+        if (n == sizeof text) {
+            fprintf(stderr, "ingest.topics[%zu].value_schema_file: %s: larger than 8 MiB\n", i,
+                    file);
+            bad = 1;
+        } else if (sluice_avro_schema_parse(text, n, &s, &err) != 0) {
+            fprintf(stderr, "ingest.topics[%zu].value_schema_file: %s: %s\n", i, file, err.msg);
+            bad = 1;
+        }
+        sluice_avro_schema_free(s);
+    }
+    return bad;
+}
+
+/* How each ingest topic's events will be checked, so that a topic that
+ * passes JSON through unchecked is never a surprise. */
+static void explain_topics(const app_config *cfg)
+{
+    const app_ingest_topic_config *t = cfg->ingest.topics.items;
+    const char *where = cfg->registry.urls.n ? ""
+                                             : " (sluice run: its embedded registry; sluice "
+                                               "ingest needs registry.urls)";
+    for (size_t i = 0; i < cfg->ingest.topics.n; i++) {
+        const char *name = t[i].name;
+        if (t[i].schemaless || t[i].schema == APP_SCHEMA_NONE)
+            printf("ingest topic %s: JSON passed through unchecked (schema: none)\n", name);
+        else if (t[i].schema == APP_SCHEMA_REQUEST)
+            printf("ingest topic %s: each request brings its schema (REST Proxy /topics/%s); "
+                   "/v1 requests refused\n",
+                   name, name);
+        else if (t[i].value_schema_file)
+            printf("ingest topic %s: Avro; %s registered as %s-value when ingest starts%s\n", name,
+                   t[i].value_schema_file, name, where);
+        else
+            printf("ingest topic %s: Avro, the latest schema of %s-value, which must be in the "
+                   "registry when ingest starts%s\n",
+                   name, name, where);
+    }
+    if (cfg->ingest.topics.n == 0 && cfg->registry.urls.n)
+        printf("ingest: any topic; each needs a schema under <topic>-value (a topic without "
+               "one is refused with 422)\n");
 }
 
 int cmd_check_config(int argc, char **argv)
@@ -63,8 +127,13 @@ int cmd_check_config(int argc, char **argv)
     app_config cfg;
     sluice_error err;
     int rc = app_config_load(path, &cfg, &err, print_error, NULL);
-    app_config_free(&cfg);
-    if (rc) return CLI_EXIT_USAGE;
+    if (rc == 0) rc = check_schema_files(&cfg);
+    if (rc) {
+        app_config_free(&cfg);
+        return CLI_EXIT_USAGE;
+    }
     printf("%s: ok\n", path);
+    explain_topics(&cfg);
+    app_config_free(&cfg);
     return CLI_EXIT_OK;
 }

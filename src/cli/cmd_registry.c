@@ -19,7 +19,8 @@ static void usage(FILE *f)
     fprintf(
         f, "usage: sluice registry [--listen ADDR] [--db FILE] [--threads N]\n"
            "                       [--log-level LEVEL] [--log-format logfmt|json]\n\n"
-           "Serve the Confluent Schema Registry REST API (Avro schemas) from a SQLite file.\n\n"
+           "Serve the Confluent Schema Registry REST API (AVRO, PROTOBUF and JSON schemas, with\n"
+           "references) from a SQLite file.\n\n"
            "  -l, --listen ADDR     host:port to listen on (default 127.0.0.1:8081; port 0 = any)\n"
            "  -d, --db FILE         SQLite database, created if absent (default registry.sqlite)\n"
            "  -t, --threads N       HTTP worker threads (default 4)\n"

@@ -94,6 +94,7 @@ typedef struct request_state {
     uint64_t reserved; /* counted against h->inflight */
     bool over_budget;
     char *raw_path;  /* as sent, before decoding; the query is cut off */
+    char *sent_path; /* a copy of raw_path kept undecoded (raw_path is decoded in place) */
     char *raw_query; /* after '?', as sent (not decoded); "" when none */
     bool started;    /* the access handler has seen the headers */
     bool chunked;    /* no Content-Length: the budget is taken chunk by chunk */
@@ -336,6 +337,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_destroy(&st->pending.mu);
     buf_free(&st->body);
     free(st->raw_path);
+    free(st->sent_path);
     free(st->raw_query);
     free(st);
     *con_cls = NULL;
@@ -549,6 +551,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         /* The whole declared body is counted before any of it is read. */
         if (cl > 0 && !reserve(st, (uint64_t)cl)) return queue_busy(conn, h);
+        /* The body's whole size at once, so it is not copied as it grows
+         * (it is counted against the budget already; buf keeps a spare byte for the NUL). */
+        if (cl > 0 && buf_reserve(&st->body, (size_t)cl) != 0)
+            return queue_error(conn, 500, "out of memory");
         st->chunked = cl < 0;
         return MHD_YES;
     }
@@ -575,6 +581,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->too_large)
         return queue_error(conn, 413, "request body larger than %zu bytes", h->max_body_bytes);
     if (st->over_budget) return queue_busy(conn, h);
+    free(st->sent_path);
+    st->sent_path = strdup(st->raw_path);
+    if (!st->sent_path) return queue_error(conn, 500, "out of memory");
     if (!percent_decode_path(st->raw_path))
         return queue_error(conn, 400, "invalid percent-encoding in request path");
 
@@ -584,6 +593,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     httpd_request req = {
         .method = method,
         .path = st->raw_path,
+        .raw_path = st->sent_path,
         .raw_query = st->raw_query,
         .body = (const char *)st->body.data,
         .body_len = body_len,

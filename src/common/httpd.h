@@ -38,6 +38,9 @@ typedef struct httpd httpd;
 typedef struct httpd_request {
     const char *method;    /* "GET", "POST", ... */
     const char *path;      /* URL path, percent-decoded, without the query */
+    const char *raw_path;  /* the same path as sent (still percent-encoded, already checked to
+                            * decode), for routes whose segments may contain an encoded '/';
+                            * may be NULL in hand-made requests */
     const char *raw_query; /* the query string as sent (not decoded), "" if none; may be NULL
                             * in hand-made requests */
     const char *body;      /* NUL-terminated for convenience; body_len excludes it */

@@ -493,7 +493,8 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
         free(g);
         return sluice_error_set(err, SLUICE_ENOMEM, "ingest: out of memory");
     }
-    int rc = producer_start(g, brokers, err);
+    int rc = route_check_topics(g, err);
+    if (rc == 0) rc = producer_start(g, brokers, err);
     if (rc) {
         route_free(g);
         free(g);

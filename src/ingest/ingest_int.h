@@ -135,6 +135,11 @@ typedef struct route_refusal {
 
 int route_init(ingest *g);
 void route_free(ingest *g);
+/* At start: every configured topic that is not schemaless has a schema —
+ * registered from its value_schema_file, or already in the registry.
+ * SLUICE_ECONFIG naming the topic otherwise. An unreachable registry is
+ * only a warning (requests wait on it later). */
+int route_check_topics(ingest *g, sluice_error *err);
 /* Encode every event of the request's body into r (values, keys,
  * partitions). 0, or -1 with *why filled (r holds nothing to produce). */
 int route_encode(ingest *g, const route_input *in, ingest_req *r, route_refusal *why);

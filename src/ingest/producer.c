@@ -237,6 +237,10 @@ int producer_start(ingest *g, const char *brokers, sluice_error *err)
         {"compression.codec", "lz4"},
         {"queue.buffering.max.messages", "10000000"},
         {"queue.buffering.max.kbytes", kbytes},
+        /* After a broker outage, be back within a second of it (librdkafka's
+         * 10 s default outlasts a request's delivery deadline, so the first
+         * requests after the broker returned would still get 503s). */
+        {"reconnect.backoff.max.ms", "1000"},
     };
     const kafka_setting forced[] = {
         {"enable.idempotence", "true"},

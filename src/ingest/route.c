@@ -26,6 +26,7 @@
 #include "ingest/body.h"
 
 #include <sluice/avro.h>
+#include <sluice/log.h>
 #include <sluice/wire.h>
 
 #include <stdarg.h>
@@ -125,7 +126,16 @@ static int resolve_schema(ingest *g, const char *subject, int32_t id, const char
         }
     } else {
         int rc = sluice_sr_get_latest(g->sr, subject, &s, &err);
-        if (rc == SLUICE_ENOTFOUND) return 0; /* no schema: JSON as it came */
+        if (rc == SLUICE_ENOTFOUND) {
+            /* Never silently schemaless: only a topic configured so passes
+             * JSON through unchecked. */
+            *rest_code = 40401;
+            snprintf(msg, n,
+                     "subject %.200s has no schema in the registry; register one, or configure "
+                     "the topic with schema: none to accept JSON unchecked",
+                     subject);
+            return 422;
+        }
         if (rc != 0) {
             snprintf(msg, n, "schema registry: %.300s", err.msg);
             return 503;
@@ -157,6 +167,92 @@ static int resolve_schema(ingest *g, const char *subject, int32_t id, const char
     } else {
         sluice_sr_schema_release(s);
     }
+    return 0;
+}
+
+/* ---- at start: every configured topic has its schema ------------------------------------ */
+
+#define SCHEMA_FILE_MAX (8u << 20)
+
+static int read_file(const char *path, char **text, size_t *len, sluice_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return sluice_error_set(err, SLUICE_ECONFIG, "%s: cannot open: %m", path);
+    buf b;
+    buf_init(&b, SCHEMA_FILE_MAX);
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc) {
+        buf_free(&b);
+        return sluice_error_set(err, SLUICE_ECONFIG, "%s: larger than %u bytes", path,
+                                SCHEMA_FILE_MAX);
+    }
+    *text = buf_detach(&b, len);
+    if (!*text) return sluice_error_set(err, SLUICE_ECONFIG, "%s: empty", path);
+    return 0;
+}
+
+int route_check_topics(ingest *g, sluice_error *err)
+{
+    const app_ingest_topic_config *t = g->cfg->ingest.topics.items;
+    for (size_t i = 0; i < g->cfg->ingest.topics.n; i++) {
+        if (t[i].schemaless || t[i].schema != APP_SCHEMA_REGISTRY) continue;
+        if (!g->sr)
+            return sluice_error_set(err, SLUICE_ECONFIG,
+                                    "ingest.topics[%zu] (%s): no registry (registry.urls) to "
+                                    "hold its schema; set schema: none to pass JSON through "
+                                    "unchecked",
+                                    i, t[i].name);
+        char subject[300];
+        snprintf(subject, sizeof subject, "%s-value", t[i].name);
+        sluice_error e;
+        if (t[i].value_schema_file) {
+            char *text = NULL;
+            size_t len = 0;
+            int32_t id;
+            if (read_file(t[i].value_schema_file, &text, &len, &e) != 0)
+                return sluice_error_set(err, SLUICE_ECONFIG,
+                                        "ingest.topics[%zu].value_schema_file: %s", i, e.msg);
+            int rc = sluice_sr_register(g->sr, subject, text, NULL, &id, &e);
+            free(text);
+            if (rc == SLUICE_EIO || rc == SLUICE_ETIMEDOUT) {
+                sluice_log(SLUICE_LOG_WARN, "ingest", "registry unreachable; schema not registered",
+                           "subject", subject, "error", e.msg, (char *)0);
+                continue;
+            }
+            if (rc != 0)
+                return sluice_error_set(err, SLUICE_ECONFIG,
+                                        "ingest.topics[%zu].value_schema_file: registering %s as "
+                                        "%s: %s",
+                                        i, t[i].value_schema_file, subject, e.msg);
+            char idtext[16];
+            snprintf(idtext, sizeof idtext, "%d", (int)id);
+            sluice_log(SLUICE_LOG_INFO, "ingest", "schema registered", "subject", subject, "id",
+                       idtext, "file", t[i].value_schema_file, (char *)0);
+            continue;
+        }
+        const sluice_sr_schema *s = NULL;
+        int rc = sluice_sr_get_latest(g->sr, subject, &s, &e);
+        sluice_sr_schema_release(s);
+        if (rc == SLUICE_ENOTFOUND)
+            return sluice_error_set(err, SLUICE_ECONFIG,
+                                    "ingest.topics[%zu] (%s): subject %s has no schema in the "
+                                    "registry; register one, set value_schema_file, set schema: "
+                                    "request (REST Proxy requests bring theirs) or schema: none "
+                                    "(JSON passed through unchecked)",
+                                    i, t[i].name, subject);
+        if (rc != 0) /* the registry may come up later; requests wait on it then */
+            sluice_log(SLUICE_LOG_WARN, "ingest", "registry unreachable; schema not checked",
+                       "subject", subject, "error", e.msg, (char *)0);
+    }
+    if (!g->sr)
+        sluice_log(SLUICE_LOG_WARN, "ingest",
+                   "no registry (registry.urls): every topic's JSON is passed through unchecked",
+                   (char *)0);
     return 0;
 }
 
@@ -358,7 +454,12 @@ static int encode_v1(encoder *c)
     const route_input *in = c->in;
     ingest_req *r = c->r;
     int locked = 0;
-    if (g->sr && !(in->tc && in->tc->schemaless)) {
+    if (in->tc && !in->tc->schemaless && in->tc->schema == APP_SCHEMA_REQUEST)
+        return refuse(c->why, 422, 42202,
+                      "topic %s takes its schema from each request: POST to /topics/%s with "
+                      "value_schema or value_schema_id (Confluent REST Proxy v2)",
+                      in->topic, in->topic);
+    if (g->sr && !(in->tc && (in->tc->schemaless || in->tc->schema == APP_SCHEMA_NONE))) {
         char subject[300], msg[512];
         int rest_code = 42201;
         snprintf(subject, sizeof subject, "%s-value", in->topic);
@@ -368,6 +469,9 @@ static int encode_v1(encoder *c)
     }
     if (c->value) {
         r->values = NULL; /* set once the payload stops moving */
+        /* Avro is smaller than its JSON: room for the whole body's worth
+         * up front means the payload is rarely copied as it grows. */
+        if (buf_reserve(&r->payload, in->req->body_len + 64)) c->nomem = true;
     } else if (keep_body(r, in->req)) {
         return refuse(c->why, 500, 50001, "out of memory");
     }

@@ -1,10 +1,17 @@
 /*
- * store.c — the registry's SQLite storage (contract and invariants in
- * store.h). Statements are prepared per call: the registry answers a
- * handful of requests per distinct schema (clients cache), so clarity wins
+ * store.c — the registry's SQLite storage (contract, invariants and file
+ * format in store.h). Statements are prepared per call: the registry answers
+ * a handful of requests per distinct schema (clients cache), so clarity wins
  * over a statement cache here.
+ *
+ * Opening a file: a new file gets the current tables; a file of format 1 is
+ * migrated (migrate_v1 below) inside one BEGIN IMMEDIATE transaction, so a
+ * second process opening it at the same moment waits and then finds it
+ * migrated; any other file is refused.
  */
 #include "registry/store.h"
+
+#include <sluice/log.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -13,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_FORMAT "sluice-registry-1"
+#define STORE_FORMAT "sluice-registry-2"
+#define STORE_FORMAT_V1 "sluice-registry-1"
 
 struct reg_conn {
     sqlite3 *db;
@@ -28,17 +36,47 @@ struct reg_store {
     char *path;
 };
 
+/* What format 2 adds besides the schemas table's new shape. */
+#define SCHEMA_V2_ADDITIONS                                                                        \
+    "CREATE TABLE IF NOT EXISTS schema_refs(schema_id INTEGER NOT NULL REFERENCES schemas(id),"    \
+    "  ord INTEGER NOT NULL, name TEXT NOT NULL, subject TEXT NOT NULL, version INTEGER NOT NULL," \
+    "  PRIMARY KEY(schema_id, ord));"                                                              \
+    "CREATE INDEX IF NOT EXISTS schema_refs_by_target ON schema_refs(subject, version);"           \
+    "CREATE TABLE IF NOT EXISTS modes(subject TEXT PRIMARY KEY, mode TEXT NOT NULL);"
+
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  normalized TEXT NOT NULL UNIQUE, text TEXT NOT NULL, type TEXT NOT NULL);"
+    "  type TEXT NOT NULL, normalized TEXT NOT NULL, refs TEXT NOT NULL DEFAULT '[]',"
+    "  text TEXT NOT NULL, UNIQUE(type, normalized, refs));"
     "CREATE TABLE IF NOT EXISTS subjects(subject TEXT PRIMARY KEY,"
     "  next_version INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS versions(subject TEXT NOT NULL, version INTEGER NOT NULL,"
     "  schema_id INTEGER NOT NULL REFERENCES schemas(id), deleted INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY(subject, version));"
     "CREATE INDEX IF NOT EXISTS versions_by_schema ON versions(schema_id);"
-    "CREATE TABLE IF NOT EXISTS config(subject TEXT PRIMARY KEY, level TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS config(subject TEXT PRIMARY KEY, level TEXT NOT "
+    "NULL);" SCHEMA_V2_ADDITIONS;
+
+/* Format 1 → 2: the schemas table gets (type, normalized, refs) as its
+ * identity instead of normalized alone. SQLite cannot change a UNIQUE
+ * constraint in place, so the table is rebuilt (its ids copied, its
+ * AUTOINCREMENT counter carried over) and renamed; versions keep pointing
+ * at the same ids. Foreign keys are off on this connection meanwhile (the
+ * caller turns them off outside the transaction, as SQLite requires). */
+static const char *const migrate_v1_sql =
+    "CREATE TABLE schemas_v2(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  type TEXT NOT NULL, normalized TEXT NOT NULL, refs TEXT NOT NULL DEFAULT '[]',"
+    "  text TEXT NOT NULL, UNIQUE(type, normalized, refs));"
+    "INSERT INTO schemas_v2(id, type, normalized, refs, text)"
+    "  SELECT id, type, normalized, '[]', text FROM schemas ORDER BY id;"
+    "CREATE TEMP TABLE old_seq AS SELECT coalesce(max(seq), 0) AS seq FROM sqlite_sequence"
+    "  WHERE name = 'schemas';"
+    "DROP TABLE schemas;"
+    "ALTER TABLE schemas_v2 RENAME TO schemas;"
+    "UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM old_seq)) WHERE name = 'schemas';"
+    "DROP TABLE old_seq;" SCHEMA_V2_ADDITIONS "UPDATE meta SET value = '" STORE_FORMAT
+    "' WHERE key = 'format';";
 
 static int db_error(sqlite3 *db, sluice_error *err, const char *what)
 {
@@ -72,41 +110,71 @@ static int open_conn(const char *path, reg_conn *c, sluice_error *err)
     return 0;
 }
 
-/* Create the tables of a new file, or check that an existing one is ours. */
-static int init_schema(sqlite3 *db, const char *path, sluice_error *err)
+/* The file's meta.format, or "" when it has no tables, or NULL when it has
+ * tables but is not ours. */
+static char *read_format(sqlite3 *db)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
-        sluice_error_set(err, SLUICE_EIO, "registry database %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        return SLUICE_EIO;
-    }
     sqlite3_stmt *st = NULL;
-    int has_tables = 0, rc = 0;
+    int has_tables = 0;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table'", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         has_tables = sqlite3_column_int(st, 0) > 0;
     sqlite3_finalize(st);
-    if (has_tables) {
-        const char *format = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) ==
-                SQLITE_OK &&
+    if (!has_tables) return strdup("");
+    char *format = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='format'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        format = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return format;
+}
+
+static int exec_all(sqlite3 *db, const char *sql, const char *path, sluice_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+    int rc = sluice_error_set(err, SLUICE_EIO, "registry database %s: %s", path, msg ? msg : "?");
+    sqlite3_free(msg);
+    return rc;
+}
+
+/* Create the tables of a new file, migrate a format-1 file, or check that
+ * an existing one is ours. */
+static int init_schema(sqlite3 *db, const char *path, sluice_error *err)
+{
+    /* Foreign keys must be off for the rebuild of a migration, and the
+     * pragma is a no-op inside a transaction. */
+    if (exec_all(db, "PRAGMA foreign_keys=OFF", path, err) != 0) return SLUICE_EIO;
+    int rc = exec_all(db, "BEGIN IMMEDIATE", path, err);
+    if (rc) return rc;
+    char *format = read_format(db);
+    if (format && format[0] == '\0') {
+        rc = exec_all(db, schema_sql, path, err);
+        if (!rc)
+            rc = exec_all(db, "INSERT INTO meta VALUES('format','" STORE_FORMAT "')", path, err);
+    } else if (format && strcmp(format, STORE_FORMAT_V1) == 0) {
+        rc = exec_all(db, migrate_v1_sql, path, err);
+        sqlite3_stmt *st = NULL;
+        if (!rc && sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW)
-            format = (const char *)sqlite3_column_text(st, 0);
-        if (!format || strcmp(format, STORE_FORMAT) != 0)
-            rc = sluice_error_set(err, SLUICE_EINVAL,
-                                  "registry database %s: not a sluice registry database "
-                                  "(it has tables but no meta.format = '%s')",
-                                  path, STORE_FORMAT);
+            rc = sluice_error_set(err, SLUICE_EIO,
+                                  "registry database %s: migration to %s broke a foreign key", path,
+                                  STORE_FORMAT);
         sqlite3_finalize(st);
-    } else if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-               sqlite3_exec(db, "INSERT INTO meta VALUES('format','" STORE_FORMAT "')", NULL, NULL,
-                            &msg) != SQLITE_OK) {
-        rc = sluice_error_set(err, SLUICE_EIO, "registry database %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
+        if (!rc)
+            sluice_log(SLUICE_LOG_INFO, "registry", "database migrated", "path", path, "from",
+                       STORE_FORMAT_V1, "to", STORE_FORMAT, (char *)0);
+    } else if (!format || strcmp(format, STORE_FORMAT) != 0) {
+        rc = sluice_error_set(err, SLUICE_EINVAL,
+                              "registry database %s: not a sluice registry database "
+                              "(it has tables but meta.format is '%s', not '%s')",
+                              path, format ? format : "(none)", STORE_FORMAT);
     }
+    free(format);
     sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+    if (exec_all(db, "PRAGMA foreign_keys=ON", path, rc ? NULL : err) != 0 && !rc) rc = SLUICE_EIO;
     return rc;
 }
 
@@ -195,7 +263,8 @@ void reg_version_free(reg_version *v)
 {
     free(v->text);
     free(v->type);
-    v->text = v->type = NULL;
+    free(v->refs);
+    v->text = v->type = v->refs = NULL;
 }
 
 void reg_str_list_free(reg_str_list *l)
@@ -230,22 +299,26 @@ static char *column_dup(sqlite3_stmt *st, int col)
     return strdup(t ? (const char *)t : "");
 }
 
-int store_schema_by_id(reg_conn *c, int64_t id, char **text, char **type, sluice_error *err)
+int store_schema_by_id(reg_conn *c, int64_t id, reg_version *out, sluice_error *err)
 {
-    sqlite3_stmt *st = prepare(c, "SELECT text, type FROM schemas WHERE id=?", "i", id);
+    sqlite3_stmt *st = prepare(c, "SELECT text, type, refs FROM schemas WHERE id=?", "i", id);
     if (!st) return db_error(c->db, err, "schema by id");
     int rc = sqlite3_step(st);
-    int out = 0;
+    int ret = 0;
     if (rc == SQLITE_ROW) {
-        *text = column_dup(st, 0);
-        *type = column_dup(st, 1);
+        out->id = id;
+        out->version = 0;
+        out->deleted = 0;
+        out->text = column_dup(st, 0);
+        out->type = column_dup(st, 1);
+        out->refs = column_dup(st, 2);
     } else if (rc == SQLITE_DONE) {
-        out = SLUICE_ENOTFOUND;
+        ret = SLUICE_ENOTFOUND;
     } else {
-        out = db_error(c->db, err, "schema by id");
+        ret = db_error(c->db, err, "schema by id");
     }
     sqlite3_finalize(st);
-    return out;
+    return ret;
 }
 
 /* Append rows of (int) or (text, int) from st to the lists. */
@@ -323,6 +396,7 @@ static int read_version(reg_conn *c, sqlite3_stmt *st, reg_version *out, sluice_
         out->deleted = sqlite3_column_int(st, 2);
         out->text = column_dup(st, 3);
         out->type = column_dup(st, 4);
+        out->refs = column_dup(st, 5);
     } else if (rc == SQLITE_DONE) {
         ret = SLUICE_ENOTFOUND;
     } else {
@@ -332,7 +406,7 @@ static int read_version(reg_conn *c, sqlite3_stmt *st, reg_version *out, sluice_
     return ret;
 }
 
-#define VERSION_COLUMNS "v.version, v.schema_id, v.deleted, s.text, s.type "
+#define VERSION_COLUMNS "v.version, v.schema_id, v.deleted, s.text, s.type, s.refs "
 
 int store_get_version(reg_conn *c, const char *subject, int64_t version, int include_deleted,
                       reg_version *out, sluice_error *err)
@@ -352,17 +426,33 @@ int store_get_version(reg_conn *c, const char *subject, int64_t version, int inc
     return read_version(c, st, out, err);
 }
 
-int store_find_in_subject(reg_conn *c, const char *subject, const char *normalized,
-                          int include_deleted, reg_version *out, sluice_error *err)
+int store_find_in_subject(reg_conn *c, const char *subject, const char *type,
+                          const char *normalized, const char *refs_json, int include_deleted,
+                          reg_version *out, sluice_error *err)
 {
     sqlite3_stmt *st =
         prepare(c,
                 "SELECT " VERSION_COLUMNS "FROM versions v JOIN schemas s ON s.id=v.schema_id "
-                "WHERE v.subject=? AND s.normalized=? AND (v.deleted=0 OR ?) "
-                "ORDER BY v.deleted, v.version DESC LIMIT 1",
-                "ssi", subject, normalized, (int64_t)include_deleted);
+                "WHERE v.subject=? AND s.type=? AND s.normalized=? AND s.refs=? "
+                "AND (v.deleted=0 OR ?) ORDER BY v.deleted, v.version DESC LIMIT 1",
+                "ssssi", subject, type, normalized, refs_json, (int64_t)include_deleted);
     if (!st) return db_error(c->db, err, "find schema in subject");
     return read_version(c, st, out, err);
+}
+
+int store_referenced_by(reg_conn *c, const char *subject, int64_t version, reg_int_list *ids,
+                        sluice_error *err)
+{
+    sqlite3_stmt *st = prepare(c,
+                               "SELECT DISTINCT r.schema_id FROM schema_refs r "
+                               "WHERE r.subject=? AND r.version=? AND EXISTS (SELECT 1 FROM "
+                               "versions v WHERE v.schema_id=r.schema_id AND v.deleted=0) "
+                               "ORDER BY r.schema_id",
+                               "si", subject, version);
+    if (!st) return db_error(c->db, err, "referenced by");
+    int rc = collect_rows(c, st, NULL, ids, err);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int store_subject_exists(reg_conn *c, const char *subject, int *exists, int *all_deleted,
@@ -402,35 +492,99 @@ static int select_int(reg_conn *c, sqlite3_stmt *st, int64_t *out)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_insert_version(reg_conn *c, const char *subject, const char *normalized, const char *text,
-                         const char *type, int64_t *id, int64_t *version, sluice_error *err)
+/* The id of an identity, or 0 when none. < 0 on a database error. */
+static int find_identity(reg_conn *c, const reg_new_schema *s, int64_t *id)
 {
-    int found =
-        select_int(c, prepare(c, "SELECT id FROM schemas WHERE normalized=?", "s", normalized), id);
-    if (found < 0) return db_error(c->db, err, "find schema");
-    if (!found) {
-        int rc = exec_step(c,
-                           prepare(c, "INSERT INTO schemas(normalized, text, type) VALUES(?,?,?)",
-                                   "sss", normalized, text, type),
-                           "insert schema", err);
+    *id = 0;
+    return select_int(c,
+                      prepare(c, "SELECT id FROM schemas WHERE type=? AND normalized=? AND refs=?",
+                              "sss", s->type, s->normalized, s->refs_json),
+                      id);
+}
+
+static int insert_schema(reg_conn *c, const reg_new_schema *s, int64_t *id, sluice_error *err)
+{
+    int rc = s->forced_id > 0
+                 ? exec_step(c,
+                             prepare(c,
+                                     "INSERT INTO schemas(id, type, normalized, refs, text) "
+                                     "VALUES(?,?,?,?,?)",
+                                     "issss", s->forced_id, s->type, s->normalized, s->refs_json,
+                                     s->text),
+                             "insert schema", err)
+                 : exec_step(c,
+                             prepare(c,
+                                     "INSERT INTO schemas(type, normalized, refs, text) "
+                                     "VALUES(?,?,?,?)",
+                                     "ssss", s->type, s->normalized, s->refs_json, s->text),
+                             "insert schema", err);
+    if (rc) return rc;
+    *id = sqlite3_last_insert_rowid(c->db);
+    for (size_t i = 0; i < s->n_refs; i++) {
+        rc = exec_step(c,
+                       prepare(c,
+                               "INSERT INTO schema_refs(schema_id, ord, name, subject, version) "
+                               "VALUES(?,?,?,?,?)",
+                               "iissi", *id, (int64_t)i, s->refs[i].name, s->refs[i].subject,
+                               s->refs[i].version),
+                       "insert reference", err);
         if (rc) return rc;
-        *id = sqlite3_last_insert_rowid(c->db);
+    }
+    return 0;
+}
+
+int store_insert_version(reg_conn *c, const char *subject, const reg_new_schema *s, int64_t *id,
+                         int64_t *version, sluice_error *err)
+{
+    int found = find_identity(c, s, id);
+    if (found < 0) return db_error(c->db, err, "find schema");
+    if (found && s->forced_id > 0 && *id != s->forced_id)
+        return sluice_error_set(err, SLUICE_ECONFLICT,
+                                "the schema is already registered with id %lld, not %lld",
+                                (long long)*id, (long long)s->forced_id);
+    if (!found && s->forced_id > 0) {
+        reg_version other = {0};
+        int rc = store_schema_by_id(c, s->forced_id, &other, err);
+        reg_version_free(&other);
+        if (rc == 0)
+            return sluice_error_set(err, SLUICE_ECONFLICT, "id %lld already holds another schema",
+                                    (long long)s->forced_id);
+        if (rc != SLUICE_ENOTFOUND) return rc;
+    }
+    if (!found) {
+        int rc = insert_schema(c, s, id, err);
+        if (rc) return rc;
     }
     int64_t next = 1;
     if (select_int(c, prepare(c, "SELECT next_version FROM subjects WHERE subject=?", "s", subject),
                    &next) < 0)
         return db_error(c->db, err, "next version");
-    *version = next;
+    int64_t new_next = next + 1;
+    if (s->forced_version > 0) {
+        int64_t taken = 0;
+        if (select_int(c,
+                       prepare(c, "SELECT count(*) FROM versions WHERE subject=? AND version=?",
+                               "si", subject, s->forced_version),
+                       &taken) < 0)
+            return db_error(c->db, err, "version exists");
+        if (taken)
+            return sluice_error_set(err, SLUICE_ECONFLICT, "version %lld of '%s' already exists",
+                                    (long long)s->forced_version, subject);
+        *version = s->forced_version;
+        new_next = s->forced_version >= next ? s->forced_version + 1 : next;
+    } else {
+        *version = next;
+    }
     int rc = exec_step(c,
                        prepare(c, "INSERT INTO versions(subject, version, schema_id) VALUES(?,?,?)",
-                               "sii", subject, next, *id),
+                               "sii", subject, *version, *id),
                        "insert version", err);
     if (rc) return rc;
     return exec_step(c,
                      prepare(c,
                              "INSERT INTO subjects VALUES(?,?) ON CONFLICT(subject) DO UPDATE "
                              "SET next_version=excluded.next_version",
-                             "si", subject, next + 1),
+                             "si", subject, new_next),
                      "bump version", err);
 }
 
@@ -495,6 +649,35 @@ int store_delete_config(reg_conn *c, const char *subject, sluice_error *err)
 {
     return exec_step(c, prepare(c, "DELETE FROM config WHERE subject=?", "s", subject),
                      "delete config", err);
+}
+
+int store_get_mode(reg_conn *c, const char *subject, char mode[32], sluice_error *err)
+{
+    sqlite3_stmt *st = prepare(c, "SELECT mode FROM modes WHERE subject=?", "s", subject);
+    if (!st) return db_error(c->db, err, "get mode");
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        snprintf(mode, 32, "%s", (const char *)sqlite3_column_text(st, 0));
+    else
+        ret = rc == SQLITE_DONE ? SLUICE_ENOTFOUND : db_error(c->db, err, "get mode");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int store_set_mode(reg_conn *c, const char *subject, const char *mode, sluice_error *err)
+{
+    return exec_step(c,
+                     prepare(c,
+                             "INSERT INTO modes VALUES(?,?) ON CONFLICT(subject) DO UPDATE SET "
+                             "mode=excluded.mode",
+                             "ss", subject, mode),
+                     "set mode", err);
+}
+
+int store_delete_mode(reg_conn *c, const char *subject, sluice_error *err)
+{
+    return exec_step(c, prepare(c, "DELETE FROM modes WHERE subject=?", "s", subject),
+                     "delete mode", err);
 }
 
 int64_t store_count_schemas(reg_conn *c)

@@ -51,6 +51,11 @@ typedef struct batch {
     uint64_t bytes;    /* sum of the ranges' bytes */
     int64_t opened_ms; /* monotonic, for max_age */
     int landed;        /* set by the writer: every message is in ClickHouse or the DLQ */
+    /* Where its time went (monotonic ns): closed and queued by the consumer
+     * thread; popped, and the decode / insert / DLQ time inside the writer,
+     * and posted back, by the writer. For the stage metrics. */
+    int64_t t_closed, t_queued, t_popped, t_posted;
+    int64_t decode_ns, insert_ns, dlq_ns;
     /* what the writer did, for metrics on the consumer side */
     uint64_t rows, dead_lettered, filtered;
 } batch;

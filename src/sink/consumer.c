@@ -60,6 +60,28 @@ static void add_tp(rd_kafka_topic_partition_list_t *l, const sink *s, const part
     rd_kafka_topic_partition_list_add(l, s->routes[p->route].cfg->topic, p->partition);
 }
 
+/* A landed batch's time, stage by stage, weighted by its rows. */
+static void account(sink *s, const batch *b, int64_t now_ns)
+{
+    if (!b->rows) return;
+    int64_t opened_ns = b->opened_ms * 1000000;
+    int64_t other = (b->t_posted - b->t_popped) - b->decode_ns - b->insert_ns - b->dlq_ns;
+    int64_t ns[N_STAGES] = {
+        [STAGE_OPEN] = b->t_closed - opened_ns,
+        [STAGE_PENDING] = b->t_queued - b->t_closed,
+        [STAGE_QUEUED] = b->t_popped - b->t_queued,
+        [STAGE_DECODE] = b->decode_ns + (other > 0 ? other : 0),
+        [STAGE_INSERT] = b->insert_ns,
+        [STAGE_DLQ] = b->dlq_ns,
+        [STAGE_COMPLETION] = now_ns - b->t_posted,
+    };
+    for (int i = 0; i < N_STAGES; i++)
+        if (ns[i] > 0)
+            atomic_fetch_add_explicit(&s->stage_row_us[i], (uint64_t)(ns[i] / 1000) * b->rows,
+                                      memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->stage_rows, b->rows, memory_order_relaxed);
+}
+
 /* Take back what the writers finished: offsets, bytes, resumes. */
 static void drain_done(sink *s, turn *t)
 {
@@ -67,10 +89,12 @@ static void drain_done(sink *s, turn *t)
     batch *b = s->done_head;
     s->done_head = s->done_tail = NULL;
     pthread_mutex_unlock(&s->done_mu);
+    int64_t now_ns = clock_mono_ns();
     while (b) {
         batch *next = b->next;
         s->in_flight--;
         if (b->landed) {
+            account(s, b, now_ns);
             for (size_t i = 0; i < b->n_ranges; i++) {
                 const batch_range *r = &b->ranges[i];
                 part *p = s->parts.parts[r->part];
@@ -99,6 +123,7 @@ static void flush_pending(sink *s)
     while (s->pending_head) {
         batch *b = s->pending_head;
         batch *next = b->next; /* the queue relinks b: read its successor first */
+        b->t_queued = clock_mono_ns();
         if (wq_try_push(&s->q, b) != 0) break;
         s->pending_head = next;
         if (!next) s->pending_tail = NULL;
@@ -112,6 +137,7 @@ static void close_batch(sink *s, route_rt *r)
     if (!b) return;
     r->open = NULL;
     b->next = NULL;
+    b->t_closed = clock_mono_ns();
     if (s->pending_tail)
         s->pending_tail->next = b;
     else
@@ -356,8 +382,11 @@ static void one_turn(sink *s, int64_t *last_lag)
             if (left < timeout) timeout = left > 0 ? (int)left : 0;
         }
     }
+    int64_t t0 = clock_mono_ns(), polling = 0;
     for (int n = 0; n < MAX_MESSAGES_PER_TURN && !atomic_load(&s->stopping); n++) {
+        int64_t p0 = clock_mono_ns();
         rd_kafka_message_t *m = rd_kafka_consumer_poll(s->consumer, n == 0 ? timeout : 0);
+        polling += clock_mono_ns() - p0;
         if (!m) break;
         take(s, m, &t, now);
         rd_kafka_message_destroy(m);
@@ -375,6 +404,11 @@ static void one_turn(sink *s, int64_t *last_lag)
     rd_kafka_topic_partition_list_destroy(t.pause);
     rd_kafka_topic_partition_list_destroy(t.resume);
     rd_kafka_topic_partition_list_destroy(t.seek);
+    int64_t total = clock_mono_ns() - t0;
+    atomic_fetch_add_explicit(&s->consumer_ns[CONSUMER_POLL], (uint64_t)polling,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->consumer_ns[CONSUMER_WORK], (uint64_t)(total - polling),
+                              memory_order_relaxed);
 }
 
 /* SIGTERM: stop fetching, let what was consumed land, commit. */

@@ -56,6 +56,24 @@ typedef struct route_rt {
  *   R/8  slack for allocator overhead. */
 #define SINK_BASELINE_BYTES ((uint64_t)24 << 20)
 
+/* Where a row's time goes, batch by batch (consumer.c adds a landed
+ * batch's stages, each weighted by its rows): open until it closes,
+ * pending (the work queue full), queued (waiting for a writer), decode,
+ * insert, dead letters, and the completion list back to the consumer. */
+enum {
+    STAGE_OPEN,
+    STAGE_PENDING,
+    STAGE_QUEUED,
+    STAGE_DECODE,
+    STAGE_INSERT,
+    STAGE_DLQ,
+    STAGE_COMPLETION,
+    N_STAGES
+};
+/* What the writer threads do with their time, and the consumer thread. */
+enum { WRITER_IDLE, WRITER_DECODE, WRITER_INSERT, WRITER_OTHER, N_WRITER_STATES };
+enum { CONSUMER_POLL, CONSUMER_WORK, N_CONSUMER_STATES };
+
 typedef struct sink_budget {
     uint64_t partitions;  /* all partition buffers together */
     uint64_t writer_rows; /* one writer's RowBinary buffer */
@@ -104,6 +122,14 @@ struct sink {
 
     sluice_counter *m_pauses, *m_resumes, *m_pause_calls, *m_resume_calls, *m_rebalances,
         *m_commit_errors, *m_refetched;
+    /* time accounting (sink_int.h enums): row-microseconds per stage
+     * (consumer thread writes), ns per writer state (writers add), ns per
+     * consumer state; read by the metrics renderer */
+    _Atomic uint64_t stage_row_us[N_STAGES];
+    _Atomic uint64_t stage_rows;
+    _Atomic uint64_t writer_ns[N_WRITER_STATES];
+    _Atomic uint64_t consumer_ns[N_CONSUMER_STATES];
+    struct time_series *time_series; /* sink.c: one per exported series */
 };
 
 /* consumer.c */

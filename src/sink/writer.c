@@ -502,7 +502,9 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
             if (rc == SLUICE_ENOMEM && tries == 0 && g->n > 0) {
                 /* The group's rows reached their bound: INSERT what is
                  * there now and decode this message into an empty buffer. */
+                int64_t t0 = clock_mono_ns();
                 int ins = insert_range(w, b, g, 0, g->n, 0);
+                b->insert_ns += clock_mono_ns() - t0;
                 if (ins != LANDED) return ins;
                 buf_reset(&g->rows);
                 g->n = 0;
@@ -517,7 +519,9 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
     for (size_t k = 0; k < w->n_groups; k++) {
         group *g = &w->groups[k];
         if (g->n) {
+            int64_t t0 = clock_mono_ns();
             int rc = insert_range(w, b, g, 0, g->n, 0);
+            b->insert_ns += clock_mono_ns() - t0;
             if (rc != LANDED) return rc;
         }
     }
@@ -547,14 +551,18 @@ static void process(writer *w, batch *b)
         w->n_dlq = 0;
         arena_free(&w->reasons);
         b->rows = b->filtered = 0;
+        int64_t t0 = clock_mono_ns(), ins0 = b->insert_ns;
         rc = decode_batch(w, b, batch_tick);
+        b->decode_ns += clock_mono_ns() - t0 - (b->insert_ns - ins0);
         if (rc != REPLAN) break;
         if (replans > 0 && backoff_wait(w, replans)) /* the table keeps refusing: slow down */
             rc = ABANDON;
         else
             rc = LANDED;
     }
+    int64_t t0 = clock_mono_ns();
     if (rc == LANDED) rc = send_dead_letters(w);
+    b->dlq_ns = clock_mono_ns() - t0;
     if (rc == LANDED) {
         b->landed = 1;
         b->dead_lettered = w->n_dlq;
@@ -564,7 +572,18 @@ static void process(writer *w, batch *b)
     }
     w->n_dlq = 0;
     arena_free(&w->reasons);
-    sink_post_done(w->s, b);
+    sink *s = w->s;
+    b->t_posted = clock_mono_ns();
+    int64_t busy = b->t_posted - b->t_popped;
+    atomic_fetch_add_explicit(&s->writer_ns[WRITER_DECODE], (uint64_t)b->decode_ns,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->writer_ns[WRITER_INSERT], (uint64_t)b->insert_ns,
+                              memory_order_relaxed);
+    int64_t other = busy - b->decode_ns - b->insert_ns;
+    if (other > 0)
+        atomic_fetch_add_explicit(&s->writer_ns[WRITER_OTHER], (uint64_t)other,
+                                  memory_order_relaxed);
+    sink_post_done(s, b);
 }
 
 void *writer_new(sink *s, int index, sluice_error *err)
@@ -607,8 +626,14 @@ void *writer_main(void *arg)
     snprintf(name, sizeof name, "sink-writer-%d", w->index);
     pthread_setname_np(pthread_self(), name);
     batch *b;
-    while ((b = wq_pop(&w->s->q)) != NULL)
+    int64_t idle0 = clock_mono_ns();
+    while ((b = wq_pop(&w->s->q)) != NULL) {
+        b->t_popped = clock_mono_ns();
+        atomic_fetch_add_explicit(&w->s->writer_ns[WRITER_IDLE], (uint64_t)(b->t_popped - idle0),
+                                  memory_order_relaxed);
         process(w, b);
+        idle0 = clock_mono_ns();
+    }
     for (int i = 0; i < PLAN_CACHE; i++)
         entry_clear(&w->cache[i]);
     for (int i = 0; i < MAX_GROUPS; i++) {

@@ -198,6 +198,8 @@ struct fetch {
     int32_t version;
     const char *schema;
     const char *type;
+    const sluice_sr_reference *refs; /* register / lookup */
+    size_t n_refs;
 };
 
 /* Issue the request; on an error status turn the body into the error. */
@@ -229,8 +231,8 @@ static void cache_version(sluice_sr *sr, sr_schema *s)
  * subjects, and a by-id answer must not claim one of them. */
 static void cache_id(sluice_sr *sr, const sr_schema *s)
 {
-    sr_schema *copy =
-        sr_schema_new(s->pub.id, 0, NULL, s->pub.schema_type, s->pub.schema, s->pub.schema_len);
+    sr_schema *copy = sr_schema_new_refs(s->pub.id, 0, NULL, s->pub.schema_type, s->pub.schema,
+                                         s->pub.schema_len, s->pub.references, s->pub.n_references);
     if (copy) {
         sr_cache_put(sr->cache, SR_KIND_ID, &copy->pub.id, sizeof copy->pub.id, copy, 0);
         sr_schema_release(copy);
@@ -294,15 +296,26 @@ static int fetch_subject_version(void *p, sr_schema **value, int64_t *ttl_ms, sl
     return 0;
 }
 
-/* {"schema": text[, "schemaType": type]} */
-static int schema_body(const char *schema, const char *type, buf *b)
+/* {"schema": text[, "schemaType": type][, "references": [...]]} */
+static int schema_body(const struct fetch *f, buf *b)
 {
-    size_t n = strlen(schema);
     int rc = buf_append_str(b, "{\"schema\":");
-    rc = rc ? rc : buf_append_json_string(b, schema, n);
-    if (!rc && type && strcmp(type, "AVRO") != 0) {
+    rc = rc ? rc : buf_append_json_string(b, f->schema, strlen(f->schema));
+    if (!rc && f->type && strcmp(f->type, "AVRO") != 0) {
         rc = buf_append_str(b, ",\"schemaType\":");
-        rc = rc ? rc : buf_append_json_string(b, type, strlen(type));
+        rc = rc ? rc : buf_append_json_string(b, f->type, strlen(f->type));
+    }
+    if (!rc && f->n_refs) {
+        rc = buf_append_str(b, ",\"references\":[");
+        for (size_t i = 0; !rc && i < f->n_refs; i++) {
+            const sluice_sr_reference *r = &f->refs[i];
+            rc = buf_append_str(b, i ? ",{\"name\":" : "{\"name\":");
+            rc = rc ? rc : buf_append_json_string(b, r->name, strlen(r->name));
+            rc = rc ? rc : buf_append_str(b, ",\"subject\":");
+            rc = rc ? rc : buf_append_json_string(b, r->subject, strlen(r->subject));
+            rc = rc ? rc : buf_printf(b, ",\"version\":%d}", (int)r->version);
+        }
+        rc = rc ? rc : buf_append_byte(b, ']');
     }
     return rc ? rc : buf_append_byte(b, '}');
 }
@@ -318,7 +331,7 @@ static int post_schema(struct fetch *f, sluice_sr_endpoint ep, sr_http_response 
     if (!rc)
         rc = ep == SLUICE_SR_EP_REGISTER ? buf_printf(&path, "/subjects/%s/versions", esc)
                                          : buf_printf(&path, "/subjects/%s", esc);
-    if (!rc) rc = schema_body(f->schema, f->type, &body);
+    if (!rc) rc = schema_body(f, &body);
     free(esc);
     if (rc)
         rc = sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
@@ -341,7 +354,8 @@ static int fetch_register(void *p, sr_schema **value, int64_t *ttl_ms, sluice_er
     rc = sr_response_register(what, resp.body, resp.len, &id, err);
     free(resp.body);
     if (rc) return rc;
-    *value = sr_schema_new(id, 0, f->subject, f->type, f->schema, strlen(f->schema));
+    *value = sr_schema_new_refs(id, 0, f->subject, f->type, f->schema, strlen(f->schema), f->refs,
+                                f->n_refs);
     *ttl_ms = 0;
     return *value ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
 }
@@ -445,29 +459,59 @@ int sluice_sr_get_version(sluice_sr *sr, const char *subject, int32_t version,
     return rc;
 }
 
-/* subject \0 type \0 schema */
-static int schema_key(buf *key, const char *subject, const char *type, const char *schema)
+/* subject \0 type \0 references \0 schema, references as name \x1f subject
+ * \x1f version \x1e each (names and subjects hold no control bytes the
+ * registry would accept, so the key is unambiguous). */
+static int schema_key(buf *key, const char *subject, const char *type,
+                      const sluice_sr_reference *refs, size_t n_refs, const char *schema)
 {
     int rc = buf_append(key, subject, strlen(subject) + 1);
     rc = rc ? rc : buf_append(key, type, strlen(type) + 1);
+    for (size_t i = 0; !rc && i < n_refs; i++)
+        rc = buf_printf(key, "%s\x1f%s\x1f%d\x1e", refs[i].name, refs[i].subject,
+                        (int)refs[i].version);
+    rc = rc ? rc : buf_append_byte(key, 0);
     return rc ? rc : buf_append_str(key, schema);
 }
 
+static int check_refs(const sluice_sr_reference *refs, size_t n_refs, sluice_error *err)
+{
+    if (n_refs && !refs)
+        return sluice_error_set(err, SLUICE_EINVAL, "registry client: references missing");
+    if (n_refs > SLUICE_SR_MAX_REFERENCES)
+        return sluice_error_set(err, SLUICE_EINVAL, "registry client: more than %d references",
+                                SLUICE_SR_MAX_REFERENCES);
+    for (size_t i = 0; i < n_refs; i++)
+        if (!refs[i].name || !refs[i].subject || !*refs[i].subject ||
+            (refs[i].version < 1 && refs[i].version != -1))
+            return sluice_error_set(err, SLUICE_EINVAL,
+                                    "registry client: reference %zu needs a name, a subject and a "
+                                    "version (>= 1, or -1 for the latest)",
+                                    i);
+    return 0;
+}
+
 static int by_schema(sluice_sr *sr, int kind, sr_fetch_fn fn, const char *subject,
-                     const char *schema, const char *type, const sluice_sr_schema **out,
-                     sluice_error *err)
+                     const char *schema, const char *type, const sluice_sr_reference *refs,
+                     size_t n_refs, const sluice_sr_schema **out, sluice_error *err)
 {
     int rc = check_subject(subject, err);
     if (rc) return rc;
     if (!schema) return sluice_error_set(err, SLUICE_EINVAL, "registry client: no schema given");
+    if ((rc = check_refs(refs, n_refs, err))) return rc;
     type = type ? type : "AVRO";
     buf key;
     buf_init(&key, SIZE_MAX);
-    if (schema_key(&key, subject, type, schema)) {
+    if (schema_key(&key, subject, type, refs, n_refs, schema)) {
         buf_free(&key);
         return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     }
-    struct fetch f = {.sr = sr, .subject = subject, .schema = schema, .type = type};
+    struct fetch f = {.sr = sr,
+                      .subject = subject,
+                      .schema = schema,
+                      .type = type,
+                      .refs = refs,
+                      .n_refs = n_refs};
     rc = get(sr, kind, key.data, key.len, 0, fn, &f, out, err);
     if (rc == 0 && kind == SR_KIND_LOOKUP) /* a lookup also answers a later register */
         sr_cache_put(sr->cache, SR_KIND_SCHEMA, key.data, key.len, sr_schema_from_pub(*out), 0);
@@ -475,11 +519,13 @@ static int by_schema(sluice_sr *sr, int kind, sr_fetch_fn fn, const char *subjec
     return rc;
 }
 
-int sluice_sr_register(sluice_sr *sr, const char *subject, const char *schema,
-                       const char *schema_type, int32_t *id, sluice_error *err)
+int sluice_sr_register_refs(sluice_sr *sr, const char *subject, const char *schema,
+                            const char *schema_type, const sluice_sr_reference *refs, size_t n_refs,
+                            int32_t *id, sluice_error *err)
 {
     const sluice_sr_schema *s;
-    int rc = by_schema(sr, SR_KIND_SCHEMA, fetch_register, subject, schema, schema_type, &s, err);
+    int rc = by_schema(sr, SR_KIND_SCHEMA, fetch_register, subject, schema, schema_type, refs,
+                       n_refs, &s, err);
     if (rc == 0) {
         *id = s->id;
         sluice_sr_schema_release(s);
@@ -487,10 +533,146 @@ int sluice_sr_register(sluice_sr *sr, const char *subject, const char *schema,
     return rc;
 }
 
+int sluice_sr_register(sluice_sr *sr, const char *subject, const char *schema,
+                       const char *schema_type, int32_t *id, sluice_error *err)
+{
+    return sluice_sr_register_refs(sr, subject, schema, schema_type, NULL, 0, id, err);
+}
+
+int sluice_sr_lookup_refs(sluice_sr *sr, const char *subject, const char *schema,
+                          const char *schema_type, const sluice_sr_reference *refs, size_t n_refs,
+                          const sluice_sr_schema **out, sluice_error *err)
+{
+    return by_schema(sr, SR_KIND_LOOKUP, fetch_lookup, subject, schema, schema_type, refs, n_refs,
+                     out, err);
+}
+
 int sluice_sr_lookup(sluice_sr *sr, const char *subject, const char *schema,
                      const sluice_sr_schema **out, sluice_error *err)
 {
-    return by_schema(sr, SR_KIND_LOOKUP, fetch_lookup, subject, schema, NULL, out, err);
+    return sluice_sr_lookup_refs(sr, subject, schema, NULL, NULL, 0, out, err);
+}
+
+/* ---- references ------------------------------------------------------------ */
+
+struct resolver {
+    sluice_sr *sr;
+    const char **names;
+    const sluice_sr_schema **schemas;
+    size_t n;
+    const sluice_sr_schema *stack[SLUICE_SR_MAX_REFERENCE_DEPTH];
+    size_t depth;
+    sluice_error *err;
+};
+
+static int cycle(struct resolver *r, const sluice_sr_schema *s)
+{
+    char chain[384] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < r->depth && used < sizeof chain; i++)
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s version %d -> ",
+                                 r->stack[i]->subject, (int)r->stack[i]->version);
+    return sluice_error_set(r->err, SLUICE_EINVAL,
+                            "registry client: reference cycle: %s%s version %d", chain, s->subject,
+                            (int)s->version);
+}
+
+static int resolve(struct resolver *r, const sluice_sr_schema *s);
+
+static int resolve_one(struct resolver *r, const sluice_sr_reference *ref)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->names[i], ref->name) == 0) {
+            const sluice_sr_schema *had = r->schemas[i];
+            if (strcmp(had->subject, ref->subject) == 0 &&
+                (ref->version == -1 || had->version == ref->version))
+                return 0; /* reached twice (a diamond): resolved once */
+            return sluice_error_set(r->err, SLUICE_EINVAL,
+                                    "registry client: reference name '%s' stands for subject '%s' "
+                                    "version %d and subject '%s' version %d",
+                                    ref->name, had->subject, (int)had->version, ref->subject,
+                                    (int)ref->version);
+        }
+    if (r->n == SLUICE_SR_MAX_REFERENCES || r->depth == SLUICE_SR_MAX_REFERENCE_DEPTH)
+        return sluice_error_set(r->err, SLUICE_EINVAL,
+                                "registry client: more than %d referenced schemas or deeper than "
+                                "%d",
+                                SLUICE_SR_MAX_REFERENCES, SLUICE_SR_MAX_REFERENCE_DEPTH);
+    const sluice_sr_schema *dep = NULL;
+    int rc = ref->version == -1
+                 ? sluice_sr_get_latest(r->sr, ref->subject, &dep, r->err)
+                 : sluice_sr_get_version(r->sr, ref->subject, ref->version, &dep, r->err);
+    if (rc) {
+        sluice_error_prefix(r->err, "reference '%s': ", ref->name);
+        return rc;
+    }
+    for (size_t i = 0; i < r->depth; i++)
+        if (strcmp(r->stack[i]->subject, dep->subject) == 0 &&
+            r->stack[i]->version == dep->version) {
+            rc = cycle(r, dep);
+            sluice_sr_schema_release(dep);
+            return rc;
+        }
+    r->stack[r->depth++] = dep;
+    rc = resolve(r, dep);
+    r->depth--;
+    char *name = rc ? NULL : strdup(ref->name);
+    if (!rc && !name)
+        rc = sluice_error_set(r->err, SLUICE_ENOMEM, "registry client: out of memory");
+    if (rc) {
+        sluice_sr_schema_release(dep);
+        return rc;
+    }
+    r->names[r->n] = name;
+    r->schemas[r->n++] = dep;
+    return 0;
+}
+
+static int resolve(struct resolver *r, const sluice_sr_schema *s)
+{
+    for (size_t i = 0; i < s->n_references; i++) {
+        int rc = resolve_one(r, &s->references[i]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int sluice_sr_resolve_references(sluice_sr *sr, const sluice_sr_schema *schema,
+                                 sluice_sr_resolved **out, sluice_error *err)
+{
+    *out = NULL;
+    sluice_sr_resolved *res = calloc(1, sizeof *res);
+    const char **names = calloc(SLUICE_SR_MAX_REFERENCES, sizeof *names);
+    const sluice_sr_schema **schemas = calloc(SLUICE_SR_MAX_REFERENCES, sizeof *schemas);
+    if (!res || !names || !schemas) {
+        free(res);
+        free(names);
+        free(schemas);
+        return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
+    }
+    res->names = names;
+    res->schemas = schemas;
+    struct resolver r = {.sr = sr, .names = names, .schemas = schemas, .err = err};
+    int rc = resolve(&r, schema);
+    res->n = r.n;
+    if (rc) {
+        sluice_sr_resolved_free(res);
+        return rc;
+    }
+    *out = res;
+    return 0;
+}
+
+void sluice_sr_resolved_free(sluice_sr_resolved *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free((char *)r->names[i]);
+        sluice_sr_schema_release(r->schemas[i]);
+    }
+    free((void *)r->names);
+    free((void *)r->schemas);
+    free(r);
 }
 
 int sluice_sr_get_by_frame(sluice_sr *sr, const void *msg, size_t len, const sluice_sr_schema **out,

@@ -4,6 +4,7 @@
 #include "sr/response.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_t *parse_object(const char *what, const char *body, size_t len, sluice_error *err)
@@ -64,6 +65,46 @@ static const char *get_string(const char *what, json_t *root, const char *field,
     return json_string_value(v);
 }
 
+/* "references": absent, null, or [{name, subject, version}]. *out points
+ * into root's strings (alive while root is); the caller frees the array. */
+static int get_references(const char *what, json_t *root, sluice_sr_reference **out, size_t *n,
+                          sluice_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *v = json_object_get(root, "references");
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_array(v))
+        return sluice_error_set(err, SLUICE_EPARSE,
+                                "registry answer to %s: field 'references' is not an array", what);
+    size_t count = json_array_size(v);
+    if (count > SLUICE_SR_MAX_REFERENCES)
+        return sluice_error_set(err, SLUICE_EPARSE,
+                                "registry answer to %s: more than %d references", what,
+                                SLUICE_SR_MAX_REFERENCES);
+    sluice_sr_reference *refs = calloc(count + 1, sizeof *refs);
+    if (!refs) return sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
+    for (size_t i = 0; i < count; i++) {
+        json_t *r = json_array_get(v, i);
+        json_t *name = json_object_get(r, "name"), *subject = json_object_get(r, "subject"),
+               *version = json_object_get(r, "version");
+        json_int_t ver = json_is_integer(version) ? json_integer_value(version) : 0;
+        if (!json_is_string(name) || !json_is_string(subject) || !json_string_length(subject) ||
+            !json_is_integer(version) || !((ver >= 1 && ver <= INT32_MAX) || ver == -1)) {
+            free(refs);
+            return sluice_error_set(err, SLUICE_EPARSE,
+                                    "registry answer to %s: references[%zu] needs a string name, "
+                                    "a subject and a version (an integer >= 1, or -1)",
+                                    what, i);
+        }
+        refs[i] = (sluice_sr_reference){json_string_value(name), json_string_value(subject),
+                                        (int32_t)ver};
+    }
+    *out = refs;
+    *n = count;
+    return 0;
+}
+
 int sr_response_error(const char *what, long status, const char *body, size_t len,
                       sluice_error *err)
 {
@@ -107,10 +148,14 @@ int sr_response_schema_by_id(const char *what, int32_t id, const char *body, siz
     size_t slen = 0;
     const char *schema = get_string(what, root, "schema", 0, &slen, err);
     const char *type = schema ? get_string(what, root, "schemaType", 1, NULL, err) : NULL;
-    if (schema && (type || !json_object_get(root, "schemaType"))) {
-        *out = sr_schema_new(id, 0, NULL, type, schema, slen);
+    sluice_sr_reference *refs = NULL;
+    size_t n_refs = 0;
+    if (schema && (type || !json_object_get(root, "schemaType")) &&
+        get_references(what, root, &refs, &n_refs, err) == 0) {
+        *out = sr_schema_new_refs(id, 0, NULL, type, schema, slen, refs, n_refs);
         rc = *out ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
     }
+    free(refs);
     json_decref(root);
     return rc;
 }
@@ -135,7 +180,11 @@ int sr_response_subject_version(const char *what, const char *body, size_t len,
     }
     const char *type = get_string(what, root, "schemaType", 1, NULL, err);
     if (!type && json_object_get(root, "schemaType")) goto out;
-    *out = sr_schema_new(id, version, subject, type, schema, slen);
+    sluice_sr_reference *refs = NULL;
+    size_t n_refs = 0;
+    if (get_references(what, root, &refs, &n_refs, err) != 0) goto out;
+    *out = sr_schema_new_refs(id, version, subject, type, schema, slen, refs, n_refs);
+    free(refs);
     rc = *out ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "registry client: out of memory");
 out:
     json_decref(root);

@@ -24,11 +24,12 @@
 int sr_response_error(const char *what, long status, const char *body, size_t len,
                       sluice_error *err);
 
-/* {"schema": "...", "schemaType"?: "..."} for GET /schemas/ids/{id}. */
+/* {"schema": "...", "schemaType"?: "...", "references"?: [...]} for
+ * GET /schemas/ids/{id}. */
 int sr_response_schema_by_id(const char *what, int32_t id, const char *body, size_t len,
                              sr_schema **out, sluice_error *err);
 
-/* {"subject","version","id","schema","schemaType"?} for
+/* {"subject","version","id","schema","schemaType"?,"references"?} for
  * GET /subjects/{s}/versions/{v} and POST /subjects/{s} (lookup). When
  * `schema_text` is given (lookup), a missing "schema" field is filled from it. */
 int sr_response_subject_version(const char *what, const char *body, size_t len,

@@ -329,5 +329,40 @@ for f in empty comments; do
   [[ $st == 0 && $out == "$tmp/$f.yaml: ok" ]] && ok "$f file is valid (defaults)" || bad "$f: exit $st: $out"
 done
 
+# ---- ingest topics: how each one's events are checked -----------------------------
+printf '{"type":"record","name":"E","fields":[{"name":"id","type":"long"}]}\n' >"$tmp/e.avsc"
+printf '{"type":"record","name":"E","fields":[{"name":"id","type":"lung"}]}\n' >"$tmp/bad.avsc"
+cat >"$tmp/topics.yaml" <<Y
+registry: {urls: [http://127.0.0.1:1]}
+ingest:
+  topics:
+    - {name: plain}
+    - {name: fromfile, value_schema_file: "$tmp/e.avsc"}
+    - {name: rest, schema: request}
+    - {name: raw, schema: none}
+    - {name: old, schemaless: true}
+Y
+out=$("$BIN" check-config -c "$tmp/topics.yaml" 2>&1); st=$?
+want="$tmp/topics.yaml: ok
+ingest topic plain: Avro, the latest schema of plain-value, which must be in the registry when ingest starts
+ingest topic fromfile: Avro; $tmp/e.avsc registered as fromfile-value when ingest starts
+ingest topic rest: each request brings its schema (REST Proxy /topics/rest); /v1 requests refused
+ingest topic raw: JSON passed through unchecked (schema: none)
+ingest topic old: JSON passed through unchecked (schema: none)"
+[[ $st == 0 && $out == "$want" ]] && ok "check-config explains every ingest topic" ||
+  { bad "topics: exit $st"; printf '%s\n' "$out" | sed 's/^/     /'; }
+cases=$((cases + 1))
+for f in bad nothere; do
+  sed "s|e.avsc|$f.avsc|" "$tmp/topics.yaml" >"$tmp/topics-$f.yaml"
+  out=$("$BIN" check-config -c "$tmp/topics-$f.yaml" 2>&1); st=$?
+  case $f in
+    bad) want="ingest.topics[1].value_schema_file: $tmp/bad.avsc: \$.fields[0].type: unknown type 'lung'" ;;
+    nothere) want="ingest.topics[1].value_schema_file: $tmp/nothere.avsc: cannot open: No such file or directory" ;;
+  esac
+  [[ $st == 2 && $out == *"$want"* && $out != *": ok"* ]] && ok "value_schema_file $f refused" ||
+    { bad "value_schema_file $f: exit $st"; echo "     wanted: $want"; echo "     got:    $out"; }
+  cases=$((cases + 1))
+done
+
 echo "$cases broken configurations checked"
 finish

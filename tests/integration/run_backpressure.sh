@@ -30,12 +30,14 @@ ch() { curl -sS "http://127.0.0.1:$ch_port/" --data-binary "$1"; }
 ch "CREATE TABLE bp (id Int64, blob String) ENGINE = MergeTree ORDER BY id"
 
 ingest=127.0.0.1:$(free_port) metrics=127.0.0.1:$(free_port) registry=127.0.0.1:$(free_port)
+schema='{"type":"record","name":"B","fields":[{"name":"id","type":"long"},{"name":"blob","type":"string"}]}'
+printf '%s\n' "$schema" >"$tmp/bp.avsc"
 cat >"$tmp/sluice.yaml" <<EOF
 metrics: {listen: "$metrics"}
 clickhouse: {url: "http://127.0.0.1:$ch_port"}
 ingest:
   listen: "$ingest"
-  topics: [{name: bp}]
+  topics: [{name: bp, value_schema_file: "$tmp/bp.avsc"}]
 sink:
   group_id: bp
   routes:
@@ -52,8 +54,6 @@ wait_ready "$metrics" 60 && ok "sluice run ready" ||
 grep -q 'EMBEDDED, IN-MEMORY Kafka' "$tmp/sluice.log" && ok "the embedded-Kafka warning is logged" || bad "no warning"
 bootstrap=$(grep -o 'bootstrap=[0-9.:,]*' "$tmp/sluice.log" | head -1 | cut -d= -f2)
 
-schema='{"type":"record","name":"B","fields":[{"name":"id","type":"long"},{"name":"blob","type":"string"}]}'
-register_schema "http://$registry" bp-value "$schema" >/dev/null
 
 "$SRC/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null
 ok "ClickHouse stopped"

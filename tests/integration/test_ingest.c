@@ -44,6 +44,14 @@ static struct {
 
 #define TOKEN "Authorization: Bearer secret-all"
 
+#define PAGE_SCHEMA                                                                                \
+    "{\"type\":\"record\",\"name\":\"Page\",\"fields\":["                                          \
+    "{\"name\":\"user\",\"type\":\"string\"},{\"name\":\"url\",\"type\":\"string\"},"              \
+    "{\"name\":\"ms\",\"type\":\"long\"},{\"name\":\"seq\",\"type\":\"int\"},"                     \
+    "{\"name\":\"ref\",\"type\":[\"null\",\"string\"],\"default\":null},"                          \
+    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\",\"symbols\":[\"VIEW\","      \
+    "\"CLICK\"]}}]}"
+
 static int setup(void)
 {
     if (env.dir) return 0;
@@ -62,7 +70,10 @@ static int setup(void)
     sc.n_urls = 1;
     sluice_error err;
     if (sluice_sr_new(&sc, &env.sr, &err) != 0) return -1;
-    const char *topics[] = {"pages", "logs", "rp", "rpj", "big", "down"};
+    /* pages is an Avro topic: its subject must exist before ingest starts. */
+    int32_t id;
+    if (sluice_sr_register(env.sr, "pages-value", PAGE_SCHEMA, NULL, &id, &err) != 0) return -1;
+    const char *topics[] = {"pages", "logs", "rp", "rpj", "big", "down", "fromfile", "anyt"};
     for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
         if (test_kafka_create_topic(&env.kafka, topics[i], 4) != 0) return -1;
     snprintf(path, sizeof path, "%s/ingest.yaml", env.dir);
@@ -82,8 +93,8 @@ static int setup(void)
             "  topics:\n"
             "    - {name: pages, key_field: user}\n"
             "    - {name: logs, schemaless: true}\n"
-            "    - {name: rp}\n"
-            "    - {name: rpj}\n"
+            "    - {name: rp, schema: request}\n"
+            "    - {name: rpj, schema: request}\n"
             "    - {name: big, schemaless: true}\n"
             "    - {name: down, schemaless: true}\n"
             "  tokens:\n"
@@ -163,14 +174,6 @@ static int64_t topic_total(const char *topic)
         total += high[i];
     return n < 0 ? -1 : total;
 }
-
-#define PAGE_SCHEMA                                                                                \
-    "{\"type\":\"record\",\"name\":\"Page\",\"fields\":["                                          \
-    "{\"name\":\"user\",\"type\":\"string\"},{\"name\":\"url\",\"type\":\"string\"},"              \
-    "{\"name\":\"ms\",\"type\":\"long\"},{\"name\":\"seq\",\"type\":\"int\"},"                     \
-    "{\"name\":\"ref\",\"type\":[\"null\",\"string\"],\"default\":null},"                          \
-    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\",\"symbols\":[\"VIEW\","      \
-    "\"CLICK\"]}}]}"
 
 typedef struct collected {
     sluice_avro_schema *schema;
@@ -503,6 +506,92 @@ static void test_413_every_client(void)
     CHECK_EQ(topic_total("logs"), before + 1); /* nothing of the refused bodies */
 }
 
+/* A second ingest process on its own config; exit status (or -1 when it
+ * is still running after the log line appeared: then *p is left running). */
+static int start_other(const char *name, const char *yaml, test_proc *p, char *url, size_t n)
+{
+    char path[600], log[600];
+    snprintf(path, sizeof path, "%s/%s.yaml", env.dir, name);
+    snprintf(log, sizeof log, "%s/%s.log", env.dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return -2;
+    fprintf(f,
+            "kafka: {brokers: \"%s\"}\nregistry: {urls: [%s]}\nmetrics: {listen: "
+            "127.0.0.1:0}\n%s",
+            env.kafka.bootstrap, env.reg_url, yaml);
+    fclose(f);
+    char *argv[] = {(char *)test_sluice_bin(), "ingest", "-c", path, NULL};
+    if (test_proc_start(p, argv, log) != 0) return -2;
+    char line[512];
+    if (test_proc_wait_log(p, "sub=ingest msg=listening", 10000, line, sizeof line) == 0) {
+        const char *addr = strstr(line, "addr=");
+        snprintf(url, n, "http://%.*s", addr ? (int)strcspn(addr + 5, " ") : 0,
+                 addr ? addr + 5 : "");
+        return -1;
+    }
+    return test_proc_wait(p, 10000);
+}
+
+/* Issue 16: a topic is schemaless only when its config says so. */
+static void test_no_silent_schemaless(void)
+{
+    CHECK_EQ(setup(), 0);
+    test_proc p;
+    char url[128], path[600];
+    /* A configured topic whose subject does not exist: ingest refuses to
+     * start (exit 2), naming the topic and the way out. */
+    int st = start_other("nosub", "ingest:\n  listen: 127.0.0.1:0\n  topics: [{name: nosub}]\n", &p,
+                         url, sizeof url);
+    CHECK_EQ(st, 2);
+    snprintf(path, sizeof path, "%s/nosub.log", env.dir);
+    char log[8192] = "";
+    FILE *lf = fopen(path, "r");
+    CHECK(lf != NULL);
+    size_t got = fread(log, 1, sizeof log - 1, lf);
+    log[got] = '\0';
+    fclose(lf);
+    CHECK(strstr(log, "ingest.topics[0] (nosub): subject nosub-value has no schema") != NULL);
+    CHECK(strstr(log, "schema: none") != NULL);
+    /* value_schema_file: registered at start, then used. */
+    snprintf(path, sizeof path, "%s/fromfile.avsc", env.dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("{\"type\":\"record\",\"name\":\"F\",\"fields\":[{\"name\":\"n\",\"type\":\"int\"}]}", f);
+    fclose(f);
+    char yaml[1200];
+    snprintf(yaml, sizeof yaml,
+             "ingest:\n  listen: 127.0.0.1:0\n  topics: [{name: fromfile, value_schema_file: "
+             "\"%s\"}]\n",
+             path);
+    CHECK_EQ(start_other("fromfile", yaml, &p, url, sizeof url), -1);
+    const sluice_sr_schema *latest = NULL;
+    sluice_error err;
+    CHECK_EQ(sluice_sr_get_latest(env.sr, "fromfile-value", &latest, &err), 0);
+    CHECK(strstr(latest->schema, "\"F\"") != NULL);
+    sluice_sr_schema_release(latest);
+    char target[256];
+    snprintf(target, sizeof target, "%s/v1/topics/fromfile", url);
+    test_http_resp hr;
+    CHECK_EQ(test_http("POST", target, "{\"n\":7}", "application/json", &hr), 0);
+    CHECK_EQ(hr.status, 200);
+    free(hr.body);
+    CHECK_EQ(test_http("POST", target, "{\"n\":\"x\"}", "application/json", &hr), 0);
+    CHECK_EQ(hr.status, 422); /* validated: it has a schema */
+    free(hr.body);
+    CHECK_EQ(test_proc_stop(&p, SIGTERM, 10000), 0);
+    /* Any topic allowed (no topics list): one without a subject is a 422
+     * that says how to accept it, not a silent pass-through. */
+    CHECK_EQ(start_other("anyt", "ingest:\n  listen: 127.0.0.1:0\n", &p, url, sizeof url), -1);
+    snprintf(target, sizeof target, "%s/v1/topics/anyt", url);
+    CHECK_EQ(test_http("POST", target, "{\"a\":1}", "application/json", &hr), 0);
+    CHECK_EQ(hr.status, 422);
+    CHECK(strstr(hr.body, "subject anyt-value has no schema") != NULL);
+    free(hr.body);
+    CHECK_EQ(test_proc_stop(&p, SIGTERM, 10000), 0);
+    CHECK_EQ(topic_total("anyt"), 0);
+    CHECK_EQ(topic_total("fromfile"), 1);
+}
+
 static void test_rest_proxy_v2(void)
 {
     CHECK_EQ(setup(), 0);
@@ -712,5 +801,6 @@ static void test_cleanup(void)
 }
 
 TEST_MAIN(T(test_avro_ndjson_round_trip), T(test_schemaless_byte_exact), T(test_413_every_client),
-          T(test_errors_write_nothing), T(test_rest_proxy_v2), T(test_broker_down_503_then_up),
-          T(test_inflight_bound_429), T(test_sigterm_exits_0), T(test_cleanup))
+          T(test_no_silent_schemaless), T(test_errors_write_nothing), T(test_rest_proxy_v2),
+          T(test_broker_down_503_then_up), T(test_inflight_bound_429), T(test_sigterm_exits_0),
+          T(test_cleanup))

@@ -79,7 +79,7 @@ static void test_root_types_health(void)
     CHECK_EQ(req("GET", "/", NULL), 200);
     CHECK_STR(last.body, "{}");
     CHECK_EQ(req("GET", "/schemas/types", NULL), 200);
-    CHECK_STR(last.body, "[\"AVRO\"]");
+    CHECK_STR(last.body, "[\"JSON\",\"PROTOBUF\",\"AVRO\"]");
     CHECK_EQ(req("GET", "/healthz", NULL), 200);
     CHECK_EQ(req("GET", "/no/such/path", NULL), 404);
     CHECK_STR(last.body, "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}");
@@ -168,15 +168,21 @@ static void test_not_found_and_invalid(void)
     CHECK_CONTAINS(last.body, "duplicate");
     CHECK_EQ(req("POST", "/subjects/inv-value/versions", "{\"schemaType\":\"AVRO\"}"), 422);
     CHECK_CONTAINS(last.body, "no \\\"schema\\\" string");
+    /* "int" is no .proto file; the parser's place and message come back */
     CHECK_EQ(req("POST", "/subjects/inv-value/versions",
                  "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}"),
              422);
-    CHECK_CONTAINS(last.body, "AVRO schemas only");
+    CHECK_CONTAINS(last.body, "\"error_code\":42201");
+    CHECK_CONTAINS(last.body, "Invalid PROTOBUF schema: schema.proto:1:1: Expected top-level");
+    CHECK_EQ(req("POST", "/subjects/inv-value/versions",
+                 "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"XML\"}"),
+             422);
+    CHECK_CONTAINS(last.body, "Invalid schema type XML");
     CHECK_EQ(req("POST", "/subjects/inv-value/versions",
                  "{\"schema\":\"\\\"int\\\"\",\"references\":[{\"name\":\"x\",\"subject\":\"y\","
                  "\"version\":1}]}"),
              422);
-    CHECK_CONTAINS(last.body, "references are not supported");
+    CHECK_CONTAINS(last.body, "reference 'x': subject 'y' has no version 1");
     /* Malformed JSON: 400 naming where. */
     CHECK_EQ(req("POST", "/subjects/inv-value/versions", "{\"schema\": "), 400);
     CHECK_CONTAINS(last.body, "Malformed JSON request body");

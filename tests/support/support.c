@@ -145,6 +145,7 @@ int test_proc_start(test_proc *p, char *const argv[], const char *log_path)
         exec_child(argv);
     }
     p->pid = pid;
+    p->reaped = 0;
     remember(pid);
     return 0;
 }
@@ -190,6 +191,7 @@ int test_proc_start_io(test_proc *p, char *const argv[], const char *log_path, F
     *to_child = w;
     *from_child = out[0];
     p->pid = pid;
+    p->reaped = 0;
     remember(pid);
     return 0;
 }
@@ -249,6 +251,10 @@ int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *l
         if (p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == p->pid) {
             forget(p->pid);
             p->pid = 0;
+            p->reaped = 1;
+            p->exit_status = WIFEXITED(status)     ? WEXITSTATUS(status)
+                             : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                                   : -1;
             return -1;
         }
         struct timespec ts = {0, 20 * 1000000};
@@ -264,7 +270,11 @@ int test_proc_wait(test_proc *p, int timeout_ms)
 
 int test_proc_stop(test_proc *p, int sig, int timeout_ms)
 {
-    if (p->pid <= 0) return -1;
+    if (p->pid <= 0) {
+        int st = p->reaped ? p->exit_status : -1;
+        p->reaped = 0;
+        return st;
+    }
     if (sig) kill(p->pid, sig);
     int status = 0;
     for (int waited = 0;; waited += 10) {

@@ -18,6 +18,8 @@
 typedef struct test_proc {
     pid_t pid;
     char log_path[512]; /* the child's stdout+stderr */
+    int reaped;         /* test_proc_wait_log saw it exit: test_proc_stop returns ... */
+    int exit_status;    /* ... this, its exit status */
 } test_proc;
 
 /* The sluice binary under test ($SLUICE_BIN, else ./build/sluice). */

@@ -132,6 +132,53 @@ static void test_response_subject_version(void)
     CHECK_CONTAINS(err.msg, "field 'subject' missing");
 }
 
+/* "references" and "schemaType" in answers: copied into the schema,
+ * checked field by field. */
+static void test_response_references(void)
+{
+    sr_schema *s = NULL;
+    sluice_error err;
+    const char *ok = "{\"subject\":\"p-value\",\"version\":3,\"id\":9,\"schemaType\":"
+                     "\"PROTOBUF\",\"schema\":\"syntax = \\\"proto3\\\";\",\"references\":["
+                     "{\"name\":\"google/protobuf/timestamp.proto\",\"subject\":"
+                     "\"google/protobuf/timestamp.proto\",\"version\":1},"
+                     "{\"name\":\"a.proto\",\"subject\":\"a\",\"version\":-1}]}";
+    CHECK_EQ(sr_response_subject_version("GET p", ok, strlen(ok), NULL, &s, &err), 0);
+    CHECK_STR(s->pub.schema_type, "PROTOBUF");
+    CHECK_EQ(s->pub.n_references, 2);
+    CHECK_STR(s->pub.references[0].name, "google/protobuf/timestamp.proto");
+    CHECK_STR(s->pub.references[0].subject, "google/protobuf/timestamp.proto");
+    CHECK_EQ(s->pub.references[0].version, 1);
+    CHECK_STR(s->pub.references[1].subject, "a");
+    CHECK_EQ(s->pub.references[1].version, -1);
+    CHECK_STR(s->pub.schema, "syntax = \"proto3\";");
+    sr_schema_release(s);
+
+    const char *by_id = "{\"schema\":\"{}\",\"schemaType\":\"JSON\",\"references\":[{\"name\":"
+                        "\"x.json\",\"subject\":\"x\",\"version\":2}]}";
+    CHECK_EQ(sr_response_schema_by_id("GET i", 5, by_id, strlen(by_id), &s, &err), 0);
+    CHECK_EQ(s->pub.n_references, 1);
+    CHECK_STR(s->pub.references[0].name, "x.json");
+    sr_schema_release(s);
+
+    static const char *const bad[] = {
+        "{\"schema\":\"{}\",\"references\":{}}",
+        "{\"schema\":\"{}\",\"references\":[{\"name\":\"a\",\"subject\":\"s\"}]}",
+        "{\"schema\":\"{}\",\"references\":[{\"name\":\"a\",\"subject\":\"s\",\"version\":0}]}",
+        "{\"schema\":\"{}\",\"references\":[{\"name\":1,\"subject\":\"s\",\"version\":1}]}",
+        "{\"schema\":\"{}\",\"references\":[{\"name\":\"a\",\"subject\":\"\",\"version\":1}]}",
+        "{\"schema\":\"{}\",\"references\":[7]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = NULL;
+        CHECK_EQ(sr_response_schema_by_id("GET i", 5, bad[i], strlen(bad[i]), &s, &err),
+                 SLUICE_EPARSE);
+        CHECK(s == NULL);
+        CHECK_CONTAINS(err.msg, "registry answer to GET i");
+        CHECK_CONTAINS(err.msg, "references");
+    }
+}
+
 static void test_response_register(void)
 {
     int32_t id = 0;
@@ -197,5 +244,5 @@ static void test_escape(void)
 }
 
 TEST_MAIN(T(test_wire_round_trip), T(test_wire_errors), T(test_response_schema_by_id),
-          T(test_response_subject_version), T(test_response_register), T(test_response_errors),
-          T(test_backoff_schedule), T(test_escape))
+          T(test_response_subject_version), T(test_response_references), T(test_response_register),
+          T(test_response_errors), T(test_backoff_schedule), T(test_escape))
