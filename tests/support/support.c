@@ -223,12 +223,21 @@ int test_read_line(int fd, char *line, size_t n, int timeout_ms)
     }
 }
 
-int test_proc_alive(const test_proc *p)
+int test_proc_alive(test_proc *p)
 {
     if (p->pid <= 0) return 0;
-    pid_t r = waitpid(p->pid, NULL, WNOHANG);
-    /* Reaped here: the at-exit clean-up must not kill a reused pid later. */
-    if (r == p->pid) forget(p->pid);
+    int status = 0;
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid) {
+        /* Reaped here, as test_proc_wait_log does: nobody may signal that
+         * pid again (it may be reused), and test_proc_stop reports this. */
+        forget(p->pid);
+        p->pid = 0;
+        p->reaped = 1;
+        p->exit_status = WIFEXITED(status)     ? WEXITSTATUS(status)
+                         : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                               : -1;
+    }
     return r == 0;
 }
 
