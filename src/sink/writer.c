@@ -33,6 +33,7 @@
 
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "app/failpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,6 +368,7 @@ static int eo_enter(writer *w, const batch *b, int inserting)
     for (int attempt = 1;; attempt++) {
         sluice_error err;
         int rc = eo_commit_intent(w->s, r, b, &err);
+        if (rc == EO_COMMITTED) failpoint("eo_after_intent"); /* intent, no INSERT yet */
         if (rc == EO_COMMITTED) {
             w->eo_intent_done = 1;
             sluice_counter_inc(r->m_intents);
@@ -559,6 +561,7 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
             sluice_counter_inc(r->m_inserts);
             sluice_counter_add(r->m_insert_bytes, end - begin);
             sluice_counter_add(r->m_rows, rows);
+            if (b->eo.on) failpoint("eo_after_insert"); /* landed, end not committed */
             return LANDED;
         }
         ch_fail kind = ch_http_classify(&err);
