@@ -157,18 +157,22 @@ static void test_failpoints(void)
 }
 
 /* 20 sinks killed with SIGKILL at random moments while they drain
- * 1,000,000 events over 32 partitions; a last one finishes. */
+ * 1,000,000 events over 32 partitions (half produced at first, the rest
+ * in steps between kills, so that every sink has work when it dies); a
+ * last one finishes. */
 static void test_kill9_twenty_times(void)
 {
     CHECK_EQ(setup(), 0);
-    enum { N = 1000000, PARTS = 32, KILLS = 20 };
+    enum { N = 1000000, PARTS = 32, KILLS = 20, STEP = N / 2 / KILLS };
     CHECK_EQ(test_kafka_create_topic(&env.kafka, "eok9", PARTS), 0);
     CHECK_EQ(create_replicated("eok9"), 0);
-    CHECK_EQ(produce_range("eok9", 0, N), 0);
+    CHECK_EQ(produce_range("eok9", 0, N / 2), 0);
+    int produced = N / 2;
     char config[700];
     write_config("eok9", "eok9", NULL, NULL, config, sizeof config);
     srand(20261207);
     double last_rows = 0;
+    int mid_run = 0;
     for (int k = 0; k < KILLS; k++) {
         test_proc s;
         char log[32];
@@ -178,11 +182,16 @@ static void test_kill9_twenty_times(void)
         clock_sleep_ms(200 + rand() % 2000);
         CHECK_EQ(test_proc_stop(&s, SIGKILL, 5000), 128 + SIGKILL);
         double rows = sink_env_scalar(&env, "SELECT count() FROM eok9");
-        fprintf(stderr, "  kill %d: %.0f rows\n", k + 1, rows);
+        fprintf(stderr, "  kill %d: %.0f rows of %d produced\n", k + 1, rows, produced);
         CHECK(rows >= last_rows);
+        if (rows < good_ids(produced)) mid_run++;
         last_rows = rows;
+        CHECK_EQ(produce_range("eok9", produced, produced + STEP), 0);
+        produced += STEP;
     }
-    CHECK(last_rows < good_ids(N));
+    CHECK_EQ(produced, N);
+    fprintf(stderr, "  %d of %d kills with work left\n", mid_run, KILLS);
+    CHECK(mid_run >= KILLS / 2); /* the kills hit running work, not idle sinks */
     test_proc last;
     CHECK_EQ(run_sink(&last, config, "eok9-last", NULL), 0);
     CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eok9", good_ids(N), 300000),
