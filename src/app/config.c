@@ -8,6 +8,7 @@
 #include <sluice/log.h>
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define K(struct_, member) offsetof(struct_, member)
@@ -220,7 +221,8 @@ static const cfg_key ingest_topic_keys[] = {
     {"schemaless", CFG_BOOL, K(app_ingest_topic_config, schemaless), 0, "false",
      .doc = "The same as schema: none (kept from earlier versions)."},
     {"value_schema_file", CFG_STRING, K(app_ingest_topic_config, value_schema_file), 0, NULL,
-     .doc = "An Avro schema file (path relative to the working directory) that ingest "
+     .doc = "An Avro schema file (a relative path is relative to the configuration file's "
+            "directory) that ingest "
             "registers as <topic>-value when it starts: nothing if the registry already has "
             "it, a new version if it differs (the subject's compatibility level decides)."},
     {"key_field", CFG_STRING, K(app_ingest_topic_config, key_field), 0, NULL,
@@ -322,12 +324,33 @@ const cfg_key app_config_keys[] = {
     {NULL},
 };
 
+/* Files a configuration names are found next to it, wherever sluice was
+ * started from (a service's working directory is rarely the config's). */
+static int relative_to(const char *config_path, char **file, sluice_error *err)
+{
+    if (!*file || (*file)[0] == '/') return 0;
+    const char *slash = strrchr(config_path, '/');
+    if (!slash) return 0;
+    size_t dir = (size_t)(slash - config_path) + 1, n = strlen(*file);
+    char *joined = malloc(dir + n + 1);
+    if (!joined) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    memcpy(joined, config_path, dir);
+    memcpy(joined + dir, *file, n + 1);
+    free(*file);
+    *file = joined;
+    return 0;
+}
+
 int app_config_load(const char *path, app_config *cfg, sluice_error *err, cfg_error_fn on_error,
                     void *opaque)
 {
     memset(cfg, 0, sizeof *cfg);
     if (!path) return cfg_load_defaults(app_config_keys, cfg, err);
-    return cfg_load_file(path, app_config_keys, cfg, err, on_error, opaque);
+    int rc = cfg_load_file(path, app_config_keys, cfg, err, on_error, opaque);
+    app_ingest_topic_config *t = cfg->ingest.topics.items;
+    for (size_t i = 0; rc == 0 && i < cfg->ingest.topics.n; i++)
+        rc = relative_to(path, &t[i].value_schema_file, err);
+    return rc;
 }
 
 void app_config_free(app_config *cfg)
