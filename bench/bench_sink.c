@@ -157,7 +157,7 @@ static uint64_t proc_hwm(pid_t pid)
 static pid_t ch_pid(void)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/pid", env.ch.dir);
+    snprintf(path, sizeof path, "%s/pid", sink_env_ch(&env)->dir);
     FILE *f = fopen(path, "r");
     int pid = 0;
     if (f) {
@@ -170,7 +170,7 @@ static pid_t ch_pid(void)
 static int ch_tcp_port(void)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/tcp_port", env.ch.dir);
+    snprintf(path, sizeof path, "%s/tcp_port", sink_env_ch(&env)->dir);
     FILE *f = fopen(path, "r");
     int port = 0;
     if (f) {
@@ -194,6 +194,18 @@ static void create_table(const char *table)
              "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree "
              "ORDER BY (type, ts)",
              table);
+    if (sink_env_sql(&env, sql) != 0) die("cannot create a table");
+}
+
+/* The same columns in a ReplicatedMergeTree (one replica, ZooKeeper): a
+ * table exactly-once can run on. */
+static void create_replicated(const char *table)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE %s (" COLUMNS ") ENGINE = ReplicatedMergeTree("
+             "'/clickhouse/tables/{shard}/%s', '{replica}') ORDER BY (type, ts)",
+             table, table);
     if (sink_env_sql(&env, sql) != 0) die("cannot create a table");
 }
 
@@ -345,11 +357,14 @@ static void write_config(const char *name, const char *topic, const char *table,
     char yaml[2048];
     /* Experiments: more sink keys for every run (YAML lines under sink:). */
     const char *more = getenv("SLUICE_BENCH_SINK_KEYS");
+    const char *delivery = getenv("SLUICE_BENCH_DELIVERY");
     snprintf(yaml, sizeof yaml,
              "sink:\n  group_id: %s\n%s%s"
-             "  routes:\n    - topic: %s\n      table: %s\n",
-             name, extra ? extra : "", more ? more : "", topic, table);
-    if (sink_env_config_via(&env, name, ch_url ? ch_url : env.ch.url, yaml, config, n) != 0)
+             "  routes:\n    - topic: %s\n      table: %s\n      delivery: %s\n",
+             name, extra ? extra : "", more ? more : "", topic, table,
+             delivery ? delivery : "auto");
+    if (sink_env_config_via(&env, name, ch_url ? ch_url : sink_env_ch(&env)->url, yaml, config,
+                            n) != 0)
         die("cannot write a config");
 }
 
@@ -646,6 +661,47 @@ static void rss_vs_backlog(const char *topic, long backlog)
     fflush(stdout);
 }
 
+static void print_sluice(const char *what, const sink_run *r, long n);
+
+/* Exactly-once against at-least-once: the same topic into the same kind of
+ * table (ReplicatedMergeTree), the route's delivery the only difference,
+ * alternating runs. */
+static void eo_compare(void)
+{
+    prefill("ev_eo", 64, events, 0);
+    double alo_rows = 0, eo_rows = 0, alo_cpu = 0, eo_cpu = 0;
+    const int rounds = 2;
+    for (int k = 0; k < rounds * 2; k++) {
+        int eo = k % 2;
+        char name[32], table[48];
+        snprintf(name, sizeof name, "%s%d", eo ? "eo" : "alo", k / 2);
+        snprintf(table, sizeof table, "%s_t", name);
+        create_replicated(table);
+        char extra[128];
+        snprintf(extra, sizeof extra, "  writers: 2\n");
+        /* the route's delivery, through write_config */
+        setenv("SLUICE_BENCH_DELIVERY", eo ? "exactly_once" : "at_least_once", 1);
+        sink_run r = run_sluice(name, "ev_eo", table, events, extra, NULL);
+        unsetenv("SLUICE_BENCH_DELIVERY");
+        print_sluice(eo ? "JSON into ReplicatedMergeTree, exactly-once"
+                        : "JSON into ReplicatedMergeTree, at-least-once",
+                     &r, events);
+        if (eo) {
+            eo_rows += r.rows_s / rounds;
+            eo_cpu += r.cpu_us_row / rounds;
+        } else {
+            alo_rows += r.rows_s / rounds;
+            alo_cpu += r.cpu_us_row / rounds;
+        }
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP TABLE %s", table);
+        sink_env_sql(&env, sql);
+    }
+    printf("exactly-once against at-least-once (mean of %d alternating runs each): rows/s %.0f vs "
+           "%.0f = %.2f (aim >= 0.90), sink CPU per row %.2f vs %.2f us\n",
+           rounds, eo_rows, alo_rows, eo_rows / alo_rows, eo_cpu, alo_cpu);
+}
+
 int main(int argc, char **argv)
 {
     int part1_only = 0;
@@ -655,7 +711,11 @@ int main(int argc, char **argv)
     }
     if (events < 1000) events = 1000;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (sink_env_start(&env, "sluice-bench-sink", 1, 1) != 0)
+    const char *only = getenv("SLUICE_BENCH_ONLY"); /* "json", "avro": part 1 for one format;
+                                                     * "eo": exactly-once against at-least-once */
+    int eo_only = only && !strcmp(only, "eo");
+    if ((eo_only ? sink_env_start_replicated(&env, "sluice-bench-sink", 1, 1, 1)
+                 : sink_env_start(&env, "sluice-bench-sink", 1, 1)) != 0)
         die("cannot start Kafka, ClickHouse and the registry");
     env.kafka_extra = "  properties:\n    session.timeout.ms: \"6000\"\n"
                       "    heartbeat.interval.ms: \"500\"\n";
@@ -667,8 +727,12 @@ int main(int argc, char **argv)
                  getenv("SLUICE_BENCH_KAFKA_PROPERTIES"));
         env.kafka_extra = kprops;
     }
-    const char *only = getenv("SLUICE_BENCH_ONLY"); /* "json" or "avro": part 1 for one format */
     printf("events: %ld\n", events);
+    if (eo_only) {
+        eo_compare();
+        sink_env_stop(&env);
+        return 0;
+    }
 
     /* 1. Throughput, JSON and Avro, and the peers on the JSON topic. 64
      * partitions keep each under the mock's 5 MiB (compressed). */

@@ -104,6 +104,10 @@ static const cfg_key kafka_keys[] = {
 static const cfg_key clickhouse_keys[] = {
     {"url", CFG_STRING, K(app_clickhouse_config, url), 0, "http://127.0.0.1:8123",
      .doc = "ClickHouse HTTP interface (http:// or https://)."},
+    {"urls", CFG_STRING_LIST, K(app_clickhouse_config, urls), 0, NULL,
+     .doc = "Several servers holding the same tables (the replicas of a shard): each connection "
+            "uses one and moves to the next when it fails (unreachable, timed out, read-only, "
+            "ZooKeeper trouble). Replaces url when given."},
     {"user", CFG_STRING, K(app_clickhouse_config, user), 0, "default", .doc = "User name."},
     {"password", CFG_STRING, K(app_clickhouse_config, password), 0, NULL,
      .doc = "Password. Use ${ENV} substitution."},

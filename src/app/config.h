@@ -61,6 +61,7 @@ typedef struct app_kafka_config {
 
 typedef struct app_clickhouse_config {
     char *url;
+    cfg_strings urls; /* replicas, tried in turn; overrides url when given */
     char *user;
     char *password;
     char *ca_file;

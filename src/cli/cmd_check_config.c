@@ -11,6 +11,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "sink/ch_http.h"
+#include "sink/eo.h"
+#include "sink/table_probe.h"
 
 static void usage(FILE *f)
 {
@@ -92,6 +97,59 @@ static void explain_topics(const app_config *cfg)
                "one is refused with 422)\n");
 }
 
+/* Each sink route's guarantee. The sink decides it at start from what
+ * ClickHouse reports about the table; when the server answers now (one
+ * short try), the same decision is shown here. 1 when a route demands
+ * exactly_once of a table that cannot have it (the sink would not start). */
+static int explain_routes(const app_config *cfg, FILE *out)
+{
+    const app_route_config *r = cfg->sink.routes.items;
+    if (!cfg->sink.routes.n) return 0;
+    char *settings = ch_settings_query(&cfg->clickhouse.settings);
+    ch_http_config hc;
+    ch_http_config_from(cfg, settings, &hc);
+    hc.connect_timeout_ms = 1000;
+    hc.request_timeout_ms = 3000;
+    ch_http *ch = NULL;
+    sluice_error err;
+    int reachable = ch_http_new(&hc, &ch, &err) == 0, bad = 0;
+    for (size_t i = 0; i < cfg->sink.routes.n; i++) {
+        const char *asked = r[i].delivery == APP_DELIVERY_EXACTLY_ONCE    ? "exactly_once"
+                            : r[i].delivery == APP_DELIVERY_AT_LEAST_ONCE ? "at_least_once"
+                                                                          : "auto";
+        if (r[i].delivery == APP_DELIVERY_AT_LEAST_ONCE) {
+            fprintf(out, "sink route %s -> %s: at least once (delivery: at_least_once)\n",
+                    r[i].topic, r[i].table);
+            continue;
+        }
+        table_probe p;
+        if (!reachable || table_probe_run(ch, &r[i], &p, &err) != 0) {
+            reachable = 0;
+            fprintf(out,
+                    "sink route %s -> %s: delivery %s, decided when the sink starts from what "
+                    "ClickHouse says of the table (not asked now: %s)\n",
+                    r[i].topic, r[i].table, asked, err.msg);
+            continue;
+        }
+        eo_verdict v;
+        eo_decide(&p.facts, &v);
+        table_probe_free(&p);
+        if (!v.exactly_once && r[i].delivery == APP_DELIVERY_EXACTLY_ONCE) {
+            fprintf(stderr,
+                    "sink.routes[%zu].delivery: exactly_once, but %s (the sink would not "
+                    "start)\n",
+                    i, v.reason);
+            bad = 1;
+            continue;
+        }
+        fprintf(out, "sink route %s -> %s: %s (%s)\n", r[i].topic, r[i].table,
+                v.exactly_once ? "exactly once" : "at least once", v.reason);
+    }
+    ch_http_free(ch);
+    free(settings);
+    return bad;
+}
+
 int cmd_check_config(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -132,8 +190,17 @@ int cmd_check_config(int argc, char **argv)
         app_config_free(&cfg);
         return CLI_EXIT_USAGE;
     }
-    printf("%s: ok\n", path);
-    explain_topics(&cfg);
+    char *routes = NULL;
+    size_t routes_len = 0;
+    FILE *mem = open_memstream(&routes, &routes_len);
+    rc = mem ? explain_routes(&cfg, mem) : 0;
+    if (mem) fclose(mem);
+    if (rc == 0) {
+        printf("%s: ok\n", path);
+        explain_topics(&cfg);
+        fputs(routes ? routes : "", stdout);
+    }
+    free(routes);
     app_config_free(&cfg);
-    return CLI_EXIT_OK;
+    return rc ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }

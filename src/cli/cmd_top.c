@@ -634,6 +634,15 @@ static void draw_sink(screen *s, const top *t, const frame *cur, const frame *pr
         bytes(total(cur, nu, (sel){"sluice_sink_queue_bytes", 0, 0}), b, sizeof b),
         total(cur, nu, (sel){"sluice_sink_queue_batches", 0, 0}),
         bytes(total(cur, nu, (sel){"sluice_sink_memory_limit_bytes", 0, 0}), c, sizeof c));
+    put(s,
+        "  exactly-once routes %.0f   intents %.0f   replayed batches %.0f (table changed %.0f, "
+        "unreadable %.0f)   clickhouse failovers %.0f",
+        total(cur, nu, (sel){"sluice_sink_route_exactly_once", 0, 0}),
+        total(cur, nu, (sel){"sluice_sink_eo_intents_total", 0, 0}),
+        total(cur, nu, (sel){"sluice_sink_eo_replayed_batches_total", 0, 0}),
+        total(cur, nu, (sel){"sluice_sink_eo_replays_changed_total", 0, 0}),
+        total(cur, nu, (sel){"sluice_sink_eo_replay_failures_total", 0, 0}),
+        total(cur, nu, (sel){"sluice_sink_clickhouse_failovers", 0, 0}));
     put(s, "  paused now %.0f   pauses %.0f, resumes %.0f   pause/resume calls %.0f/%.0f",
         total(cur, nu, (sel){"sluice_sink_partition_paused", 0, 0}),
         total(cur, nu, (sel){"sluice_sink_partition_pauses_total", 0, 0}),

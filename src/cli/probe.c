@@ -9,12 +9,10 @@ int ch_probe_open(ch_probe *p, const app_config *cfg, sluice_error *err)
 {
     p->ch = NULL;
     pthread_mutex_init(&p->mu, NULL);
-    ch_http_config hc = {.url = cfg->clickhouse.url,
-                         .user = cfg->clickhouse.user,
-                         .password = cfg->clickhouse.password,
-                         .ca_file = cfg->clickhouse.ca_file,
-                         .connect_timeout_ms = 2000,
-                         .request_timeout_ms = 5000};
+    ch_http_config hc;
+    ch_http_config_from(cfg, NULL, &hc);
+    hc.connect_timeout_ms = 2000;
+    hc.request_timeout_ms = 5000;
     int rc = ch_http_new(&hc, &p->ch, err);
     if (rc) pthread_mutex_destroy(&p->mu);
     return rc;

@@ -17,7 +17,9 @@
 struct ch_http {
     CURL *curl;
     struct curl_slist *headers;
-    char *base;
+    char **bases; /* every server, without a trailing slash */
+    size_t n_bases, current;
+    char *base; /* bases[current] */
     ch_http_config cfg;
     char *ca_file;
     char *settings; /* "" or "k=v&..." */
@@ -29,21 +31,34 @@ static void curl_setup(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+static int bad_url(const char *u)
+{
+    return !u || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0);
+}
+
 int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err)
 {
     pthread_once(&curl_once, curl_setup);
-    if (!cfg->url ||
-        (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0))
-        return sluice_error_set(err, SLUICE_ECONFIG,
-                                "clickhouse.url must start with http:// or https://, got '%s'",
-                                cfg->url ? cfg->url : "");
+    const char *const *urls = cfg->n_urls ? cfg->urls : &cfg->url;
+    size_t n_urls = cfg->n_urls ? cfg->n_urls : 1;
+    for (size_t i = 0; i < n_urls; i++)
+        if (bad_url(urls[i]))
+            return sluice_error_set(err, SLUICE_ECONFIG,
+                                    "clickhouse.url%s must start with http:// or https://, got "
+                                    "'%s'",
+                                    cfg->n_urls ? "s" : "", urls[i] ? urls[i] : "");
     ch_http *c = calloc(1, sizeof *c);
     if (!c) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     c->cfg = *cfg;
-    size_t n = strlen(cfg->url);
-    while (n > 0 && cfg->url[n - 1] == '/')
-        n--;
-    c->base = strndup(cfg->url, n);
+    c->bases = calloc(n_urls, sizeof *c->bases);
+    for (size_t i = 0; c->bases && i < n_urls; i++) {
+        size_t n = strlen(urls[i]);
+        while (n > 0 && urls[i][n - 1] == '/')
+            n--;
+        if (!(c->bases[i] = strndup(urls[i], n))) break;
+        c->n_bases++;
+    }
+    c->base = c->n_bases == n_urls ? c->bases[0] : NULL;
     c->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
     c->settings = strdup(cfg->settings ? cfg->settings : "");
     c->curl = curl_easy_init();
@@ -71,7 +86,9 @@ void ch_http_free(ch_http *c)
     if (!c) return;
     if (c->curl) curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
-    free(c->base);
+    for (size_t i = 0; i < c->n_bases; i++)
+        free(c->bases[i]);
+    free(c->bases);
     free(c->ca_file);
     free(c->settings);
     free(c);
@@ -105,6 +122,26 @@ static void describe(const char *sql, char *out, size_t n)
     size_t len = strcspn(sql, "\n");
     if (len > 80) len = 80;
     snprintf(out, n, "%.*s%s", (int)len, sql, strlen(sql) > len ? "..." : "");
+}
+
+/* A failure that says this server cannot serve now, where another
+ * replica might. */
+static int unavailable(const sluice_error *err)
+{
+    if (!err || err->code != SLUICE_EREMOTE) return 1; /* transport errors, timeouts */
+    switch (err->remote_code) {
+    case 225: /* NO_ZOOKEEPER */
+    case 242: /* TABLE_IS_READ_ONLY */
+    case 319: /* UNKNOWN_STATUS_OF_INSERT */
+    case 999: /* KEEPER_EXCEPTION */
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static int perform(ch_http *c, const char *url, const void *body, size_t len, const char *what,
@@ -159,7 +196,33 @@ static int perform(ch_http *c, const char *url, const void *body, size_t len, co
     }
     if (rc && out) out->len = mark;
     buf_free(&local);
+    if (rc && c->n_bases > 1 && unavailable(err)) {
+        /* The next request tries the next server; this connection's
+         * kept-alive socket belongs to the old one. */
+        c->current = (c->current + 1) % c->n_bases;
+        c->base = c->bases[c->current];
+        if (c->cfg.failovers) atomic_fetch_add(c->cfg.failovers, 1);
+    }
     return rc;
+}
+
+const char *ch_http_server(const ch_http *c)
+{
+    return c->base;
+}
+
+void ch_http_config_from(const app_config *cfg, const char *settings, ch_http_config *out)
+{
+    const app_clickhouse_config *c = &cfg->clickhouse;
+    *out = (ch_http_config){.url = c->url,
+                            .urls = (const char *const *)c->urls.items,
+                            .n_urls = c->urls.n,
+                            .user = c->user,
+                            .password = c->password,
+                            .ca_file = c->ca_file,
+                            .connect_timeout_ms = c->connect_timeout_ms,
+                            .request_timeout_ms = c->request_timeout_ms,
+                            .settings = settings};
 }
 
 int ch_http_query(ch_http *c, const char *sql, buf *out, sluice_error *err)

@@ -17,6 +17,7 @@
 #ifndef SLUICE_SINK_CH_HTTP_H
 #define SLUICE_SINK_CH_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,12 +26,20 @@
 #include "codec/plan.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "app/config.h"
 #include "common/config.h"
 
 typedef struct ch_http ch_http;
 
 typedef struct ch_http_config {
     const char *url; /* http://127.0.0.1:8123 */
+    /* or several servers with the same tables (replicas): the connection
+     * uses one and moves to the next after a failure that says the server
+     * cannot serve now (transport errors, timeouts, 5xx without a code,
+     * read-only tables, ZooKeeper trouble) */
+    const char *const *urls;
+    size_t n_urls;
+    _Atomic uint64_t *failovers; /* counts the moves, or NULL */
     const char *user;
     const char *password;
     const char *ca_file; /* for https:// */
@@ -43,6 +52,11 @@ typedef struct ch_http_config {
 } ch_http_config;
 
 int ch_http_new(const ch_http_config *cfg, ch_http **out, sluice_error *err);
+/* clickhouse.url or clickhouse.urls, credentials and timeouts of cfg; the
+ * settings string is the caller's (ch_settings_query). */
+void ch_http_config_from(const app_config *cfg, const char *settings, ch_http_config *out);
+/* The server the next request goes to. */
+const char *ch_http_server(const ch_http *c);
 void ch_http_free(ch_http *c);
 
 /* Run sql; the answer goes to out (may be NULL). On failure err names the

@@ -423,7 +423,21 @@ static void on_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
         if (slot < 0) continue;
         part *p = s->parts.parts[slot];
         part_assign(p, s->high_mark, s->low_mark);
-        partition_metrics(s, p);
+        /* Series are registered the first time a slot is assigned: a
+         * partition assigned again already has them (they read its slot). */
+        if ((size_t)slot >= s->metrics_seen_len) {
+            size_t len = (size_t)slot + 64;
+            char *seen = realloc(s->metrics_seen, len);
+            if (seen) {
+                memset(seen + s->metrics_seen_len, 0, len - s->metrics_seen_len);
+                s->metrics_seen = seen;
+                s->metrics_seen_len = len;
+            }
+        }
+        if ((size_t)slot < s->metrics_seen_len && !s->metrics_seen[slot]) {
+            partition_metrics(s, p);
+            s->metrics_seen[slot] = 1;
+        }
     }
     eo_assign(s, parts);
     rd_kafka_assign(s->rk, parts);

@@ -62,7 +62,14 @@ static int commit(pipeline *pl, const batch *b, rd_kafka_topic_partition_list_t 
         rd_kafka_resp_err_t e = rd_kafka_commit(pl->eo.rk, l, 0);
         for (int i = 0; !e && i < l->cnt; i++)
             e = l->elems[i].err;
-        if (e) {
+        if (e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+            e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+            e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID) {
+            /* The group is moving the partitions: this batch's assignment
+             * is over (in an eager rebalance every partition is revoked),
+             * and whoever gets them next replays its intent. */
+            rc = EO_STALE;
+        } else if (e) {
             sluice_error_set(err, SLUICE_EIO, "commit: %s", rd_kafka_err2str(e));
             rc = EO_FAILED;
         }

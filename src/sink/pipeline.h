@@ -93,6 +93,7 @@ typedef struct pipeline {
     _Atomic int64_t give_up_ms; /* writers abandon retries after this (monotonic; 0 = never) */
     sink_times times;
     eo_kafka eo;
+    _Atomic uint64_t ch_failovers; /* writers' moves between clickhouse.urls */
 } pipeline;
 
 #endif

@@ -49,6 +49,10 @@ static double g_queue_bytes(void *p)
 {
     return (double)atomic_load(&((pipeline *)p)->q.m_bytes);
 }
+static double g_failovers(void *p)
+{
+    return (double)atomic_load(&((pipeline *)p)->ch_failovers);
+}
 static double g_memory_limit(void *p)
 {
     return (double)((pipeline *)p)->cfg->sink.memory_limit;
@@ -118,6 +122,9 @@ static void sink_metrics(sink *s)
                             NULL, g_queue_bytes, &s->pl);
     sluice_metrics_gauge_fn(m, "sluice_sink_memory_limit_bytes", "sink.memory_limit", NULL,
                             g_memory_limit, &s->pl);
+    sluice_metrics_gauge_fn(m, "sluice_sink_clickhouse_failovers",
+                            "Times a writer moved to the next of clickhouse.urls after a failure",
+                            NULL, g_failovers, &s->pl);
     time_metrics(s);
 }
 
@@ -132,15 +139,9 @@ static void *starter_main(void *arg)
     sink *s = arg;
     pipeline *pl = &s->pl;
     pthread_setname_np(pthread_self(), "sink-start");
-    const app_clickhouse_config *c = &pl->cfg->clickhouse;
-    char *settings = ch_settings_query(&c->settings);
-    ch_http_config hc = {.url = c->url,
-                         .user = c->user,
-                         .password = c->password,
-                         .ca_file = c->ca_file,
-                         .connect_timeout_ms = c->connect_timeout_ms,
-                         .request_timeout_ms = c->request_timeout_ms,
-                         .settings = settings};
+    char *settings = ch_settings_query(&pl->cfg->clickhouse.settings);
+    ch_http_config hc;
+    ch_http_config_from(pl->cfg, settings, &hc);
     ch_http *ch = NULL;
     sluice_error err;
     int rc = ch_http_new(&hc, &ch, &err);

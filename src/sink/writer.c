@@ -787,14 +787,9 @@ static writer *writer_new(writers *pool, int index, sluice_error *err)
      * budget's slack is for. */
     for (int i = 0; i < MAX_GROUPS; i++)
         buf_init(&w->groups[i].rows, s->budget.writer_rows);
-    const app_clickhouse_config *c = &s->cfg->clickhouse;
-    ch_http_config hc = {.url = c->url,
-                         .user = c->user,
-                         .password = c->password,
-                         .ca_file = c->ca_file,
-                         .connect_timeout_ms = c->connect_timeout_ms,
-                         .request_timeout_ms = c->request_timeout_ms,
-                         .settings = pool->ch_settings};
+    ch_http_config hc;
+    ch_http_config_from(s->cfg, pool->ch_settings, &hc);
+    hc.failovers = &s->ch_failovers;
     if (ch_http_new(&hc, &w->ch, err) != 0) {
         free(w);
         return NULL;

@@ -200,6 +200,170 @@ static void test_kill9_twenty_times(void)
     check_exact("eok9", N, PARTS);
 }
 
+/* Two sinks in one group; one of them killed with SIGKILL at random
+ * moments and started again, ten times, while the other keeps going:
+ * partitions with open intents move to the survivor, which replays them. */
+static void test_two_sinks_one_killed(void)
+{
+    CHECK_EQ(setup(), 0);
+    enum { N = 200000, PARTS = 16, KILLS = 10, STEP = N / 2 / KILLS };
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eo2s", PARTS), 0);
+    CHECK_EQ(create_replicated("eo2s"), 0);
+    CHECK_EQ(produce_range("eo2s", 0, N / 2), 0);
+    int produced = N / 2;
+    char config[700];
+    write_config("eo2s", "eo2s", NULL, NULL, config, sizeof config);
+    test_proc steady;
+    CHECK_EQ(run_sink(&steady, config, "eo2s-steady", NULL), 0);
+    srand(14);
+    for (int k = 0; k < KILLS; k++) {
+        test_proc s;
+        char log[32];
+        snprintf(log, sizeof log, "eo2s-%d", k);
+        CHECK_EQ(run_sink(&s, config, log, NULL), 0);
+        clock_sleep_ms(300 + rand() % 2500);
+        CHECK_EQ(test_proc_stop(&s, SIGKILL, 5000), 128 + SIGKILL);
+        fprintf(stderr, "  kill %d: %.0f rows of %d produced\n", k + 1,
+                sink_env_scalar(&env, "SELECT count() FROM eo2s"), produced);
+        CHECK_EQ(produce_range("eo2s", produced, produced + STEP), 0);
+        produced += STEP;
+    }
+    CHECK(test_proc_alive(&steady));
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eo2s", good_ids(N), 300000),
+             good_ids(N));
+    CHECK_EQ(test_proc_stop(&steady, SIGTERM, 30000), 0);
+    check_exact("eo2s", N, PARTS);
+}
+
+/* The ClickHouse server the sink writes to is killed with SIGKILL while
+ * INSERTs run, and started again: the INSERTs that were cut are sent
+ * again whole, and the blocks the server had committed are ignored. */
+static void test_clickhouse_killed(void)
+{
+    CHECK_EQ(setup(), 0);
+    enum { N = 300000, PARTS = 8 };
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eochk", PARTS), 0);
+    CHECK_EQ(create_replicated("eochk"), 0);
+    CHECK_EQ(produce_range("eochk", 0, N), 0);
+    char config[700];
+    write_config("eochk", "eochk", NULL, NULL, config, sizeof config);
+    test_proc s;
+    CHECK_EQ(run_sink(&s, config, "eochk", NULL), 0);
+    for (int k = 0; k < 2; k++) {
+        double at = sink_env_wait_for(&env, "SELECT count() FROM eochk", (k + 1) * N / 4, 120000);
+        CHECK(at < good_ids(N));
+        test_ch_kill(sink_env_ch(&env));
+        fprintf(stderr, "  clickhouse killed at %.0f rows\n", at);
+        clock_sleep_ms(1000);
+        CHECK_EQ(test_ch_restart(sink_env_ch(&env)), 0);
+    }
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eochk", good_ids(N), 300000),
+             good_ids(N));
+    double retries = 0;
+    CHECK_EQ(sink_env_metric(&s, "sluice_sink_insert_retries_total", NULL, &retries), 0);
+    CHECK(retries >= 1);
+    CHECK_EQ(test_proc_stop(&s, SIGTERM, 30000), 0);
+    check_exact("eochk", N, PARTS);
+}
+
+/* An INSERT whose answer never reaches the sink although the server
+ * stored it — held past the sink's request timeout, and dropped — is
+ * sent again and ignored. */
+static void test_answer_withheld(void)
+{
+    CHECK_EQ(setup(), 0);
+    enum { N = 60000, PARTS = 8 };
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eowh", PARTS), 0);
+    CHECK_EQ(create_replicated("eowh"), 0);
+    CHECK_EQ(produce_range("eowh", 0, N), 0);
+    fault_proxy *px = fault_proxy_start(sink_env_ch(&env)->url);
+    CHECK(px != NULL);
+    fault_proxy_match(px, "INSERT");
+    fault_proxy_withhold_next(px, 3, FAULT_PROXY_HOLD, 10000);
+    char yaml[1024], config[700];
+    snprintf(yaml, sizeof yaml,
+             "sink:\n  group_id: eowh\n  writers: 2\n  retry_initial: 50ms\n"
+             "  routes:\n    - topic: eowh\n      table: eowh\n"
+             "      delivery: exactly_once\n      batch: {max_rows: 2000, max_age: 50ms}\n");
+    /* a request timeout the held answers outlast */
+    env.clickhouse_extra = "  request_timeout: 2s\n";
+    CHECK_EQ(sink_env_config_via(&env, "eowh", fault_proxy_url(px), yaml, config, sizeof config),
+             0);
+    env.clickhouse_extra = NULL;
+    test_proc s;
+    CHECK_EQ(run_sink(&s, config, "eowh", NULL), 0);
+    for (int i = 0; i < 600 && fault_proxy_withheld(px) < 3; i++)
+        clock_sleep_ms(100);
+    CHECK_EQ(fault_proxy_withheld(px), 3);
+    CHECK_EQ(fault_proxy_withheld_status(px), 200); /* the server stored them */
+    fault_proxy_withhold_next(px, 2, FAULT_PROXY_DROP, 0);
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eowh", good_ids(N), 120000),
+             good_ids(N));
+    CHECK_EQ(fault_proxy_withheld(px), 5);
+    CHECK_EQ(test_proc_stop(&s, SIGTERM, 30000), 0);
+    check_exact("eowh", N, PARTS);
+    fault_proxy_stop(px);
+}
+
+/* Two replicas in clickhouse.urls; the first is killed with SIGKILL
+ * mid-stream: the writers move to the second, INSERTs that were cut are
+ * sent again there (ignored where the first had stored them: the block
+ * hashes are shared through ZooKeeper); the first comes back and catches
+ * up. Both replicas hold exactly the good ids; so does a Distributed
+ * table over them. */
+static void test_replica_failover(void)
+{
+    CHECK_EQ(setup(), 0);
+    enum { N = 300000, PARTS = 8 };
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eorf", PARTS), 0);
+    CHECK_EQ(create_replicated("eorf"), 0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE eorf_all ON CLUSTER sluice AS eorf ENGINE = "
+                                "Distributed(sluice, default, eorf)"),
+             0);
+    CHECK_EQ(produce_range("eorf", 0, N), 0);
+    test_ch *r1 = &env.cluster.server[0], *r2 = &env.cluster.server[1];
+    char urls[256], config[700];
+    snprintf(urls, sizeof urls, "  urls: [\"%s\", \"%s\"]\n", r1->url, r2->url);
+    env.clickhouse_extra = urls;
+    write_config("eorf", "eorf", NULL, NULL, config, sizeof config);
+    env.clickhouse_extra = NULL;
+    test_proc s;
+    CHECK_EQ(run_sink(&s, config, "eorf", NULL), 0);
+    double at = test_ch_scalar(r2, "SELECT count() FROM eorf");
+    for (int i = 0; i < 600 && at < N / 3; i++) {
+        clock_sleep_ms(100);
+        at = test_ch_scalar(r2, "SELECT count() FROM eorf");
+    }
+    CHECK(at >= N / 3);
+    CHECK(at < good_ids(N));
+    test_ch_kill(r1);
+    fprintf(stderr, "  replica 1 killed at %.0f rows\n", at);
+    /* the writers go on through replica 2 */
+    double later = 0;
+    for (int i = 0; i < 1200 && later < good_ids(N); i++) {
+        clock_sleep_ms(100);
+        later = test_ch_scalar(r2, "SELECT uniqExact(id) FROM eorf");
+    }
+    CHECK_EQ(later, good_ids(N));
+    double failovers = 0;
+    CHECK_EQ(sink_env_metric(&s, "sluice_sink_clickhouse_failovers", NULL, &failovers), 0);
+    CHECK(failovers >= 1);
+    CHECK_EQ(test_ch_restart(r1), 0);
+    CHECK_EQ(test_proc_stop(&s, SIGTERM, 30000), 0);
+    /* replica 1 catches up (replication, not the sink) */
+    double caught = 0;
+    for (int i = 0; i < 1200 && caught < good_ids(N); i++) {
+        caught = test_ch_scalar(r1, "SELECT count() FROM eorf");
+        if (caught < good_ids(N)) clock_sleep_ms(100);
+    }
+    CHECK_EQ(caught, good_ids(N));
+    CHECK_EQ(test_ch_scalar(r2, "SELECT count() FROM eorf"), good_ids(N));
+    CHECK_EQ(test_ch_scalar(r1, "SELECT uniqExact(id) FROM eorf"), good_ids(N));
+    CHECK_EQ(test_ch_scalar(r1, "SELECT count() FROM eorf_all"), good_ids(N));
+    CHECK_EQ(test_ch_scalar(r2, "SELECT count() FROM eorf_all"), good_ids(N));
+    check_exact("eorf", N, PARTS);
+}
+
 /* A table that cannot deduplicate: with delivery left to auto the route
  * says at start why it runs at least once; demanding exactly_once stops
  * the sink with the reason (exit 2). */
@@ -245,5 +409,6 @@ static void test_cleanup(void)
     sink_env_stop(&env);
 }
 
-TEST_MAIN(T(test_failpoints), T(test_table_that_cannot), T(test_kill9_twenty_times),
-          T(test_cleanup))
+TEST_MAIN(T(test_failpoints), T(test_table_that_cannot), T(test_answer_withheld),
+          T(test_replica_failover), T(test_clickhouse_killed), T(test_two_sinks_one_killed),
+          T(test_kill9_twenty_times), T(test_cleanup))

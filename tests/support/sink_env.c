@@ -112,8 +112,9 @@ int sink_env_config_via(sink_env *e, const char *name, const char *ch_url, const
             "log:\n  level: info\n"
             "metrics:\n  listen: 127.0.0.1:0\n"
             "kafka:\n  brokers: \"%s\"\n%s"
-            "clickhouse:\n  url: %s\n",
-            e->kafka.bootstrap, e->kafka_extra ? e->kafka_extra : "", ch_url);
+            "clickhouse:\n  url: %s\n%s",
+            e->kafka.bootstrap, e->kafka_extra ? e->kafka_extra : "", ch_url,
+            e->clickhouse_extra ? e->clickhouse_extra : "");
     if (e->reg_url[0])
         fprintf(f, "registry:\n  urls: [%s]\n  backoff_initial: 20ms\n  backoff_max: 500ms\n",
                 e->reg_url);

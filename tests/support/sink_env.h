@@ -28,6 +28,8 @@ typedef struct sink_env {
     /* YAML lines written under `kafka:` after brokers (e.g. properties for
      * group timing); NULL for none. */
     const char *kafka_extra;
+    /* ... and under `clickhouse:` after url (e.g. urls, timeouts) */
+    const char *clickhouse_extra;
 } sink_env;
 
 /* Start Kafka (brokers), ClickHouse, and (if registry) the registry. */
