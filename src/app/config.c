@@ -194,6 +194,16 @@ static const cfg_key sink_keys[] = {
      .max = 3600000, .doc = "First INSERT retry's wait ceiling (full jitter, doubling)."},
     {"retry_max", CFG_DURATION, K(app_sink_config, retry_max_ms), 0, "30s", .min = 1,
      .max = 3600000, .doc = "Longest wait between INSERT retries (retries never give up)."},
+    {"columns_refresh", CFG_DURATION, K(app_sink_config, columns_refresh_ms), 0, "30s", .min = 100,
+     .max = 86400000,
+     .doc = "How often a route's table columns are read again, so that an ALTER TABLE … ADD or "
+            "DROP COLUMN is picked up without a restart (an INSERT the table refuses re-reads "
+            "them at once)."},
+    {"blocked_retry", CFG_DURATION, K(app_sink_config, blocked_retry_ms), 0, "30s", .min = 10,
+     .max = 3600000,
+     .doc = "While ClickHouse refuses a route for a reason retrying will not fix (unknown table, "
+            "column or setting, type mismatch, authentication), the batch is tried again this "
+            "often; /readyz fails with ClickHouse's message meanwhile. Nothing is dropped."},
     {"rebalance_timeout", CFG_DURATION, K(app_sink_config, rebalance_timeout_ms), 0, "10s",
      .min = 0, .max = 3600000,
      .doc = "On a rebalance, how long to wait for in-flight batches of revoked partitions."},

@@ -62,6 +62,7 @@ static int ready(void *opaque, char *why, size_t n)
 {
     struct readiness *r = opaque;
     if (!ingest_ready(r->g, why, n)) return 0;
+    if (r->s && sink_blocked(r->s, why, n)) return 0;
     if (r->s && !sink_ready(r->s)) {
         snprintf(why, n, "kafka: the sink has no partitions assigned yet");
         return 0;

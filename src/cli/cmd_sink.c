@@ -38,6 +38,7 @@ struct readiness {
 static int ready(void *opaque, char *why, size_t n)
 {
     struct readiness *r = opaque;
+    if (sink_blocked(r->s, why, n)) return 0;
     if (!sink_ready(r->s)) {
         snprintf(why, n, "kafka: no partitions assigned yet");
         return 0;

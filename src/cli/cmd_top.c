@@ -635,9 +635,10 @@ static void draw_sink(screen *s, const top *t, const frame *cur, const frame *pr
         total(cur, nu, (sel){"sluice_sink_queue_batches", 0, 0}),
         bytes(total(cur, nu, (sel){"sluice_sink_memory_limit_bytes", 0, 0}), c, sizeof c));
     put(s,
-        "  exactly-once routes %.0f   intents %.0f   replayed batches %.0f (table changed %.0f, "
-        "unreadable %.0f)   clickhouse failovers %.0f",
+        "  exactly-once routes %.0f   blocked routes %.0f   intents %.0f   replayed batches %.0f "
+        "(table changed %.0f, unreadable %.0f)   clickhouse failovers %.0f",
         total(cur, nu, (sel){"sluice_sink_route_exactly_once", 0, 0}),
+        total(cur, nu, (sel){"sluice_sink_route_blocked", 0, 0}),
         total(cur, nu, (sel){"sluice_sink_eo_intents_total", 0, 0}),
         total(cur, nu, (sel){"sluice_sink_eo_replayed_batches_total", 0, 0}),
         total(cur, nu, (sel){"sluice_sink_eo_replays_changed_total", 0, 0}),

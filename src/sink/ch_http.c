@@ -466,8 +466,12 @@ ch_fail ch_http_classify(const sluice_error *err)
     case 395: /* FUNCTION_THROW_IF_VALUE_IS_NON_ZERO: a throwIf() check in the table */
     case 469: /* VIOLATED_CONSTRAINT */
         return CH_FAIL_DATA;
-    /* The target: wrong table, column, database or credentials. */
+    /* The target: wrong table, column, database, setting or credentials. */
+    case 8:   /* THERE_IS_NO_COLUMN */
+    case 10:  /* NOT_FOUND_COLUMN_IN_BLOCK */
     case 16:  /* NO_SUCH_COLUMN_IN_TABLE */
+    case 115: /* UNKNOWN_SETTING (clickhouse.settings) */
+    case 164: /* READONLY (the user may not write) */
     case 47:  /* UNKNOWN_IDENTIFIER */
     case 60:  /* UNKNOWN_TABLE */
     case 62:  /* SYNTAX_ERROR */

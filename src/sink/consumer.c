@@ -147,6 +147,7 @@ static void drain_done(consumer *s, turn *t)
             account(s, b, now_ns);
             for (size_t i = 0; i < b->n_ranges; i++) {
                 const batch_range *r = &b->ranges[i];
+                if (r->part == BATCH_NOT_OURS) continue; /* a replayed partition of another owner */
                 part *p = s->parts.parts[r->part];
                 /* A range from an earlier assignment moves nothing now. */
                 if (!p->assigned || p->generation != r->generation) continue;

@@ -6,6 +6,8 @@
 #include "sink/route.h"
 
 #include <stdio.h>
+
+#include <sluice/log.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,11 @@ static const double latency_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                          0.5,   1,    2.5,   5,    10,  30};
 static const double row_buckets[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 static const double byte_buckets[] = {1024, 16384, 131072, 1048576, 8388608, 67108864};
+
+static double g_blocked(void *p)
+{
+    return (double)atomic_load(&((route_rt *)p)->blocked);
+}
 
 static double g_exactly_once(void *p)
 {
@@ -82,6 +89,10 @@ static void route_metrics(route_rt *r, sluice_metrics *m)
         "Exactly-once batches given up because their partitions were reassigned before they "
         "landed (the next owner replays their intent)",
         labels);
+    sluice_metrics_gauge_fn(m, "sluice_sink_route_blocked",
+                            "1 while ClickHouse refuses the route for a reason retrying will not "
+                            "fix (the log and /readyz say which)",
+                            labels, g_blocked, r);
     sluice_metrics_gauge_fn(m, "sluice_sink_route_exactly_once",
                             "1 when the route runs exactly-once, 0 at-least-once", labels,
                             g_exactly_once, r);
@@ -142,4 +153,31 @@ void sink_route_free(route_rt *r)
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->turn_mu);
     pthread_cond_destroy(&r->turn_cv);
+}
+
+void sink_route_problem(route_rt *r, const char *message)
+{
+    pthread_mutex_lock(&r->mu);
+    const char *m = message ? message : "";
+    int changed = strcmp(r->problem, m) != 0;
+    if (changed) snprintf(r->problem, sizeof r->problem, "%s", m);
+    atomic_store(&r->blocked, m[0] != '\0');
+    pthread_mutex_unlock(&r->mu);
+    if (!changed) return;
+    if (m[0])
+        sluice_log(SLUICE_LOG_ERROR, "sink",
+                   "clickhouse refuses the route; retrying slowly, nothing is dropped", "topic",
+                   r->cfg->topic, "table", r->cfg->table, "error", m, (char *)0);
+    else
+        sluice_log(SLUICE_LOG_INFO, "sink", "clickhouse accepts the route again", "topic",
+                   r->cfg->topic, "table", r->cfg->table, (char *)0);
+}
+
+int sink_route_blocked(route_rt *r, char *why, size_t n)
+{
+    if (!atomic_load(&r->blocked)) return 0;
+    pthread_mutex_lock(&r->mu);
+    snprintf(why, n, "route %s -> %s: %s", r->cfg->topic, r->cfg->table, r->problem);
+    pthread_mutex_unlock(&r->mu);
+    return 1;
 }

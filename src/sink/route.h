@@ -38,7 +38,13 @@ typedef struct route_rt {
     plan_column *cols;
     size_t n_cols;
     _Atomic uint64_t cols_gen;
-    uint64_t cols_hash; /* eo_columns_hash of cols, under mu */
+    uint64_t cols_hash;   /* eo_columns_hash of cols, under mu */
+    int64_t cols_read_ms; /* when they were read (monotonic), under mu */
+    /* ClickHouse refuses the route for a reason retrying will not fix
+     * (ch_fail CH_FAIL_CONFIG): its message, under mu ("" when fine);
+     * `blocked` mirrors it for /readyz and the gauge */
+    char problem[512];
+    _Atomic int blocked;
     /* delivery: decided once at start (sink.c) from the table's probe,
      * read-only after the consumer starts */
     int exactly_once;
@@ -61,5 +67,11 @@ typedef struct route_rt {
 int sink_route_setup(route_rt *r, int index, const app_route_config *c, sluice_metrics *m,
                      sluice_error *err);
 void sink_route_free(route_rt *r);
+
+/* Record or clear the route's problem (a writer's view of ClickHouse's
+ * answer); logs when it changes. */
+void sink_route_problem(route_rt *r, const char *message);
+/* Copy the problem into why (returns 1), or 0 when the route is fine. */
+int sink_route_blocked(route_rt *r, char *why, size_t n);
 
 #endif

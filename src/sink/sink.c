@@ -148,12 +148,23 @@ static void *starter_main(void *arg)
     uint64_t rng = backoff_seed();
     for (size_t i = 0; rc == 0 && i < pl->n_routes; i++) {
         for (int attempt = 1; !atomic_load(&pl->stopping); attempt++) {
-            rc = delivery_decide(&pl->routes[i], ch, &err);
+            route_rt *r = &pl->routes[i];
+            rc = delivery_decide(r, ch, &err);
+            if (rc == 0 && atomic_load(&r->blocked)) sink_route_problem(r, NULL);
             if (rc == 0 || rc == SLUICE_ECONFIG) break;
-            sluice_log(attempt == 1 ? SLUICE_LOG_WARN : SLUICE_LOG_DEBUG, "sink",
-                       "cannot ask ClickHouse what the table supports; retrying", "table",
-                       pl->routes[i].cfg->table, "error", err.msg, (char *)0);
             int64_t ms = backoff_delay_ms(attempt, 200, 5000, &rng);
+            if (rc == SLUICE_ENOTFOUND ||
+                (rc == SLUICE_EREMOTE && ch_http_classify(&err) == CH_FAIL_CONFIG)) {
+                /* no such table, an unknown setting, no access: /readyz
+                 * says so and it is asked again slowly */
+                sluice_counter_inc(r->m_errors_config);
+                sink_route_problem(r, err.msg);
+                ms = pl->cfg->sink.blocked_retry_ms;
+            } else {
+                sluice_log(attempt == 1 ? SLUICE_LOG_WARN : SLUICE_LOG_DEBUG, "sink",
+                           "cannot ask ClickHouse what the table supports; retrying", "table",
+                           r->cfg->table, "error", err.msg, (char *)0);
+            }
             for (int64_t slept = 0; slept < ms && !atomic_load(&pl->stopping); slept += 50)
                 clock_sleep_ms(50);
             rc = 0;
@@ -260,6 +271,13 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
 int sink_ready(const sink *s)
 {
     return atomic_load(&s->started) && consumer_ready(s->consumer);
+}
+
+int sink_blocked(const sink *s, char *why, size_t n)
+{
+    for (size_t i = 0; i < s->pl.n_routes; i++)
+        if (sink_route_blocked(&((sink *)s)->pl.routes[i], why, n)) return 1;
+    return 0;
 }
 
 int sink_failed(const sink *s, char *why, size_t n)

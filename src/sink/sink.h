@@ -31,6 +31,11 @@ int sink_stop(sink *s);
 /* Has the consumer joined its group and got an assignment? (/readyz) */
 int sink_ready(const sink *s);
 
+/* Is a route refused by ClickHouse for a reason retrying will not fix
+ * (unknown table, column or setting, authentication)? 1 with the route
+ * and ClickHouse's message in why. Its batches wait; nothing is dropped. */
+int sink_blocked(const sink *s, char *why, size_t n);
+
 /* The sink could not start after all (it decides each route's delivery
  * before consuming, asking ClickHouse; a route that demands exactly_once
  * on a table that cannot have it stops it): 2 for a configuration error,

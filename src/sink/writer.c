@@ -121,6 +121,19 @@ static int backoff_wait(writer *w, int attempt)
     return give_up(w->s);
 }
 
+/* While ClickHouse refuses the route for a reason retrying will not fix:
+ * one slow probe every sink.blocked_retry. Returns 1 when it is time to
+ * give up. */
+static int blocked_wait(writer *w)
+{
+    int64_t ms = w->s->cfg->sink.blocked_retry_ms;
+    for (int64_t slept = 0; slept < ms; slept += 50) {
+        if (give_up(w->s)) return 1;
+        clock_sleep_ms(ms - slept < 50 ? ms - slept : 50);
+    }
+    return give_up(w->s);
+}
+
 /* ---- dead letters ---------------------------------------------------------- */
 
 static void dead_letter(writer *w, const batch *b, size_t i, int32_t schema_id, const char *reason)
@@ -155,12 +168,16 @@ static void dead_letter(writer *w, const batch *b, size_t i, int32_t schema_id, 
 
 /* ---- table columns ----------------------------------------------------------- */
 
-/* The route's columns, read from system.columns once (and again after
- * refresh). Retries until it works or it is time to give up. */
+/* The route's columns, read from system.columns once, again after
+ * `refresh` (ClickHouse refused an INSERT) and every sink.columns_refresh
+ * (an ALTER TABLE is picked up without a restart). Plans are recompiled
+ * only when the columns changed. Retries until it works or it is time to
+ * give up. */
 static int route_columns(writer *w, route_rt *r, int refresh)
 {
     pthread_mutex_lock(&r->mu);
-    if (r->cols && !refresh) {
+    int64_t now = clock_mono_ms();
+    if (r->cols && !refresh && now - r->cols_read_ms < w->s->cfg->sink.columns_refresh_ms) {
         pthread_mutex_unlock(&r->mu);
         return 0;
     }
@@ -172,19 +189,47 @@ static int route_columns(writer *w, route_rt *r, int refresh)
         size_t n;
         sluice_error err;
         if (ch_http_columns(w->ch, r->cfg->table, &a, &cols, &n, &err) == 0) {
-            arena_free(&r->cols_arena);
-            r->cols_arena = a;
-            r->cols = cols;
-            r->n_cols = n;
-            r->cols_hash = eo_columns_hash(cols, n);
-            atomic_fetch_add(&r->cols_gen, 1);
+            uint64_t hash = eo_columns_hash(cols, n);
+            r->cols_read_ms = clock_mono_ms();
+            if (r->cols && hash == r->cols_hash) {
+                arena_free(&a); /* the same columns: plans stay */
+            } else {
+                if (r->cols)
+                    sluice_log(SLUICE_LOG_INFO, "sink",
+                               "the table's columns changed; plans are compiled again", "table",
+                               r->cfg->table, (char *)0);
+                arena_free(&r->cols_arena);
+                r->cols_arena = a;
+                r->cols = cols;
+                r->n_cols = n;
+                r->cols_hash = hash;
+                atomic_fetch_add(&r->cols_gen, 1);
+            }
             rc = 0;
             break;
         }
         arena_free(&a);
-        sluice_log(SLUICE_LOG_ERROR, "sink", "cannot read the table's columns; retrying", "route",
-                   r->cfg->topic, "table", r->cfg->table, "error", err.msg, (char *)0);
-        if (backoff_wait(w, attempt)) break;
+        /* An old list is still good to decode with while the server is
+         * unreachable: only a table never read must wait. */
+        if (r->cols && !refresh && err.code != SLUICE_ENOTFOUND &&
+            ch_http_classify(&err) == CH_FAIL_TRANSIENT) {
+            r->cols_read_ms = clock_mono_ms();
+            rc = 0;
+            break;
+        }
+        sluice_log(attempt == 1 ? SLUICE_LOG_ERROR : SLUICE_LOG_DEBUG, "sink",
+                   "cannot read the table's columns; retrying", "route", r->cfg->topic, "table",
+                   r->cfg->table, "error", err.msg, (char *)0);
+        if (err.code == SLUICE_ENOTFOUND || ch_http_classify(&err) == CH_FAIL_CONFIG) {
+            /* no such table, no right to read it: the route is blocked */
+            pthread_mutex_unlock(&r->mu);
+            sink_route_problem(r, err.msg);
+            int stop = blocked_wait(w);
+            pthread_mutex_lock(&r->mu);
+            if (stop) break;
+        } else if (backoff_wait(w, attempt)) {
+            break;
+        }
     }
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -561,6 +606,7 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
             sluice_counter_inc(r->m_inserts);
             sluice_counter_add(r->m_insert_bytes, end - begin);
             sluice_counter_add(r->m_rows, rows);
+            if (atomic_load(&r->blocked)) sink_route_problem(r, NULL);
             if (b->eo.on) failpoint("eo_after_insert"); /* landed, end not committed */
             return LANDED;
         }
@@ -581,12 +627,17 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
         }
         if (kind == CH_FAIL_CONFIG) {
             sluice_counter_inc(r->m_errors_config);
-            sluice_log(SLUICE_LOG_ERROR, "sink", "clickhouse refuses the INSERT: check the table",
-                       "table", r->cfg->table, "error", err.msg, (char *)0);
             /* The table may have changed under us (ALTER): re-read its
-             * columns and decode the batch again with fresh plans. */
+             * columns; if they changed, decode the batch again with fresh
+             * plans. If not, the route is blocked until someone fixes the
+             * table, the settings or the credentials: say so once, fail
+             * /readyz, and probe slowly. */
+            uint64_t gen = atomic_load(&r->cols_gen);
             if (route_columns(w, r, 1) != 0) return ABANDON;
-            return REPLAN;
+            if (atomic_load(&r->cols_gen) != gen) return REPLAN;
+            sink_route_problem(r, err.msg);
+            if (blocked_wait(w)) return ABANDON;
+            continue;
         }
         if (b->eo.on && eo_stale(w->s, b)) {
             /* Its partitions went to another owner, who replays its intent. */
