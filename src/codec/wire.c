@@ -96,14 +96,15 @@ int sluice_wire_read_protobuf(const void *msg, size_t len, sluice_wire_index_enc
     size_t at = SLUICE_WIRE_HEADER_SIZE;
     const char *enc_name = encoding == SLUICE_WIRE_INDEX_ZIGZAG ? "zig-zag" : "plain";
     if (at >= len)
-        return index_fail(err, at, "the message-index array is missing (the frame ends after "
-                                   "the schema id)");
+        return index_fail(err, at,
+                          "the message-index array is missing (the frame ends after "
+                          "the schema id)");
     size_t count_at = at;
     uint64_t raw;
     if (read_varint(p, len, &at, &raw))
-        return sluice_error_set(err, SLUICE_EINVAL,
-                                "offset %zu: the message-index count is %s", count_at,
-                                at >= len ? "cut short (varint truncated)" : "longer than 10 bytes");
+        return sluice_error_set(
+            err, SLUICE_EINVAL, "offset %zu: the message-index count is %s", count_at,
+            at >= len ? "cut short (varint truncated)" : "longer than 10 bytes");
     int64_t count = decode_index(raw, encoding);
     if (count < 0)
         return sluice_error_set(err, SLUICE_EINVAL,
@@ -120,16 +121,15 @@ int sluice_wire_read_protobuf(const void *msg, size_t len, sluice_wire_index_enc
         for (int64_t i = 0; i < count; i++) {
             size_t idx_at = at;
             if (read_varint(p, len, &at, &raw))
-                return sluice_error_set(err, SLUICE_EINVAL,
-                                        "offset %zu: message index %lld of %lld is %s", idx_at,
-                                        (long long)i + 1, (long long)count,
-                                        at >= len ? "cut short (varint truncated)"
-                                                  : "longer than 10 bytes");
+                return sluice_error_set(
+                    err, SLUICE_EINVAL, "offset %zu: message index %lld of %lld is %s", idx_at,
+                    (long long)i + 1, (long long)count,
+                    at >= len ? "cut short (varint truncated)" : "longer than 10 bytes");
             int64_t v = decode_index(raw, encoding);
             if (v < 0 || v > INT32_MAX) {
                 char what[96];
-                snprintf(what, sizeof what, "message index %lld is out of range (%s)",
-                         (long long)v, enc_name);
+                snprintf(what, sizeof what, "message index %lld is out of range (%s)", (long long)v,
+                         enc_name);
                 return index_fail(err, idx_at, what);
             }
             indexes[i] = (int32_t)v;
