@@ -9,16 +9,16 @@
 
 #include <sluice/wire.h>
 
-static int read_frame(const uint8_t *body, size_t n, sluice_wire_index_encoding enc,
-                      int32_t *idx, size_t *n_idx, size_t *payload_at, sluice_error *err)
+static int read_frame(const uint8_t *body, size_t n, sluice_wire_index_encoding enc, int32_t *idx,
+                      size_t *n_idx, size_t *payload_at, sluice_error *err)
 {
     uint8_t frame[64] = {0, 0, 0, 0, 42};
     if (n) memcpy(frame + 5, body, n);
     int32_t id = -1;
     const uint8_t *payload = NULL;
     size_t payload_len = 0;
-    int rc = sluice_wire_read_protobuf(frame, 5 + n, enc, &id, idx, n_idx, &payload, &payload_len,
-                                       err);
+    int rc =
+        sluice_wire_read_protobuf(frame, 5 + n, enc, &id, idx, n_idx, &payload, &payload_len, err);
     if (rc == 0) {
         if (id != 42) return -100;
         *payload_at = (size_t)(payload - frame);
@@ -101,16 +101,15 @@ static void test_malformed_arrays_name_the_offset(void)
     CHECK_STR(err.msg, "offset 7: message index 2 of 2 is cut short (varint truncated)");
     const uint8_t long_varint[] = {0x02, 0x80, 0x80, 0x80, 0x80, 0x80,
                                    0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
-    CHECK_EQ(read_frame(long_varint, sizeof long_varint, SLUICE_WIRE_INDEX_ZIGZAG, idx, &n, &at,
-                        &err),
-             SLUICE_EINVAL);
+    CHECK_EQ(
+        read_frame(long_varint, sizeof long_varint, SLUICE_WIRE_INDEX_ZIGZAG, idx, &n, &at, &err),
+        SLUICE_EINVAL);
     CHECK_STR(err.msg, "offset 6: message index 1 of 1 is longer than 10 bytes");
     const uint8_t too_many[] = {65};
     CHECK_EQ(read_frame(too_many, 1, SLUICE_WIRE_INDEX_PLAIN, idx, &n, &at, &err), SLUICE_EINVAL);
     CHECK_STR(err.msg, "offset 5: 65 message indexes; at most 64");
     const uint8_t negative[] = {0x02, 0x03};
-    CHECK_EQ(read_frame(negative, 2, SLUICE_WIRE_INDEX_ZIGZAG, idx, &n, &at, &err),
-             SLUICE_EINVAL);
+    CHECK_EQ(read_frame(negative, 2, SLUICE_WIRE_INDEX_ZIGZAG, idx, &n, &at, &err), SLUICE_EINVAL);
     CHECK_STR(err.msg, "offset 6: message index -2 is out of range (zig-zag)");
     const uint8_t huge[] = {0x01, 0x80, 0x80, 0x80, 0x80, 0x08};
     CHECK_EQ(read_frame(huge, sizeof huge, SLUICE_WIRE_INDEX_PLAIN, idx, &n, &at, &err),
@@ -149,8 +148,7 @@ static void test_write_round_trips(void)
     }
     /* [0] is one byte whatever the encoding; so is an empty path. */
     uint8_t arr[8];
-    CHECK_EQ(sluice_wire_write_message_indexes(arr, (int32_t[]){0}, 1, SLUICE_WIRE_INDEX_PLAIN),
-             1);
+    CHECK_EQ(sluice_wire_write_message_indexes(arr, (int32_t[]){0}, 1, SLUICE_WIRE_INDEX_PLAIN), 1);
     CHECK_EQ(arr[0], 0);
     CHECK_EQ(sluice_wire_write_message_indexes(arr, NULL, 0, SLUICE_WIRE_INDEX_ZIGZAG), 1);
     CHECK_EQ(arr[0], 0);
