@@ -997,10 +997,194 @@ static void test_filter_and_derived_columns(void)
     fx_free(f);
 }
 
+/* ---- bytes that protoc wrote ---- */
+
+#define EVENT                                                                                      \
+    "syntax = \"proto3\";\npackage shop;\n"                                                        \
+    "import \"google/protobuf/timestamp.proto\";\n"                                                \
+    "enum Status { UNKNOWN = 0; PAID = 1; SHIPPED = 2; }\n"                                        \
+    "message Event {\n"                                                                            \
+    "  message Line { string sku = 1; uint32 qty = 2; double price = 3; }\n"                       \
+    "  int64 id = 1; string user = 2; Status status = 3;\n"                                        \
+    "  google.protobuf.Timestamp at = 4; repeated Line lines = 5;\n"                               \
+    "  map<string, string> attrs = 6; repeated sint32 deltas = 7; optional bool gift = 8;\n"       \
+    "  bytes blob = 9; float ratio = 10;\n"                                                        \
+    "}\n"
+
+/* protoc --encode=TYPE on a text-format message; 0 and the bytes in *out. */
+static int protoc_encode(const char *schema, const char *type, const char *text, bytes *out)
+{
+    char *dir = test_tmpdir("sluice-protoc");
+    char path[600], cmd[2400];
+    snprintf(path, sizeof path, "%s/schema.proto", dir);
+    FILE *fp = fopen(path, "w");
+    if (!fp) return -1;
+    fputs(schema, fp);
+    fclose(fp);
+    snprintf(path, sizeof path, "%s/msg.txt", dir);
+    fp = fopen(path, "w");
+    if (!fp) return -1;
+    fputs(text, fp);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd,
+             "protoc --encode=%s -I %s -I /usr/include %s/schema.proto < %s/msg.txt > %s/msg.bin",
+             type, dir, dir, dir, dir);
+    int rc = system(cmd);
+    snprintf(path, sizeof path, "%s/msg.bin", dir);
+    fp = rc == 0 ? fopen(path, "rb") : NULL;
+    if (fp) {
+        out->n = fread(out->b, 1, sizeof out->b, fp);
+        fclose(fp);
+    }
+    test_rmtree(dir);
+    free(dir);
+    if (rc != 0 || !fp) fprintf(stderr, "protoc failed (%d): %s\n", rc, cmd);
+    return rc == 0 && fp ? 0 : -1;
+}
+
+static void test_bytes_from_protoc(void)
+{
+    fixture *f = fx_new(EVENT, "shop.Event");
+    CHECK(col(f, "id", "Int64") == 0 && col(f, "user", "String") == 0 &&
+          col(f, "status", "Enum8('UNKNOWN' = 0, 'PAID' = 1, 'SHIPPED' = 2)") == 0 &&
+          col(f, "at", "DateTime") == 0 && col(f, "lines.sku", "Array(String)") == 0 &&
+          col(f, "lines.qty", "Array(UInt32)") == 0 &&
+          col(f, "lines.price", "Array(Float64)") == 0 &&
+          col(f, "attrs.keys", "Array(String)") == 0 &&
+          col(f, "attrs.values", "Array(String)") == 0 && col(f, "deltas", "Array(Int32)") == 0 &&
+          col(f, "gift", "Nullable(UInt8)") == 0 && col(f, "blob", "String") == 0 &&
+          col(f, "ratio", "Float32") == 0);
+    CHECK_EQ(compile(f), 0);
+    bytes m = {0}, want = {0};
+    CHECK_EQ(protoc_encode(EVENT, "shop.Event",
+                           "id: -42 user: \"ada\" status: SHIPPED\n"
+                           "at { seconds: 1700000000 nanos: 500 }\n"
+                           "lines { sku: \"A-1\" qty: 2 price: 9.5 }\n"
+                           "lines { sku: \"B-2\" qty: 300 }\n"
+                           "attrs { key: \"k\" value: \"v\" }\n"
+                           "attrs { key: \"x\" value: \"\" }\n"
+                           "deltas: [-1, 0, 65]\n"
+                           "blob: \"\\000\\377\" ratio: 0.5\n",
+                           &m),
+             0);
+    CHECK_EQ(run(f, &m), 0);
+    r_i64(&want, -42);
+    r_str(&want, "ada");
+    u8(&want, 2);
+    r_u32(&want, 1700000000);
+    varint(&want, 2);
+    r_str(&want, "A-1");
+    r_str(&want, "B-2");
+    varint(&want, 2);
+    r_u32(&want, 2);
+    r_u32(&want, 300);
+    varint(&want, 2);
+    r_f64(&want, 9.5);
+    r_f64(&want, 0);
+    varint(&want, 2);
+    r_str(&want, "k");
+    r_str(&want, "x");
+    varint(&want, 2);
+    r_str(&want, "v");
+    r_str(&want, "");
+    varint(&want, 3);
+    r_i32(&want, -1);
+    r_i32(&want, 0);
+    r_i32(&want, 65);
+    u8(&want, 1); /* gift absent: NULL */
+    varint(&want, 2);
+    put(&want, "\x00\xff", 2);
+    r_f32(&want, 0.5f);
+    CHECK(same(f, &want));
+    /* gift: false is present (proto3 optional), so not NULL */
+    CHECK_EQ(protoc_encode(EVENT, "shop.Event", "gift: false", &m), 0);
+    CHECK_EQ(run(f, &m), 0);
+    want.n = 0;
+    r_i64(&want, 0);
+    r_str(&want, "");
+    u8(&want, 0);
+    r_u32(&want, 0);
+    for (int i = 0; i < 6; i++)
+        varint(&want, 0);
+    u8(&want, 0);
+    u8(&want, 0);
+    r_str(&want, "");
+    r_f32(&want, 0);
+    CHECK(same(f, &want));
+    fx_free(f);
+}
+
+/* ---- which message a frame names ---- */
+
+static void test_message_index_resolution(void)
+{
+    const char *schema = "syntax = \"proto3\";\npackage r;\n"
+                         "message A { message N0 { int32 x = 1; } message N1 { int32 y = 1; } "
+                         "int32 a = 1; }\n"
+                         "message B { int32 b = 1; }\n"
+                         "message C { message CN { int32 z = 1; } int32 c = 1; }\n";
+    proto_schema *ps = NULL;
+    sluice_error err;
+    CHECK_EQ(proto_schema_parse(schema, strlen(schema), "r.proto", NULL, 0, &ps, &err), 0);
+    const proto_file *root = proto_schema_root(ps);
+    static const struct {
+        const char *arr; /* the array's bytes after the 5-byte header */
+        size_t n;
+        int mode;
+        const char *message; /* NULL: an error containing `error` */
+        const char *error;
+    } cases[] = {
+        {"\x00", 1, PROTO_INDEX_AUTO, "r.A", NULL},
+        {"\x00", 1, PROTO_INDEX_PLAIN, "r.A", NULL},
+        {"\x02\x02", 2, PROTO_INDEX_ZIGZAG, "r.B", NULL},
+        {"\x02\x02\x08", 3, PROTO_INDEX_AUTO, "r.B", NULL},    /* plain [2, 8]: C has 1 nested */
+        {"\x01\x01", 2, PROTO_INDEX_AUTO, "r.B", NULL},        /* odd count: plain */
+        {"\x02\x00\x01", 3, PROTO_INDEX_AUTO, "r.A.N1", NULL}, /* zig-zag [0] is never 02 00 */
+        {"\x04\x00\x02", 3, PROTO_INDEX_AUTO, "r.A.N1", NULL}, /* zig-zag [0, 1] */
+        {"\x01\x02", 2, PROTO_INDEX_AUTO, "r.C", NULL},        /* plain [2] */
+        {"\x02\x02\x00", 3, PROTO_INDEX_AUTO, NULL,
+         "reads as [1] (r.B) in zig-zag varints and as "
+         "[2, 0] (r.C.CN) in plain varints; set the "
+         "route's message-index encoding"},
+        {"\x02\x02\x00", 3, PROTO_INDEX_PLAIN, "r.C.CN", NULL},
+        {"\x02\x06", 2, PROTO_INDEX_ZIGZAG, NULL,
+         "offset 5: message-index path [3] names no message of r.proto (it has 3 top-level "
+         "messages) (zig-zag message indexes)"},
+        {"\x04\x00\x06", 3, PROTO_INDEX_ZIGZAG, NULL,
+         "offset 5: message-index path [0, 3] names no message: r.A has 2 nested messages"},
+        {"\x01\x05", 2, PROTO_INDEX_AUTO, NULL, "message-index path [5] names no message"},
+        {"", 0, PROTO_INDEX_AUTO, NULL, "offset 5: the message-index array is missing"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t frame[32] = {0, 0, 0, 0, 9};
+        memcpy(frame + 5, cases[i].arr, cases[i].n);
+        int32_t path[SLUICE_WIRE_MAX_INDEXES];
+        size_t n_path = 0, at = 0;
+        const proto_message *m = NULL;
+        int rc = proto_frame_resolve(root, frame, 5 + cases[i].n, (proto_index_mode)cases[i].mode,
+                                     path, &n_path, &m, &at, &err);
+        if (cases[i].message) {
+            if (rc) fprintf(stderr, "case %zu: %s\n", i, err.msg);
+            CHECK_EQ(rc, 0);
+            CHECK_STR(m->full_name, cases[i].message);
+            CHECK(at > 5 && at <= 5 + cases[i].n);
+        } else {
+            CHECK_EQ(rc, SLUICE_EINVAL);
+            CHECK_CONTAINS(err.msg, cases[i].error);
+        }
+    }
+    CHECK_EQ(proto_index_mode_parse("plain"), PROTO_INDEX_PLAIN);
+    CHECK_EQ(proto_index_mode_parse("zigzag"), PROTO_INDEX_ZIGZAG);
+    CHECK_EQ(proto_index_mode_parse("auto"), PROTO_INDEX_AUTO);
+    CHECK_EQ(proto_index_mode_parse("Plain"), -1);
+    proto_schema_free(ps);
+}
+
 TEST_MAIN(T(test_every_scalar_type), T(test_conversions_and_fields_in_any_order),
           T(test_proto2_defaults_and_required), T(test_proto3_presence_into_nullable),
           T(test_unknown_fields_are_skipped), T(test_bad_bytes_name_offset_and_path),
           T(test_repeated_packed_and_unpacked), T(test_messages_flatten_and_merge),
           T(test_repeated_messages_into_nested_columns), T(test_maps),
           T(test_timestamps_and_wrappers), T(test_oneofs), T(test_columns_that_cannot_take_a_field),
-          T(test_filter_and_derived_columns))
+          T(test_filter_and_derived_columns), T(test_bytes_from_protoc),
+          T(test_message_index_resolution))
