@@ -651,10 +651,17 @@ static int check_string(vrun *r, const jv *s, const json_str *str)
             return STOP;
     }
     if (s->re) {
+        /* A NUL-terminated copy (regexec's callers may assume one, and
+         * sanitizers do); REG_STARTEND still matches across a \u0000. */
+        char small[256], *copy = str->len < sizeof small ? small : malloc(str->len + 1);
+        if (!copy) return STOP;
+        memcpy(copy, str->s, str->len);
+        copy[str->len] = '\0';
         regmatch_t m[1] = {{.rm_so = 0, .rm_eo = (regoff_t)str->len}};
-        if (regexec(s->re, str->s, 1, m, REG_STARTEND) != 0 &&
-            verr(r, "'%.*s' does not match the pattern '%.100s'", shown(str->len), str->s,
-                 s->pattern))
+        int miss = regexec(s->re, copy, 1, m, REG_STARTEND) != 0;
+        if (copy != small) free(copy);
+        if (miss && verr(r, "'%.*s' does not match the pattern '%.100s'", shown(str->len), str->s,
+                         s->pattern))
             return STOP;
     }
     if (s->format == FMT_UUID && !is_uuid(str->s, str->len) &&
