@@ -2,7 +2,7 @@
  * fuzz_proto_wire.c — the Protobuf side of the sink's decode on arbitrary
  * bytes: the message-index reader (sluice_wire_read_protobuf in both
  * encodings, proto_frame_resolve in all three modes) and the Protobuf plan
- * (plan_proto.c) over a schema that has every shape the plan maps —
+ * (plan_proto_run.c) over a schema that has every shape the plan maps —
  * scalars of every type, enums, proto2-style presence, nested and
  * recursive messages, repeated messages into Nested columns, packed and
  * unpacked repeated fields, maps, oneofs, Timestamp and wrappers.

@@ -5,7 +5,7 @@
  *   plan_run.c      running an Avro plan on a message, emitting rows;
  *   plan_json.c     JSON messages: columns found by path, values encoded
  *                   straight from the text with the streaming reader;
- *   plan_proto.c    Protobuf messages: its own op tables (keyed by field
+ *   plan_proto_*.c  Protobuf messages: their own op tables (keyed by field
  *                   number), compiled and run there, rows emitted through
  *                   plan_emit_row like the others.
  * Ownership and threads are plan.h's: a plan is immutable after
@@ -145,7 +145,7 @@ struct plan {
     const char **json_paths; /* per column: the field path to look up */
     const char **slot_paths; /* per slot: the JSON path to read */
     const char *explode_path;
-    /* Protobuf plans (plan_proto.c): the compiled message, or NULL */
+    /* Protobuf plans (plan_proto_compile.c): the compiled message, or NULL */
     const struct proto_plan *proto;
 };
 
@@ -207,7 +207,7 @@ size_t plan_min_bytes(const sluice_avro_node *n, int depth);
 int plan_emit_row(run *x, int64_t now_s, buf *out, size_t row_start, plan_result *res);
 void plan_reset_row(const plan *p, plan_state *st);
 
-/* plan_proto.c: a Protobuf plan's per-thread state and its run. */
+/* plan_proto_run.c: a Protobuf plan's per-thread state and its run. */
 struct proto_state *plan_proto_state_new(const plan *p);
 void plan_proto_state_free(struct proto_state *s);
 int plan_run_proto(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,

@@ -1,5 +1,5 @@
 /*
- * test_plan_proto.c — the Protobuf plan (plan_proto.c): wire bytes into
+ * test_plan_proto.c — the Protobuf plan (plan_proto_compile.c, plan_proto_run.c): wire bytes into
  * ClickHouse RowBinary rows, byte for byte, and the framing step that
  * finds the message type (proto_wire.c).
  *
@@ -1180,6 +1180,41 @@ static void test_message_index_resolution(void)
     proto_schema_free(ps);
 }
 
+/* Columns in field order, fields out of order: a field taken as absent
+ * when a later number came first ("gap fill") that then turns up is
+ * decoded again from the start, and its value wins. */
+static void test_fields_after_their_turn(void)
+{
+    fixture *f = fx_new("syntax = \"proto3\";\npackage t;\n"
+                        "message G { int32 a = 1; optional string b = 2; int64 c = 3; "
+                        "string d = 4; }\n",
+                        "t.G");
+    CHECK(col(f, "a", "Int32") == 0 && col(f, "b", "Nullable(String)") == 0 &&
+          col(f, "c", "Int64") == 0 && col(f, "d", "String") == 0);
+    CHECK_EQ(compile(f), 0);
+    bytes in_order = {0}, late = {0}, want = {0};
+    pb_varint(&in_order, 3, 7); /* a and b absent: filled before c */
+    pb_str(&in_order, 4, "x");
+    CHECK_EQ(run(f, &in_order), 0);
+    r_i32(&want, 0);
+    u8(&want, 1);
+    r_i64(&want, 7);
+    r_str(&want, "x");
+    CHECK(same(f, &want));
+    pb_varint(&late, 3, 7);
+    pb_str(&late, 2, "late"); /* after c: b was taken as absent, and is not */
+    pb_varint(&late, 1, 5);
+    CHECK_EQ(run(f, &late), 0);
+    want.n = 0;
+    r_i32(&want, 5);
+    u8(&want, 0);
+    r_str(&want, "late");
+    r_i64(&want, 7);
+    r_str(&want, "");
+    CHECK(same(f, &want));
+    fx_free(f);
+}
+
 TEST_MAIN(T(test_every_scalar_type), T(test_conversions_and_fields_in_any_order),
           T(test_proto2_defaults_and_required), T(test_proto3_presence_into_nullable),
           T(test_unknown_fields_are_skipped), T(test_bad_bytes_name_offset_and_path),
@@ -1187,4 +1222,4 @@ TEST_MAIN(T(test_every_scalar_type), T(test_conversions_and_fields_in_any_order)
           T(test_repeated_messages_into_nested_columns), T(test_maps),
           T(test_timestamps_and_wrappers), T(test_oneofs), T(test_columns_that_cannot_take_a_field),
           T(test_filter_and_derived_columns), T(test_bytes_from_protoc),
-          T(test_message_index_resolution))
+          T(test_message_index_resolution), T(test_fields_after_their_turn))
