@@ -626,6 +626,22 @@ static int run_map_entry(prun *x, const pfield *f)
     x->r.p = body;
     x->r.end = body + len;
     pval k = f->key.dflt_val, v = f->leaf.dflt_val;
+    if (f->leaf.kind == LK_SCALAR && len >= 2 && body[0] == (8 | f->key.wire)) {
+        /* The entry as every serializer writes it: key, value, nothing else. */
+        x->r.p++;
+        if (read_scalar(x, f->key.wire, &k) == 0 && x->r.p < x->r.end &&
+            *x->r.p == (16 | f->leaf.wire)) {
+            x->r.p++;
+            if (read_scalar(x, f->leaf.wire, &v) == 0 && x->r.p == x->r.end) {
+                x->r = saved;
+                rc = put_value(x, f, &f->key, &k, at);
+                return rc ? rc : put_value(x, f, &f->leaf, &v, at);
+            }
+        }
+        x->r.p = body; /* anything else: the general reading below */
+        k = f->key.dflt_val;
+        v = f->leaf.dflt_val;
+    }
     int has_k = 0, has_v = 0;
     while (x->r.p < x->r.end) {
         uint32_t num;
