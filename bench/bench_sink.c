@@ -343,10 +343,12 @@ static void write_config(const char *name, const char *topic, const char *table,
                          const char *ch_url, char *config, size_t n)
 {
     char yaml[2048];
+    /* Experiments: more sink keys for every run (YAML lines under sink:). */
+    const char *more = getenv("SLUICE_BENCH_SINK_KEYS");
     snprintf(yaml, sizeof yaml,
-             "sink:\n  group_id: %s\n%s"
+             "sink:\n  group_id: %s\n%s%s"
              "  routes:\n    - topic: %s\n      table: %s\n",
-             name, extra ? extra : "", topic, table);
+             name, extra ? extra : "", more ? more : "", topic, table);
     if (sink_env_config_via(&env, name, ch_url ? ch_url : env.ch.url, yaml, config, n) != 0)
         die("cannot write a config");
 }
@@ -535,9 +537,8 @@ static int ch_post_file(const char *sql, const char *file, double *wall, double 
 static void export_rows(const char *table, const char *format, const char *file)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "curl -sS --fail -o '%s' '%s/?query=SELECT+*+FROM+%s+FORMAT+%s'", file, env.ch.url,
-             table, format);
+    snprintf(cmd, sizeof cmd, "curl -sS --fail -o '%s' '%s/?query=SELECT+*+FROM+%s+FORMAT+%s'",
+             file, env.ch.url, table, format);
     if (system(cmd) != 0) die("cannot export rows from ClickHouse");
 }
 
@@ -551,8 +552,8 @@ static void insert_ceiling(const char *format, const char *engine, const char *f
     if (strcmp(engine, "Null") == 0)
         snprintf(sql, sizeof sql, "CREATE TABLE %s (" COLUMNS ") ENGINE = Null", table);
     else
-        snprintf(sql, sizeof sql, "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree ORDER BY (type, ts)",
-                 table);
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree ORDER BY (type, ts)", table);
     if (sink_env_sql(&env, sql) != 0) die("cannot create a ceiling table");
     snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT %s", table, format);
     double wall, cpu;
@@ -578,8 +579,7 @@ static ceiling ceilings(const char *topic, const char *table, long n)
 {
     ceiling c = {0};
     char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "kcat -C -q -e -o beginning -b '%s' -t %s -f '%%s\n' > /dev/null",
+    snprintf(cmd, sizeof cmd, "kcat -C -q -e -o beginning -b '%s' -t %s -f '%%s\n' > /dev/null",
              env.kafka.bootstrap, topic);
     double b0 = proc_cpu_s(env.kafka.proc.pid), wall, cpu;
     long rss;

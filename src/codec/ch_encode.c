@@ -22,6 +22,7 @@
  */
 #include "codec/ch_type.h"
 #include "codec/iso8601.h"
+#include "codec/json_lex.h"
 
 #include <float.h>
 #include <math.h>
@@ -1127,5 +1128,133 @@ int ch_encode_json(const ch_type *t, const json_t *v, buf *out, sluice_error *er
     size_t len0 = out->len;
     int rc = encode_json(t, v, out, &c);
     if (rc) out->len = len0;
+    return rc;
+}
+
+/* ---- JSON text, streamed ------------------------------------------------------------ */
+
+/* The value at the reader as a cvalue: integers within int64 as CV_INT, an
+ * integer literal past it as its text (CV_STRING: an integer column parses
+ * it exactly, UInt64 included), reals as CV_DOUBLE. */
+static int json_scalar(json_lex *lx, cvalue *cv, sluice_error *err)
+{
+    json_str s;
+    json_num n;
+    switch (json_lex_peek(lx)) {
+    case JSON_V_STRING:
+        if (json_lex_string(lx, &s)) return SLUICE_EPARSE;
+        *cv = cv_string(s.s, s.len);
+        return 0;
+    case JSON_V_NUMBER:
+        if (json_lex_number(lx, &n)) return SLUICE_EPARSE;
+        if (n.int_ok) {
+            *cv = cv_int(n.i, CV_UNIT_NONE);
+        } else if (n.is_int) {
+            *cv = cv_string(n.text, n.len);
+        } else {
+            double d;
+            if (json_num_double(lx, &n, &d))
+                return sluice_error_set(err, SLUICE_EINVAL, "%.*s is out of range for a double",
+                                        (int)(n.len > 40 ? 40 : n.len), n.text);
+            *cv = cv_double(d);
+        }
+        return 0;
+    case JSON_V_TRUE:
+    case JSON_V_FALSE:
+    case JSON_V_NULL: {
+        json_vkind k = json_lex_literal(lx);
+        if (k == JSON_V_NONE) return SLUICE_EPARSE;
+        *cv = k == JSON_V_NULL ? cv_null() : cv_bool(k == JSON_V_TRUE);
+        return 0;
+    }
+    default:
+        json_lex_skip(lx); /* records the syntax error */
+        return SLUICE_EPARSE;
+    }
+}
+
+/* The count of an Array or Map, once known: one byte was reserved at pos
+ * (LEB128 of less than 128); a larger count moves what follows. */
+static int fix_count(buf *out, size_t pos, size_t count)
+{
+    uint8_t tmp[10];
+    size_t n = 0;
+    uint64_t v = count;
+    do {
+        tmp[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v) tmp[n] |= 0x80;
+        n++;
+    } while (v);
+    if (n > 1) {
+        if (buf_reserve(out, n - 1)) return SLUICE_ENOMEM;
+        memmove(out->data + pos + n, out->data + pos + 1, out->len - pos - 1);
+        out->len += n - 1;
+    }
+    memcpy(out->data + pos, tmp, n);
+    return 0;
+}
+
+static int encode_json_text(const ch_type *t, json_lex *lx, buf *out, json_ctx *c, int depth)
+{
+    if (t->kind == CH_LOW_CARDINALITY) t = t->inner;
+    json_vkind k = json_lex_peek(lx);
+    if (depth > 64) return sluice_error_set(c->err, SLUICE_EINVAL, "nested too deeply");
+    if (t->kind == CH_ARRAY || t->kind == CH_MAP) {
+        int array = t->kind == CH_ARRAY;
+        if (k != (array ? JSON_V_ARRAY : JSON_V_OBJECT)) {
+            if (k == JSON_V_NONE) return json_lex_skip(lx), SLUICE_EPARSE;
+            return sluice_error_set(c->err, SLUICE_EINVAL, "%s cannot be written to %s",
+                                    k == JSON_V_NULL     ? "null"
+                                    : k == JSON_V_OBJECT ? "a JSON object"
+                                    : k == JSON_V_ARRAY  ? "a JSON array"
+                                                         : "a JSON scalar",
+                                    t->text);
+        }
+        json_lex_dups dups;
+        if (array ? json_lex_open_array(lx) : json_lex_open_object(lx, &dups)) return SLUICE_EPARSE;
+        size_t pos = out->len, count = 0;
+        if (buf_append_byte(out, 0)) return oom(c->err, t);
+        for (;;) {
+            json_str key;
+            int r = array ? json_lex_next_item(lx, &count) : json_lex_next_key(lx, &count, &key);
+            if (r < 0) return SLUICE_EPARSE;
+            if (r == 0) break;
+            int rc = 0;
+            char step[310];
+            if (array) {
+                snprintf(step, sizeof step, "[%zu]", count - 1);
+            } else {
+                if (json_lex_key_unique(lx, &dups, &key, NULL) != 1) return SLUICE_EPARSE;
+                char pv[300];
+                preview(key.s, key.len, pv, sizeof pv);
+                snprintf(step, sizeof step, "[%s]", pv);
+                cvalue kv = cv_string(key.s, key.len);
+                rc = encode_any(t->inner, &kv, out, c->err);
+            }
+            if (!rc) rc = encode_json_text(array ? t->inner : t->inner2, lx, out, c, depth + 1);
+            if (rc) {
+                if (rc != SLUICE_EPARSE) json_path_prefix(c, step);
+                return rc;
+            }
+        }
+        return fix_count(out, pos, count) ? oom(c->err, t) : 0;
+    }
+    if (k == JSON_V_OBJECT || k == JSON_V_ARRAY)
+        return sluice_error_set(c->err, SLUICE_EINVAL, "%s cannot be written to %s",
+                                k == JSON_V_OBJECT ? "a JSON object" : "a JSON array", t->text);
+    cvalue cv;
+    int rc = json_scalar(lx, &cv, c->err);
+    if (rc) return rc;
+    return encode_any(t, &cv, out, c->err);
+}
+
+int ch_encode_json_text(const ch_type *t, json_lex *lx, buf *out, sluice_error *err)
+{
+    json_ctx c = {.err = err};
+    size_t len0 = out->len;
+    int rc = encode_json_text(t, lx, out, &c, 0);
+    if (rc) out->len = len0;
+    if (rc == SLUICE_EPARSE) sluice_error_set(err, SLUICE_EPARSE, "%s", lx->err_msg);
     return rc;
 }

@@ -139,4 +139,12 @@ int ch_encode_default(const ch_type *t, buf *out);
  * value ("[2]: 300 does not fit in UInt8"). */
 int ch_encode_json(const ch_type *t, const json_t *v, buf *out, sluice_error *err);
 
+/* The same from JSON text: the value at the reader's position, consumed
+ * (json_lex.h), with ch_encode_json's rules — except that an integer
+ * literal past int64 is taken as its text, which an integer column reads
+ * exactly (a tree parse would have refused the message). SLUICE_EPARSE when
+ * the text is not JSON (lx->err says where; err repeats it). */
+struct json_lex;
+int ch_encode_json_text(const ch_type *t, struct json_lex *lx, buf *out, sluice_error *err);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "codec/avro_binary.h"
 #include "codec/expr.h"
+#include "codec/json_lex.h"
 #include "codec/plan.h"
 #include "common/arena.h"
 
@@ -104,6 +105,31 @@ struct op {
     const ch_type *key_enc;
 };
 
+/* JSON plans (plan_json.c): what a key feeds. */
+typedef struct jtarget {
+    int column;  /* -1: none */
+    int slot;    /* -1: none */
+    int explode; /* the exploded array itself */
+    int rank;    /* among the ways to reach this path: lower wins */
+} jtarget;
+
+typedef struct jlevel jlevel;
+typedef struct jentry {
+    const char *key;
+    size_t len;
+    uint32_t hash;
+    jtarget *targets; /* the rest of a path written as this one key */
+    size_t n_targets;
+    jlevel *nest; /* this key as a prefix: paths continue one object down */
+} jentry;
+
+struct jlevel {
+    jentry *entries;
+    size_t n;
+    uint32_t *index; /* open addressing on the key hash: entry index + 1 */
+    size_t mask;
+};
+
 typedef struct slot_const {
     int slot;
     cvalue v; /* strings point into the plan's arena */
@@ -145,6 +171,10 @@ struct plan {
     const char **json_paths; /* per column: the field path to look up */
     const char **slot_paths; /* per slot: the JSON path to read */
     const char *explode_path;
+    jlevel *jroot;        /* the message's keys */
+    jlevel *jelem;        /* an exploded element's keys */
+    const jtarget *jself; /* targets that are the exploded element itself */
+    size_t n_jself;
     /* Protobuf plans (plan_proto_compile.c): the compiled message, or NULL */
     const struct proto_plan *proto;
 };
@@ -156,6 +186,14 @@ struct plan_state {
     cvalue *slots;
     buf expr_scratch;
     buf json_tmp;
+    /* JSON plans: the reader, the rank of what each column and slot holds,
+     * a column's encoding failure (kept while a better spelling may come),
+     * decoded strings the slots point at (per message) */
+    json_lex lex;
+    int *col_rank, *slot_rank;
+    char *col_error;
+    sluice_error col_err; /* the message of the last such failure */
+    arena json_text;
     struct proto_state *proto; /* Protobuf plans: per-field row state */
 };
 

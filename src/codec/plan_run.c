@@ -25,7 +25,12 @@ plan_state *plan_state_new(const plan *p)
     st->scratch = calloc(p->n_cols ? p->n_cols : 1, sizeof *st->scratch);
     st->set = calloc(p->n_cols ? p->n_cols : 1, 1);
     st->slots = calloc(p->n_slots ? p->n_slots : 1, sizeof *st->slots);
-    if (!st->scratch || !st->set || !st->slots) {
+    st->col_rank = calloc(p->n_cols ? p->n_cols : 1, sizeof *st->col_rank);
+    st->col_error = calloc(p->n_cols ? p->n_cols : 1, 1);
+    st->slot_rank = calloc(p->n_slots ? p->n_slots : 1, sizeof *st->slot_rank);
+    arena_init(&st->json_text, 4096, SCRATCH_CAP);
+    if (!st->scratch || !st->set || !st->slots || !st->col_rank || !st->col_error ||
+        !st->slot_rank) {
         plan_state_free(st);
         return NULL;
     }
@@ -51,6 +56,10 @@ void plan_state_free(plan_state *st)
     free(st->slots);
     buf_free(&st->expr_scratch);
     buf_free(&st->json_tmp);
+    free(st->col_rank);
+    free(st->col_error);
+    free(st->slot_rank);
+    arena_free(&st->json_text);
     plan_proto_state_free(st->proto);
     free(st);
 }

@@ -38,7 +38,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
-uint64_t batch_add(batch *b, uint32_t part, uint32_t generation, int64_t offset,
+uint64_t batch_add(batch *b, uint32_t part, int32_t partition, uint32_t generation, int64_t offset,
                    int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
                    size_t value_len)
 {
@@ -49,6 +49,7 @@ uint64_t batch_add(batch *b, uint32_t part, uint32_t generation, int64_t offset,
     if (value_len) memcpy(copy + key_len, value, value_len);
     batch_msg *m = &b->msgs[b->n_msgs];
     m->part = part;
+    m->partition = partition;
     m->offset = offset;
     m->timestamp_ms = timestamp_ms;
     m->key = key ? copy : NULL;

@@ -23,7 +23,8 @@
 #include "common/arena.h"
 
 typedef struct batch_msg {
-    uint32_t part; /* slot in the partition table */
+    uint32_t part;     /* slot in the partition table (the consumer's) */
+    int32_t partition; /* the Kafka partition, for writers and dead letters */
     int64_t offset;
     int64_t timestamp_ms;
     const uint8_t *key; /* NULL when the message had none */
@@ -64,7 +65,7 @@ batch *batch_new(uint64_t id, int route, int64_t now_ms);
 void batch_free(batch *b);
 
 /* Copy one message in; returns the bytes it counts (0 on allocation failure). */
-uint64_t batch_add(batch *b, uint32_t part, uint32_t generation, int64_t offset,
+uint64_t batch_add(batch *b, uint32_t part, int32_t partition, uint32_t generation, int64_t offset,
                    int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
                    size_t value_len);
 

@@ -1,5 +1,5 @@
 /*
- * consumer.c — the sink's consumer thread.
+ * consumer.c — the sink's consumer stage (consumer.h): one thread.
  *
  * It alone talks to the Kafka consumer: polls messages, copies them into
  * the routes' open batches, closes batches on rows/bytes/age, hands them to
@@ -18,7 +18,11 @@
  * before the partitions go. Whatever is still in flight after that is read
  * again by the next owner (at-least-once).
  */
-#include "sink/sink_int.h"
+#include "sink/consumer.h"
+
+#include "app/kafka_conf.h"
+#include "sink/batch.h"
+#include "sink/partition.h"
 
 #include <sluice/log.h>
 
@@ -30,38 +34,83 @@
 
 #define MAX_MESSAGES_PER_TURN 20000
 
-/* ---- completions (writer -> consumer) ------------------------------------ */
+struct consumer {
+    pipeline *pl;
+    rd_kafka_t *rk;
+    pthread_t thread;
+    /* consumer thread only */
+    part_table parts;
+    batch **open;       /* per route: the batch being filled */
+    char *metrics_seen; /* per slot: series registered */
+    size_t metrics_seen_len;
+    batch *pending_head, *pending_tail; /* closed, waiting for room in the queue */
+    uint64_t next_batch_id;
+    size_t in_flight; /* batches handed out and not yet back */
+    int64_t high_mark, low_mark;
+    int drain_result;
+    _Atomic int ready;
+    sluice_counter *m_pauses, *m_resumes, *m_pause_calls, *m_resume_calls, *m_rebalances,
+        *m_commit_errors, *m_refetched;
+};
 
-void sink_post_done(sink *s, batch *b)
+/* ---- metrics ------------------------------------------------------------------ */
+
+static double g_buffered(void *p)
 {
-    pthread_mutex_lock(&s->done_mu);
-    b->next = NULL;
-    if (s->done_tail)
-        s->done_tail->next = b;
-    else
-        s->done_head = b;
-    s->done_tail = b;
-    pthread_mutex_unlock(&s->done_mu);
+    return (double)atomic_load(&((part *)p)->m_buffered);
+}
+static double g_paused(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_paused);
+}
+static double g_lag(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_lag);
+}
+static double g_committed(void *p)
+{
+    return (double)atomic_load(&((part *)p)->m_committed);
+}
+static void partition_metrics(consumer *s, part *p)
+{
+    /* Series are registered once per (topic, partition) and read the
+     * partition's atomic mirrors through a stable pointer. */
+    char topic[256], labels[400];
+    sluice_metrics_label_escape(topic, sizeof topic, s->pl->routes[p->route].cfg->topic);
+    snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", topic, (int)p->partition);
+    /* get-or-create would refuse a second fn series of the same name and
+     * labels: a re-assigned partition already has its series. */
+    sluice_metrics_gauge_fn(s->pl->m, "sluice_sink_partition_buffered_bytes",
+                            "Bytes of consumed messages not yet in ClickHouse or the DLQ", labels,
+                            g_buffered, p);
+    sluice_metrics_gauge_fn(s->pl->m, "sluice_sink_partition_paused",
+                            "1 while the partition is paused for back pressure", labels, g_paused,
+                            p);
+    sluice_metrics_gauge_fn(s->pl->m, "sluice_sink_partition_lag",
+                            "High watermark minus the next offset to commit", labels, g_lag, p);
+    sluice_metrics_gauge_fn(s->pl->m, "sluice_sink_partition_committed_offset",
+                            "The next offset sluice will commit (-1: none yet)", labels,
+                            g_committed, p);
 }
 
 typedef struct turn {
     rd_kafka_topic_partition_list_t *pause, *resume, *seek;
 } turn;
 
-static int route_of(const sink *s, const char *topic)
+static int route_of(const consumer *s, const char *topic)
 {
-    for (size_t i = 0; i < s->n_routes; i++)
-        if (strcmp(s->routes[i].cfg->topic, topic) == 0) return (int)i;
+    for (size_t i = 0; i < s->pl->n_routes; i++)
+        if (strcmp(s->pl->routes[i].cfg->topic, topic) == 0) return (int)i;
     return -1;
 }
 
-static void add_tp(rd_kafka_topic_partition_list_t *l, const sink *s, const part *p)
+static void add_tp(rd_kafka_topic_partition_list_t *l, const consumer *s, const part *p)
 {
-    rd_kafka_topic_partition_list_add(l, s->routes[p->route].cfg->topic, p->partition);
+    rd_kafka_topic_partition_list_add(l, s->pl->routes[p->route].cfg->topic, p->partition);
 }
 
 /* A landed batch's time, stage by stage, weighted by its rows. */
-static void account(sink *s, const batch *b, int64_t now_ns)
+static void account(consumer *s, const batch *b, int64_t now_ns)
 {
     if (!b->rows) return;
     int64_t opened_ns = b->opened_ms * 1000000;
@@ -77,18 +126,15 @@ static void account(sink *s, const batch *b, int64_t now_ns)
     };
     for (int i = 0; i < N_STAGES; i++)
         if (ns[i] > 0)
-            atomic_fetch_add_explicit(&s->stage_row_us[i], (uint64_t)(ns[i] / 1000) * b->rows,
-                                      memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->stage_rows, b->rows, memory_order_relaxed);
+            atomic_fetch_add_explicit(&s->pl->times.stage_row_us[i],
+                                      (uint64_t)(ns[i] / 1000) * b->rows, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->pl->times.stage_rows, b->rows, memory_order_relaxed);
 }
 
 /* Take back what the writers finished: offsets, bytes, resumes. */
-static void drain_done(sink *s, turn *t)
+static void drain_done(consumer *s, turn *t)
 {
-    pthread_mutex_lock(&s->done_mu);
-    batch *b = s->done_head;
-    s->done_head = s->done_tail = NULL;
-    pthread_mutex_unlock(&s->done_mu);
+    batch *b = acks_take(&s->pl->acks);
     int64_t now_ns = clock_mono_ns();
     while (b) {
         batch *next = b->next;
@@ -103,8 +149,8 @@ static void drain_done(sink *s, turn *t)
                 if (part_note_landed(p, b->id, r->bytes) && t) {
                     add_tp(t->resume, s, p);
                     if (p->refetch_from >= 0) {
-                        rd_kafka_topic_partition_list_add(t->seek, s->routes[p->route].cfg->topic,
-                                                          p->partition)
+                        rd_kafka_topic_partition_list_add(
+                            t->seek, s->pl->routes[p->route].cfg->topic, p->partition)
                             ->offset = p->refetch_from;
                         p->refetch_from = -1;
                     }
@@ -118,24 +164,24 @@ static void drain_done(sink *s, turn *t)
 }
 
 /* Queue what is pending, oldest first, while there is room. */
-static void flush_pending(sink *s)
+static void flush_pending(consumer *s)
 {
     while (s->pending_head) {
         batch *b = s->pending_head;
         batch *next = b->next; /* the queue relinks b: read its successor first */
         b->t_queued = clock_mono_ns();
-        if (wq_try_push(&s->q, b) != 0) break;
+        if (wq_try_push(&s->pl->q, b) != 0) break;
         s->pending_head = next;
         if (!next) s->pending_tail = NULL;
         s->in_flight++;
     }
 }
 
-static void close_batch(sink *s, route_rt *r)
+static void close_batch(consumer *s, int route)
 {
-    batch *b = r->open;
+    batch *b = s->open[route];
     if (!b) return;
-    r->open = NULL;
+    s->open[route] = NULL;
     b->next = NULL;
     b->t_closed = clock_mono_ns();
     if (s->pending_tail)
@@ -145,34 +191,35 @@ static void close_batch(sink *s, route_rt *r)
     s->pending_tail = b;
 }
 
-static void close_all(sink *s)
+static void close_all(consumer *s)
 {
-    for (size_t i = 0; i < s->n_routes; i++)
-        close_batch(s, &s->routes[i]);
+    for (size_t i = 0; i < s->pl->n_routes; i++)
+        close_batch(s, (int)i);
 }
 
-static void close_aged(sink *s, int64_t now)
+static void close_aged(consumer *s, int64_t now)
 {
-    for (size_t i = 0; i < s->n_routes; i++) {
-        route_rt *r = &s->routes[i];
-        if (r->open && now - r->open->opened_ms >= r->cfg->batch.max_age_ms) close_batch(s, r);
+    for (size_t i = 0; i < s->pl->n_routes; i++) {
+        const batch *b = s->open[i];
+        if (b && now - b->opened_ms >= s->pl->routes[i].cfg->batch.max_age_ms)
+            close_batch(s, (int)i);
     }
 }
 
 /* One offsets_store call for every partition whose committable offset moved. */
-static void store_offsets(sink *s)
+static void store_offsets(consumer *s)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
     for (size_t i = 0; i < s->parts.n; i++) {
         part *p = s->parts.parts[i];
         if (!p->assigned || !p->commit_dirty) continue;
         if (!l) l = rd_kafka_topic_partition_list_new(16);
-        rd_kafka_topic_partition_list_add(l, s->routes[p->route].cfg->topic, p->partition)->offset =
-            p->commit_next;
+        rd_kafka_topic_partition_list_add(l, s->pl->routes[p->route].cfg->topic, p->partition)
+            ->offset = p->commit_next;
         p->commit_dirty = 0;
     }
     if (!l) return;
-    rd_kafka_resp_err_t e = rd_kafka_offsets_store(s->consumer, l);
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(s->rk, l);
     if (e) {
         sluice_counter_inc(s->m_commit_errors);
         sluice_log(SLUICE_LOG_WARN, "sink", "storing offsets failed", "error", rd_kafka_err2str(e),
@@ -181,10 +228,10 @@ static void store_offsets(sink *s)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void commit_sync(sink *s, const char *why)
+static void commit_sync(consumer *s, const char *why)
 {
     store_offsets(s);
-    rd_kafka_resp_err_t e = rd_kafka_commit(s->consumer, NULL, 0);
+    rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, NULL, 0);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         sluice_counter_inc(s->m_commit_errors);
         sluice_log(SLUICE_LOG_WARN, "sink", "commit failed", "when", why, "error",
@@ -192,13 +239,13 @@ static void commit_sync(sink *s, const char *why)
     }
 }
 
-static int all_landed(const sink *s)
+static int all_landed(const consumer *s)
 {
     return !s->pending_head && s->in_flight == 0;
 }
 
 /* Wait (bounded) for every pending and in-flight batch to come back. */
-static void wait_landed(sink *s, int64_t deadline)
+static void wait_landed(consumer *s, int64_t deadline)
 {
     while (!all_landed(s) && clock_mono_ms() < deadline) {
         flush_pending(s);
@@ -211,14 +258,14 @@ static void wait_landed(sink *s, int64_t deadline)
 
 /* ---- rebalances ------------------------------------------------------------ */
 
-static void on_assign(sink *s, rd_kafka_topic_partition_list_t *parts)
+static void on_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
 {
     int n = parts->cnt > 0 ? parts->cnt : 1;
     /* The partitions' share of the budget, split evenly (sink_int.h). */
-    int64_t high = (int64_t)(s->budget.partitions / (uint64_t)n);
+    int64_t high = (int64_t)(s->pl->budget.partitions / (uint64_t)n);
     if (high < 64 * 1024) high = 64 * 1024;
     s->high_mark = high;
-    s->low_mark = high * s->cfg->sink.resume_percent / 100;
+    s->low_mark = high * s->pl->cfg->sink.resume_percent / 100;
     if (s->low_mark >= high) s->low_mark = high - 1; /* "below the high mark": the naive policy */
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
@@ -227,20 +274,20 @@ static void on_assign(sink *s, rd_kafka_topic_partition_list_t *parts)
         if (slot < 0) continue;
         part *p = s->parts.parts[slot];
         part_assign(p, s->high_mark, s->low_mark);
-        sink_partition_metrics(s, p);
+        partition_metrics(s, p);
     }
-    rd_kafka_assign(s->consumer, parts);
+    rd_kafka_assign(s->rk, parts);
     /* librdkafka remembers pauses across rebalances: start every partition
      * of this assignment unpaused, as our state says. */
-    rd_kafka_resume_partitions(s->consumer, parts);
+    rd_kafka_resume_partitions(s->rk, parts);
     atomic_store(&s->ready, 1);
 }
 
-static void on_revoke(sink *s, rd_kafka_topic_partition_list_t *parts)
+static void on_revoke(consumer *s, rd_kafka_topic_partition_list_t *parts)
 {
     /* Everything consumed so far: close it, let it land (bounded), commit. */
     close_all(s);
-    int64_t wait = atomic_load(&s->stopping) ? 0 : s->cfg->sink.rebalance_timeout_ms;
+    int64_t wait = atomic_load(&s->pl->stopping) ? 0 : s->pl->cfg->sink.rebalance_timeout_ms;
     wait_landed(s, clock_mono_ms() + wait);
     commit_sync(s, "revoke");
     for (int i = 0; i < parts->cnt; i++) {
@@ -248,7 +295,7 @@ static void on_revoke(sink *s, rd_kafka_topic_partition_list_t *parts)
         int slot = part_find(&s->parts, route, parts->elems[i].partition);
         if (slot >= 0) part_revoke(s->parts.parts[slot]);
     }
-    rd_kafka_assign(s->consumer, NULL);
+    rd_kafka_assign(s->rk, NULL);
     atomic_store(&s->ready, 0);
 }
 
@@ -256,7 +303,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     (void)rk;
-    sink *s = opaque;
+    consumer *s = opaque;
     sluice_counter_inc(s->m_rebalances);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         char n[16];
@@ -271,15 +318,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-void consumer_set_rebalance(rd_kafka_conf_t *conf, sink *s)
-{
-    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rd_kafka_conf_set_opaque(conf, s);
-}
-
 /* ---- messages ------------------------------------------------------------- */
 
-static void take(sink *s, rd_kafka_message_t *m, turn *t, int64_t now)
+static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
 {
     if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -302,37 +343,38 @@ static void take(sink *s, rd_kafka_message_t *m, turn *t, int64_t now)
         sluice_counter_inc(s->m_refetched);
         return;
     }
-    route_rt *r = &s->routes[route];
-    if (!r->open && !(r->open = batch_new(++s->next_batch_id, route, now))) {
+    route_rt *r = &s->pl->routes[route];
+    batch **open = &s->open[route];
+    if (!*open && !(*open = batch_new(++s->next_batch_id, route, now))) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
         abort(); /* nothing committed past what landed: a restart re-reads */
     }
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
-    uint64_t bytes = batch_add(r->open, (uint32_t)slot, p->generation, m->offset, ts, m->key,
-                               m->key_len, m->payload, m->len);
+    uint64_t bytes = batch_add(*open, (uint32_t)slot, p->partition, p->generation, m->offset, ts,
+                               m->key, m->key_len, m->payload, m->len);
     if (!bytes) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
         abort();
     }
     sluice_counter_inc(r->m_messages);
-    if (part_note_consumed(p, r->open->id, m->offset, bytes)) {
+    if (part_note_consumed(p, (*open)->id, m->offset, bytes)) {
         add_tp(t->pause, s, p);
         sluice_counter_inc(s->m_pauses);
     }
-    if ((int64_t)r->open->n_msgs >= r->cfg->batch.max_rows ||
-        r->open->bytes >= r->cfg->batch.max_bytes)
-        close_batch(s, r);
+    if ((int64_t)(*open)->n_msgs >= r->cfg->batch.max_rows ||
+        (*open)->bytes >= r->cfg->batch.max_bytes)
+        close_batch(s, route);
 }
 
-static void apply(sink *s, turn *t)
+static void apply(consumer *s, turn *t)
 {
     if (t->pause->cnt) {
-        rd_kafka_pause_partitions(s->consumer, t->pause);
+        rd_kafka_pause_partitions(s->rk, t->pause);
         sluice_counter_inc(s->m_pause_calls);
     }
     if (t->resume->cnt) {
-        rd_kafka_resume_partitions(s->consumer, t->resume);
+        rd_kafka_resume_partitions(s->rk, t->resume);
         sluice_counter_inc(s->m_resume_calls);
     }
     if (t->seek->cnt) {
@@ -341,7 +383,7 @@ static void apply(sink *s, turn *t)
          * seek's version barrier makes librdkafka drop anything fetched
          * before it. Asynchronous; a failed seek is reported through the
          * list's per-partition errors. */
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(s->consumer, t->seek, 0);
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, t->seek, 0);
         if (e) {
             sluice_log(SLUICE_LOG_ERROR, "sink", "seek failed", "error", rd_kafka_error_string(e),
                        (char *)0);
@@ -352,14 +394,14 @@ static void apply(sink *s, turn *t)
 
 /* Lag per partition: the broker's high watermark (as last fetched) minus
  * the next offset to commit. Once a second. */
-static void update_lag(sink *s)
+static void update_lag(consumer *s)
 {
     for (size_t i = 0; i < s->parts.n; i++) {
         part *p = s->parts.parts[i];
         if (!p->assigned) continue;
         int64_t lo = 0, hi = 0;
-        if (rd_kafka_get_watermark_offsets(s->consumer, s->routes[p->route].cfg->topic,
-                                           p->partition, &lo, &hi) != 0 ||
+        if (rd_kafka_get_watermark_offsets(s->rk, s->pl->routes[p->route].cfg->topic, p->partition,
+                                           &lo, &hi) != 0 ||
             hi < 0)
             continue;
         int64_t at = p->commit_next >= 0 ? p->commit_next : lo;
@@ -367,7 +409,7 @@ static void update_lag(sink *s)
     }
 }
 
-static void one_turn(sink *s, int64_t *last_lag)
+static void one_turn(consumer *s, int64_t *last_lag)
 {
     turn t = {rd_kafka_topic_partition_list_new(16), rd_kafka_topic_partition_list_new(16),
               rd_kafka_topic_partition_list_new(16)};
@@ -375,17 +417,17 @@ static void one_turn(sink *s, int64_t *last_lag)
     /* Short waits while batches are out, so landed ones are taken back
      * promptly; otherwise until the oldest open batch comes of age. */
     int timeout = s->in_flight || s->pending_head ? 10 : 100;
-    for (size_t i = 0; i < s->n_routes; i++) {
-        const route_rt *r = &s->routes[i];
-        if (r->open) {
-            int64_t left = r->open->opened_ms + r->cfg->batch.max_age_ms - now;
+    for (size_t i = 0; i < s->pl->n_routes; i++) {
+        const route_rt *r = &s->pl->routes[i];
+        if (s->open[i]) {
+            int64_t left = s->open[i]->opened_ms + r->cfg->batch.max_age_ms - now;
             if (left < timeout) timeout = left > 0 ? (int)left : 0;
         }
     }
     int64_t t0 = clock_mono_ns(), polling = 0;
-    for (int n = 0; n < MAX_MESSAGES_PER_TURN && !atomic_load(&s->stopping); n++) {
+    for (int n = 0; n < MAX_MESSAGES_PER_TURN && !atomic_load(&s->pl->stopping); n++) {
         int64_t p0 = clock_mono_ns();
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->consumer, n == 0 ? timeout : 0);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, n == 0 ? timeout : 0);
         polling += clock_mono_ns() - p0;
         if (!m) break;
         take(s, m, &t, now);
@@ -405,38 +447,172 @@ static void one_turn(sink *s, int64_t *last_lag)
     rd_kafka_topic_partition_list_destroy(t.resume);
     rd_kafka_topic_partition_list_destroy(t.seek);
     int64_t total = clock_mono_ns() - t0;
-    atomic_fetch_add_explicit(&s->consumer_ns[CONSUMER_POLL], (uint64_t)polling,
+    atomic_fetch_add_explicit(&s->pl->times.consumer_ns[CONSUMER_POLL], (uint64_t)polling,
                               memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->consumer_ns[CONSUMER_WORK], (uint64_t)(total - polling),
+    atomic_fetch_add_explicit(&s->pl->times.consumer_ns[CONSUMER_WORK], (uint64_t)(total - polling),
                               memory_order_relaxed);
 }
 
 /* SIGTERM: stop fetching, let what was consumed land, commit. */
-static void drain(sink *s)
+static void drain(consumer *s)
 {
     rd_kafka_topic_partition_list_t *assigned = NULL;
-    if (rd_kafka_assignment(s->consumer, &assigned) == 0 && assigned) {
-        rd_kafka_pause_partitions(s->consumer, assigned);
+    if (rd_kafka_assignment(s->rk, &assigned) == 0 && assigned) {
+        rd_kafka_pause_partitions(s->rk, assigned);
         rd_kafka_topic_partition_list_destroy(assigned);
     }
     close_all(s);
-    int64_t deadline = clock_mono_ms() + s->cfg->sink.shutdown_timeout_ms;
-    atomic_store(&s->give_up_ms, deadline);
+    int64_t deadline = clock_mono_ms() + s->pl->cfg->sink.shutdown_timeout_ms;
+    atomic_store(&s->pl->give_up_ms, deadline);
     wait_landed(s, deadline);
     s->drain_result = all_landed(s) ? 0 : 1;
     commit_sync(s, "shutdown");
 }
 
-void *consumer_main(void *arg)
+static void *consumer_main(void *arg)
 {
-    sink *s = arg;
+    consumer *s = arg;
     pthread_setname_np(pthread_self(), "sink-consumer");
     int64_t last_lag = 0;
-    while (!atomic_load(&s->stopping))
+    while (!atomic_load(&s->pl->stopping))
         one_turn(s, &last_lag);
     drain(s);
     /* Leaves the group: the revoke callback runs here, with nothing left. */
-    rd_kafka_consumer_close(s->consumer);
-    atomic_store(&s->consumer_done, 1);
+    rd_kafka_consumer_close(s->rk);
     return NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------------- */
+
+static void consumer_metrics(consumer *s)
+{
+    sluice_metrics *m = s->pl->m;
+    s->m_pauses = sluice_metrics_counter(m, "sluice_sink_partition_pauses_total",
+                                         "Partitions paused at their high mark", NULL);
+    s->m_resumes = sluice_metrics_counter(m, "sluice_sink_partition_resumes_total",
+                                          "Partitions resumed below their low mark", NULL);
+    s->m_pause_calls =
+        sluice_metrics_counter(m, "sluice_sink_pause_calls_total",
+                               "rd_kafka_pause_partitions calls (one per turn at most)", NULL);
+    s->m_resume_calls = sluice_metrics_counter(m, "sluice_sink_resume_calls_total",
+                                               "rd_kafka_resume_partitions calls", NULL);
+    s->m_refetched = sluice_metrics_counter(
+        m, "sluice_sink_refetched_messages_total",
+        "Messages polled for a paused partition and left to be re-read on resume", NULL);
+    s->m_rebalances = sluice_metrics_counter(m, "sluice_sink_rebalances_total",
+                                             "Assignments and revocations", NULL);
+    s->m_commit_errors = sluice_metrics_counter(m, "sluice_sink_commit_errors_total",
+                                                "Offset store or commit failures", NULL);
+}
+
+static void consumer_free(consumer *s)
+{
+    if (s->rk) rd_kafka_destroy(s->rk);
+    while (s->pending_head) {
+        batch *b = s->pending_head;
+        s->pending_head = b->next;
+        batch_free(b);
+    }
+    for (size_t i = 0; s->open && i < s->pl->n_routes; i++)
+        batch_free(s->open[i]);
+    free(s->open);
+    part_table_free(&s->parts);
+    free(s->metrics_seen);
+    free(s);
+}
+
+int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_error *err)
+{
+    *out = NULL;
+    consumer *s = calloc(1, sizeof *s);
+    if (!s) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    s->pl = pl;
+    s->open = calloc(pl->n_routes ? pl->n_routes : 1, sizeof *s->open);
+    if (!s->open) {
+        free(s);
+        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    }
+    const app_sink_config *sc = &pl->cfg->sink;
+    const app_config *cfg = pl->cfg;
+    int rc = 0;
+    /* The consumer: librdkafka's prefetch queue and fetch responses share
+     * their part of the budget; a small queue also means pausing (which
+     * discards a partition's prefetched messages) has little to throw away. */
+    char queued_kb[32], fetch_max[32];
+    uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 2;
+    snprintf(queued_kb, sizeof queued_kb, "%llu",
+             (unsigned long long)(q < 512     ? 512
+                                  : q > 65536 ? 65536
+                                              : q));
+    snprintf(fetch_max, sizeof fetch_max, "%llu",
+             (unsigned long long)(f < (1u << 20)    ? (1u << 20)
+                                  : f > (32u << 20) ? (32u << 20)
+                                                    : f));
+    const kafka_setting defaults[] = {
+        {"queued.max.messages.kbytes", queued_kb},
+        {"fetch.max.bytes", fetch_max},
+        {"max.partition.fetch.bytes", "1048576"},
+        {"partition.assignment.strategy", "range,roundrobin"},
+        {"session.timeout.ms", "30000"},
+        /* Stored offsets go to the broker once a second: after a kill -9 the
+         * next owner re-reads at most about a second of landed rows. */
+        {"auto.commit.interval.ms", "1000"},
+        {"client.id", "sluice-sink"},
+    };
+    const kafka_setting forced[] = {
+        {"group.id", sc->group_id},
+        {"auto.offset.reset", sc->auto_offset_reset ? "latest" : "earliest"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.auto.commit", "true"},
+        {"enable.partition.eof", "false"},
+    };
+    if (rc == 0) {
+        rd_kafka_conf_t *conf = kafka_conf_new(brokers, &cfg->kafka.properties, forced,
+                                               sizeof forced / sizeof forced[0], defaults,
+                                               sizeof defaults / sizeof defaults[0], err);
+        if (!conf) {
+            rc = SLUICE_ECONFIG;
+        } else {
+            rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+            rd_kafka_conf_set_opaque(conf, s);
+            char why[512];
+            s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+            if (!s->rk) rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka consumer: %s", why);
+        }
+    }
+    if (rc == 0) {
+        rd_kafka_poll_set_consumer(s->rk);
+        rd_kafka_topic_partition_list_t *topics =
+            rd_kafka_topic_partition_list_new((int)pl->n_routes);
+        for (size_t i = 0; i < pl->n_routes; i++)
+            rd_kafka_topic_partition_list_add(topics, pl->routes[i].cfg->topic,
+                                              RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t e = rd_kafka_subscribe(s->rk, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        if (e)
+            rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka subscribe: %s", rd_kafka_err2str(e));
+    }
+    if (rc == 0) consumer_metrics(s);
+    if (rc == 0 && pthread_create(&s->thread, NULL, consumer_main, s) != 0)
+        rc = sluice_error_set(err, SLUICE_EINTERNAL, "cannot start the consumer thread");
+    if (rc) {
+        consumer_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int consumer_ready(const consumer *c)
+{
+    return atomic_load(&((consumer *)c)->ready);
+}
+
+int consumer_stop(consumer *c)
+{
+    if (!c) return 0;
+    pthread_join(c->thread, NULL);
+    int result = c->drain_result;
+    consumer_free(c);
+    return result;
 }

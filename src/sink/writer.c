@@ -18,7 +18,12 @@
  * lock), its row buffers. Shared: the registry client, the DLQ producer,
  * the routes' column lists (under the route's mutex), the rate limiter.
  */
-#include "sink/sink_int.h"
+#include "sink/writer.h"
+
+#include "app/kafka_conf.h"
+#include "sink/batch.h"
+#include "sink/ch_http.h"
+#include "sink/dlq.h"
 
 #include <sluice/avro.h>
 #include <sluice/log.h>
@@ -58,8 +63,22 @@ typedef struct group {
     size_t n, cap;
 } group;
 
+/* What the writer threads share: the dead-letter producer (thread safe),
+ * the rate limiter (its own mutex), their threads. */
+struct writers {
+    pipeline *pl;
+    dlq *dlq;
+    char *ch_settings; /* clickhouse.settings as URL parameters */
+    pthread_mutex_t rl_mu;
+    double rl_inserts, rl_rows;
+    int64_t rl_last_ms;
+    pthread_t *threads;
+    size_t n;
+};
+
 typedef struct writer {
-    sink *s;
+    writers *pool;
+    pipeline *s;
     int index;
     ch_http *ch;
     plan_entry cache[PLAN_CACHE];
@@ -74,7 +93,7 @@ typedef struct writer {
 
 enum { LANDED = 0, ABANDON = 1, REPLAN = 2 };
 
-static int give_up(const sink *s)
+static int give_up(const pipeline *s)
 {
     int64_t t = atomic_load(&s->give_up_ms);
     return t && clock_mono_ms() >= t;
@@ -119,7 +138,7 @@ static void dead_letter(writer *w, const batch *b, size_t i, int32_t schema_id, 
                                    .value_len = m->value_len,
                                    .reason = why ? why : "(reason lost: out of memory)",
                                    .source_topic = r->cfg->topic,
-                                   .source_partition = w->s->parts.parts[m->part]->partition,
+                                   .source_partition = m->partition,
                                    .source_offset = m->offset,
                                    .schema_id = schema_id};
 }
@@ -252,7 +271,7 @@ enum { PLAN_READY, PLAN_UNDECODABLE, PLAN_GIVE_UP };
 static int avro_plan(writer *w, route_rt *r, int32_t id, uint64_t batch_tick, plan_entry **out,
                      char *why, size_t why_len)
 {
-    sink *s = w->s;
+    pipeline *s = w->s;
     uint64_t gen = atomic_load(&r->cols_gen);
     if (!s->sr) {
         snprintf(why, why_len, "schema id %d: no schema registry configured", (int)id);
@@ -354,8 +373,8 @@ static int group_note(group *g, size_t msg, size_t start, size_t n_rows)
 
 static void rate_limit(writer *w, size_t rows)
 {
-    sink *s = w->s;
-    const app_sink_config *c = &s->cfg->sink;
+    writers *s = w->pool;
+    const app_sink_config *c = &s->pl->cfg->sink;
     if (!c->inserts_per_s && !c->rows_per_s) return;
     for (;;) {
         pthread_mutex_lock(&s->rl_mu);
@@ -382,7 +401,7 @@ static void rate_limit(writer *w, size_t rows)
             if (c->rows_per_s) s->rl_rows -= (double)rows;
         }
         pthread_mutex_unlock(&s->rl_mu);
-        if (ok || give_up(s)) return;
+        if (ok || give_up(w->s)) return;
         clock_sleep_ms(20);
     }
 }
@@ -445,7 +464,7 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
 
 static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
 {
-    sink *s = w->s;
+    pipeline *s = w->s;
     route_rt *r = &s->routes[b->route];
     int64_t now_s = clock_wall_ms() / 1000;
     for (size_t i = 0; i < b->n_msgs; i++) {
@@ -532,7 +551,7 @@ static int send_dead_letters(writer *w)
 {
     for (int attempt = 1; w->n_dlq; attempt++) {
         sluice_error err;
-        if (dlq_send(w->s->dlq, w->dlq, w->n_dlq, &err) == 0) return LANDED;
+        if (dlq_send(w->pool->dlq, w->dlq, w->n_dlq, &err) == 0) return LANDED;
         /* A DLQ that cannot be written holds the batch: nothing is dropped. */
         sluice_log(SLUICE_LOG_ERROR, "sink", "dead-letter topic unavailable; retrying", "error",
                    err.msg, (char *)0);
@@ -572,27 +591,29 @@ static void process(writer *w, batch *b)
     }
     w->n_dlq = 0;
     arena_free(&w->reasons);
-    sink *s = w->s;
+    pipeline *s = w->s;
     b->t_posted = clock_mono_ns();
     int64_t busy = b->t_posted - b->t_popped;
-    atomic_fetch_add_explicit(&s->writer_ns[WRITER_DECODE], (uint64_t)b->decode_ns,
+    atomic_fetch_add_explicit(&s->times.writer_ns[WRITER_DECODE], (uint64_t)b->decode_ns,
                               memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->writer_ns[WRITER_INSERT], (uint64_t)b->insert_ns,
+    atomic_fetch_add_explicit(&s->times.writer_ns[WRITER_INSERT], (uint64_t)b->insert_ns,
                               memory_order_relaxed);
     int64_t other = busy - b->decode_ns - b->insert_ns;
     if (other > 0)
-        atomic_fetch_add_explicit(&s->writer_ns[WRITER_OTHER], (uint64_t)other,
+        atomic_fetch_add_explicit(&s->times.writer_ns[WRITER_OTHER], (uint64_t)other,
                                   memory_order_relaxed);
-    sink_post_done(s, b);
+    acks_post(&s->acks, b);
 }
 
-void *writer_new(sink *s, int index, sluice_error *err)
+static writer *writer_new(writers *pool, int index, sluice_error *err)
 {
+    pipeline *s = pool->pl;
     writer *w = calloc(1, sizeof *w);
     if (!w) {
         sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
         return NULL;
     }
+    w->pool = pool;
     w->s = s;
     w->index = index;
     w->rng = backoff_seed();
@@ -611,7 +632,7 @@ void *writer_new(sink *s, int index, sluice_error *err)
                          .ca_file = c->ca_file,
                          .connect_timeout_ms = c->connect_timeout_ms,
                          .request_timeout_ms = c->request_timeout_ms,
-                         .settings = s->ch_settings};
+                         .settings = pool->ch_settings};
     if (ch_http_new(&hc, &w->ch, err) != 0) {
         free(w);
         return NULL;
@@ -619,7 +640,7 @@ void *writer_new(sink *s, int index, sluice_error *err)
     return w;
 }
 
-void *writer_main(void *arg)
+static void *writer_main(void *arg)
 {
     writer *w = arg;
     char name[16];
@@ -629,8 +650,8 @@ void *writer_main(void *arg)
     int64_t idle0 = clock_mono_ns();
     while ((b = wq_pop(&w->s->q)) != NULL) {
         b->t_popped = clock_mono_ns();
-        atomic_fetch_add_explicit(&w->s->writer_ns[WRITER_IDLE], (uint64_t)(b->t_popped - idle0),
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->s->times.writer_ns[WRITER_IDLE],
+                                  (uint64_t)(b->t_popped - idle0), memory_order_relaxed);
         process(w, b);
         idle0 = clock_mono_ns();
     }
@@ -647,4 +668,86 @@ void *writer_main(void *arg)
     ch_http_free(w->ch);
     free(w);
     return NULL;
+}
+
+/* ---- the pool -------------------------------------------------------------------- */
+
+/* clickhouse.settings as URL parameters (escaped). */
+static char *settings_query(const cfg_map *m)
+{
+    buf b;
+    buf_init(&b, 1 << 16);
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < m->n; i++) {
+        if (i) buf_append_byte(&b, '&');
+        for (int half = 0; half < 2; half++) {
+            const char *t = half ? m->values[i] : m->keys[i];
+            if (half) buf_append_byte(&b, '=');
+            for (const unsigned char *q = (const unsigned char *)t; *q; q++) {
+                if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                    (*q >= '0' && *q <= '9') || strchr("-_.~", *q)) {
+                    buf_append_byte(&b, *q);
+                } else {
+                    buf_append_byte(&b, '%');
+                    buf_append_byte(&b, (uint8_t)hex[*q >> 4]);
+                    buf_append_byte(&b, (uint8_t)hex[*q & 15]);
+                }
+            }
+        }
+    }
+    return buf_detach(&b, NULL);
+}
+
+static void pool_free(writers *p)
+{
+    dlq_free(p->dlq);
+    pthread_mutex_destroy(&p->rl_mu);
+    free(p->threads);
+    free(p->ch_settings);
+    free(p);
+}
+
+int writers_start(pipeline *pl, const char *brokers, writers **out, sluice_error *err)
+{
+    *out = NULL;
+    const app_config *cfg = pl->cfg;
+    writers *p = calloc(1, sizeof *p);
+    if (!p) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    p->pl = pl;
+    pthread_mutex_init(&p->rl_mu, NULL);
+    p->ch_settings = settings_query(&cfg->clickhouse.settings);
+    p->threads = calloc((size_t)cfg->sink.writers, sizeof *p->threads);
+    if (!p->ch_settings || !p->threads) {
+        pool_free(p);
+        return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    }
+    const kafka_setting dflt[] = {{"linger.ms", "5"}, {"client.id", "sluice-sink-dlq"}};
+    const kafka_setting force[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
+    rd_kafka_conf_t *conf = kafka_conf_new(brokers, &cfg->kafka.properties, force, 2, dflt, 2, err);
+    int rc = conf ? dlq_new(conf, &p->dlq, err) : SLUICE_ECONFIG;
+    for (int64_t i = 0; rc == 0 && i < cfg->sink.writers; i++) {
+        writer *w = writer_new(p, (int)i, err);
+        if (!w || pthread_create(&p->threads[i], NULL, writer_main, w) != 0) {
+            rc = w ? sluice_error_set(err, SLUICE_EINTERNAL, "cannot start a writer thread")
+                   : err->code;
+            free(w);
+            break;
+        }
+        p->n++;
+    }
+    if (rc) {
+        wq_close(&pl->q);
+        writers_stop(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void writers_stop(writers *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++)
+        pthread_join(p->threads[i], NULL);
+    pool_free(p);
 }

@@ -130,10 +130,10 @@ static void test_batch_ranges(void)
 {
     batch *b = batch_new(9, 0, 0);
     CHECK(b);
-    CHECK(batch_add(b, 1, 1, 100, 0, "k", 1, "value", 5) > 6);
-    batch_add(b, 2, 1, 7, 0, NULL, 0, "x", 1);
-    batch_add(b, 1, 1, 101, 0, NULL, 0, "yy", 2);
-    batch_add(b, 2, 1, 8, 0, NULL, 0, "z", 1);
+    CHECK(batch_add(b, 1, 11, 1, 100, 0, "k", 1, "value", 5) > 6);
+    batch_add(b, 2, 12, 1, 7, 0, NULL, 0, "x", 1);
+    batch_add(b, 1, 11, 1, 101, 0, NULL, 0, "yy", 2);
+    batch_add(b, 2, 12, 1, 8, 0, NULL, 0, "z", 1);
     CHECK_EQ(b->n_msgs, 4);
     CHECK_EQ(b->n_ranges, 2);
     CHECK_EQ(b->ranges[0].part, 1);

@@ -1,0 +1,52 @@
+/*
+ * route.h — one route of the sink at run time (a topic going into a table):
+ * what its configuration resolves to (dead-letter topic, reader subject,
+ * plan options), the table's columns as last read, and its metrics.
+ *
+ * Threads: set up by sink.c before the stages start. The columns are read
+ * by the first writer that needs them and re-read after an ALTER, under
+ * `mu` (which is never held across I/O by anyone else: a writer reading
+ * the columns holds it so that the others wait for the same answer instead
+ * of asking ClickHouse again); `cols_gen` moves when they change, so plans
+ * compiled against older columns are recompiled. Everything else is
+ * read-only once the stages run.
+ */
+#ifndef SLUICE_SINK_ROUTE_H
+#define SLUICE_SINK_ROUTE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <sluice/error.h>
+#include <sluice/metrics.h>
+
+#include "app/config.h"
+#include "codec/plan.h"
+#include "common/arena.h"
+
+typedef struct route_rt {
+    int index;
+    const app_route_config *cfg;
+    char *dlq_topic; /* resolved defaults */
+    char *subject;
+    plan_options opt;
+    plan_derived *derived;
+    /* the table's columns (see above) */
+    pthread_mutex_t mu;
+    arena cols_arena;
+    plan_column *cols;
+    size_t n_cols;
+    _Atomic uint64_t cols_gen;
+    /* metrics */
+    sluice_counter *m_messages, *m_rows, *m_filtered, *m_dlq, *m_inserts, *m_insert_bytes,
+        *m_retries, *m_errors_transient, *m_errors_data, *m_errors_config, *m_errors_decode;
+    sluice_histogram *m_batch_rows, *m_batch_bytes, *m_insert_seconds;
+} route_rt;
+
+/* Resolve route `index` of the configuration; its metrics go to m. */
+int sink_route_setup(route_rt *r, int index, const app_route_config *c, sluice_metrics *m,
+                     sluice_error *err);
+void sink_route_free(route_rt *r);
+
+#endif
