@@ -170,14 +170,22 @@ static void expected_event(int i, char *out, size_t cap)
         snprintf(deltas, sizeof deltas, "[]");
     if (i % 5)
         snprintf(coupon, sizeof coupon, "%s", NULL_TEXT);
+    else if (i % 10)
+        snprintf(coupon, sizeof coupon, "C%d", i);
     else
-        snprintf(coupon, sizeof coupon, i % 10 ? "C%d" : "", i);
+        coupon[0] = '\0'; /* set to "": not NULL */
     if (i % 2)
         snprintf(score, sizeof score, "%d", i * 7);
     else
         snprintf(score, sizeof score, "%s", i % 4 == 0 ? "0" : NULL_TEXT);
-    snprintf(email, sizeof email, i % 3 == 0 ? "e%d@x" : NULL_TEXT, i);
-    snprintf(phone, sizeof phone, i % 3 == 1 ? "+%d" : NULL_TEXT, i);
+    if (i % 3 == 0)
+        snprintf(email, sizeof email, "e%d@x", i);
+    else
+        snprintf(email, sizeof email, "%s", NULL_TEXT);
+    if (i % 3 == 1)
+        snprintf(phone, sizeof phone, "+%d", i);
+    else
+        snprintf(phone, sizeof phone, "%s", NULL_TEXT);
     unsigned long long big = 18446744073709551615ull - (unsigned)i;
     snprintf(out, cap,
              "%d\tu%d\t%s\t%s\t%s\t[%s]\t[%s]\t[%s]\t[%s]\t[%s]\t[%s]\t%s\t%s\t%s\t%s\t%s\t%s\t"

@@ -87,14 +87,14 @@ static void test_valid_values_pass(void)
     CHECK_EQ(vcompile(&f, ORDER_SCHEMA, NULL, 0), 0);
     static const char *ok[] = {
         "{\"id\":1,\"at\":\"2026-11-22T20:12:01Z\",\"lines\":[{\"sku\":\"a\"}]}",
-        "{\"lines\":[{\"sku\":\"a\",\"qty\":100,\"extra\":true},{\"sku\":\"\"}],"
-        "\"at\":\"2026-11-22T20:12:01.123456+01:00\",\"id\":9007199254740993,"
-        "\"day\":\"2024-02-29\",\"ref\":\"f81d4fae-7dec-11d0-a765-00a0c91e6bf6\","
-        "\"status\":null,\"kind\":\"order\",\"note\":\"héllo\",\"code\":\"AB-12\","
-        "\"ratio\":1,\"meta\":{\"x\":\"y\"},\"pair\":[\"p\",2,{\"anything\":1}],"
-        "\"box\":{\"a\":[1,2]}}",
-        "{\"id\":2.0,\"at\":\"2026-01-01T00:00:00Z\",\"lines\":[{\"sku\":\"s\"}],\"status\":7.0,"
-        "\"note\":null,\"box\":[true]}",
+        ("{\"lines\":[{\"sku\":\"a\",\"qty\":100,\"extra\":true},{\"sku\":\"\"}],"
+         "\"at\":\"2026-11-22T20:12:01.123456+01:00\",\"id\":9007199254740993,"
+         "\"day\":\"2024-02-29\",\"ref\":\"f81d4fae-7dec-11d0-a765-00a0c91e6bf6\","
+         "\"status\":null,\"kind\":\"order\",\"note\":\"héllo\",\"code\":\"AB-12\","
+         "\"ratio\":1,\"meta\":{\"x\":\"y\"},\"pair\":[\"p\",2,{\"anything\":1}],"
+         "\"box\":{\"a\":[1,2]}}"),
+        ("{\"id\":2.0,\"at\":\"2026-01-01T00:00:00Z\",\"lines\":[{\"sku\":\"s\"}],\"status\":7.0,"
+         "\"note\":null,\"box\":[true]}"),
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int rc = vrun(&f, ok[i]);
