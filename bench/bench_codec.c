@@ -12,13 +12,20 @@
  *                   a generic value tree) walked into the same RowBinary with
  *                   the same leaf encoders, so the difference is the decode
  *                   path alone. Its output is compared byte for byte with
- *                   the plan's before timing, so both do the same work.
+ *                   the plan's before timing, so both do the same work;
+ *   proto.plain     the same events as Protobuf (page_event.proto below,
+ *                   encoded from the same JSON by ingest's json_proto) through
+ *                   the Protobuf plan into the same table: the same rows,
+ *                   checked byte for byte against the Avro plan's before
+ *                   timing, so the ratio is the cost of the format alone.
  *
- * usage: bench_codec [--messages N]   (default 1000000)
+ * usage: bench_codec [--messages N] [--only plain|transform|peer|proto]
  */
 #include "codec/avro_json.h"
 #include "codec/ch_type.h"
+#include "codec/json_proto.h"
 #include "codec/plan.h"
+#include "codec/proto_schema.h"
 #include "common/arena.h"
 #include "page_event.h"
 
@@ -229,6 +236,27 @@ static void generic_row(avro_value_t *rec, const char *const *symbols_type,
     put_leaf(plain_types[18], &v, out);
 }
 
+/* ---- the same event as Protobuf --------------------------------------------- */
+
+/* page_event.h's schema, field for field: nullable unions are proto3
+ * `optional`, timestamp-millis a google.protobuf.Timestamp (the JSON's
+ * RFC 3339 text), the array of records a repeated message, the map a map. */
+static const char *proto_text =
+    "syntax = \"proto3\";\n"
+    "package com.acme.events;\n"
+    "import \"google/protobuf/timestamp.proto\";\n"
+    "enum Type { VIEW = 0; CLICK = 1; ADD_TO_CART = 2; PURCHASE = 3; }\n"
+    "enum Device { DESKTOP = 0; MOBILE = 1; TABLET = 2; }\n"
+    "message PageEvent {\n"
+    "  message Item { string sku = 1; int32 qty = 2; double price = 3; repeated string tags = 4; "
+    "}\n"
+    "  string event_id = 1; google.protobuf.Timestamp ts = 2; optional string user_id = 3;\n"
+    "  optional string session_id = 4; Type type = 5; string url = 6;\n"
+    "  optional string referrer = 7; int64 duration_ms = 8; int64 count = 9;\n"
+    "  optional double amount = 10; optional string currency = 11; Device device = 12;\n"
+    "  repeated Item items = 13; map<string, string> attrs = 14; bool consent = 15;\n"
+    "}\n";
+
 /* ---- setup ----------------------------------------------------------------- */
 
 static plan *make_plan(const sluice_avro_node *root, const char *cols[][2], size_t n,
@@ -268,20 +296,37 @@ int main(int argc, char **argv)
     }
     const sluice_avro_node *root = sluice_avro_schema_root(schema);
 
-    /* DISTINCT messages, encoded once. */
-    buf msgs[DISTINCT];
-    size_t avro_bytes = 0;
+    proto_schema *pschema;
+    json_proto *to_proto;
+    if (proto_schema_parse(proto_text, strlen(proto_text), "page_event.proto", NULL, 0, &pschema,
+                           &err) != 0 ||
+        json_proto_compile(proto_schema_find_message(pschema, "com.acme.events.PageEvent"),
+                           &to_proto, &err) != 0) {
+        fprintf(stderr, "bench_codec: proto schema: %s\n", err.msg);
+        return 1;
+    }
+
+    /* DISTINCT messages, encoded once, in both formats. */
+    buf msgs[DISTINCT], pmsgs[DISTINCT];
+    size_t avro_bytes = 0, proto_bytes = 0;
     for (int i = 0; i < DISTINCT; i++) {
         char *text = make_event(i);
         json_error_t je;
         json_t *v = json_loads(text, 0, &je);
         avro_json_errors errs;
         buf_init(&msgs[i], 1 << 16);
-        if (!v || avro_json_encode(root, v, &msgs[i], &errs) != 0) {
-            fprintf(stderr, "bench_codec: encoding event %d failed\n", i);
+        buf_init(&pmsgs[i], 1 << 16);
+        json_lex lx;
+        json_lex_init(&lx, text, strlen(text));
+        if (!v || avro_json_encode(root, v, &msgs[i], &errs) != 0 ||
+            json_proto_encode(to_proto, &lx, &pmsgs[i], &errs) != 0) {
+            fprintf(stderr, "bench_codec: encoding event %d failed: %s %s\n", i,
+                    errs.n ? errs.items[0].path : "", errs.n ? errs.items[0].message : "");
             return 1;
         }
+        json_lex_free(&lx);
         avro_bytes += msgs[i].len;
+        proto_bytes += pmsgs[i].len;
         json_decref(v);
         free(text);
     }
@@ -296,6 +341,19 @@ int main(int argc, char **argv)
                           .n_derived = 2};
     plan *transform = make_plan(root, lines_cols, N_LINES, &t_opt);
     plan_state *ps = plan_state_new(plain), *ts = plan_state_new(transform);
+    plan *pplain;
+    {
+        plan_column pc[32];
+        for (size_t i = 0; i < N_PLAIN; i++)
+            pc[i] =
+                (plan_column){.name = plain_cols[i][0], .type = plain_types[i], .insertable = 1};
+        if (plan_compile_proto(proto_schema_find_message(pschema, "com.acme.events.PageEvent"), pc,
+                               N_PLAIN, &plain_opt, &pplain, &err) != 0) {
+            fprintf(stderr, "bench_codec: proto plan: %s\n", err.msg);
+            return 1;
+        }
+    }
+    plan_state *pps = plan_state_new(pplain);
 
     /* The peer. */
     avro_schema_t aschema;
@@ -339,6 +397,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_codec: plan and generic path disagree on message %d\n", i);
             return 1;
         }
+        buf_reset(&b);
+        if (plan_run(pplain, pps, pmsgs[i].data, pmsgs[i].len, 0, &b, &res, &err) != 0) {
+            fprintf(stderr, "bench_codec: proto plan run: %s\n", err.msg);
+            return 1;
+        }
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+            fprintf(stderr, "bench_codec: the Avro and Protobuf plans disagree on message %d\n", i);
+            return 1;
+        }
     }
 
     /* plan, plain */
@@ -362,6 +429,16 @@ int main(int argc, char **argv)
         filtered += res.filtered;
     }
     double transform_s = thread_cpu_s() - c0;
+
+    /* Protobuf plan, plain */
+    size_t proto_out = 0;
+    c0 = thread_cpu_s();
+    for (long i = 0; RUNS("proto") && i < messages; i++) {
+        buf_reset(&a);
+        plan_run(pplain, pps, pmsgs[i % DISTINCT].data, pmsgs[i % DISTINCT].len, 0, &a, &res, &err);
+        proto_out += a.len;
+    }
+    double proto_s = thread_cpu_s() - c0;
 
     /* peer */
     long peer_messages = messages / 4 > DISTINCT ? messages / 4 : DISTINCT;
@@ -394,6 +471,13 @@ int main(int argc, char **argv)
     printf("codec.avro_c_generic.mb_per_s: %.1f\n",
            avg_avro * (double)peer_messages / peer_s / 1e6);
     printf("codec.speedup_plan_vs_avro_c_generic: %.1fx\n", peer_ns / plain_ns);
+    double proto_ns = proto_s * 1e9 / (double)messages;
+    printf("codec.proto_bytes_per_message: %.1f\n", (double)proto_bytes / DISTINCT);
+    printf("codec.proto.plain.ns_per_message: %.1f\n", proto_ns);
+    printf("codec.proto.plain.mb_per_s: %.1f\n",
+           (double)proto_bytes / DISTINCT * (double)messages / proto_s / 1e6);
+    printf("codec.proto_vs_avro_cost: %.2fx\n", proto_ns / plain_ns);
+    (void)proto_out;
 
     avro_reader_free(reader);
     avro_value_decref(&value);
@@ -401,8 +485,14 @@ int main(int argc, char **argv)
     avro_schema_decref(aschema);
     buf_free(&a);
     buf_free(&b);
-    for (int i = 0; i < DISTINCT; i++)
+    for (int i = 0; i < DISTINCT; i++) {
         buf_free(&msgs[i]);
+        buf_free(&pmsgs[i]);
+    }
+    plan_state_free(pps);
+    plan_free(pplain);
+    json_proto_free(to_proto);
+    proto_schema_free(pschema);
     plan_state_free(ps);
     plan_state_free(ts);
     plan_free(plain);

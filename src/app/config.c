@@ -222,6 +222,7 @@ static const cfg_key sink_keys[] = {
 };
 
 static const char *const topic_schema_values[] = {"registry", "request", "none", NULL};
+static const char *const index_encoding_values[] = {"zigzag", "plain", NULL};
 
 static const cfg_key ingest_topic_keys[] = {
     {"name", CFG_STRING, K(app_ingest_topic_config, name), 1, NULL, .doc = "Kafka topic."},
@@ -242,6 +243,17 @@ static const cfg_key ingest_topic_keys[] = {
     {"key_field", CFG_STRING, K(app_ingest_topic_config, key_field), 0, NULL,
      .doc = "Top-level field whose value becomes the message key (strings as they are, other "
             "values as JSON text); the X-Sluice-Key header wins over it."},
+    {"protobuf_message", CFG_STRING, K(app_ingest_topic_config, protobuf_message), 0, NULL,
+     .doc = "For a PROTOBUF subject: the message type events are encoded as, by full name "
+            "(\"shop.Order\", \"shop.Order.Line\"), which must be defined in the subject's own "
+            ".proto file; by default its first message. The frame's message-index array names "
+            "it."},
+    {"protobuf_index_encoding", CFG_ENUM, K(app_ingest_topic_config, protobuf_index_encoding), 0,
+     "zigzag", .enum_values = index_encoding_values,
+     .doc = "How the frame's message-index array is written: zigzag (Confluent's Java, Go and "
+            ".NET clients, python-confluent-kafka 1.8.2 and later) or plain (the older python "
+            "clients' \"deprecated format\"). The first message is the byte 0x00 either way, "
+            "which every client reads."},
     {NULL},
 };
 

@@ -116,13 +116,17 @@ typedef struct app_sink_config {
 
 /* Where a topic's events get their schema (ingest.topics[].schema). */
 enum { APP_SCHEMA_REGISTRY, APP_SCHEMA_REQUEST, APP_SCHEMA_NONE };
+/* ingest.topics[].protobuf_index_encoding (include/sluice/wire.h) */
+enum { APP_INDEX_ZIGZAG, APP_INDEX_PLAIN };
 
 typedef struct app_ingest_topic_config {
     char *name;
-    int schemaless;          /* pass events through as JSON, never look up a schema */
-    int schema;              /* APP_SCHEMA_*; schemaless: true means APP_SCHEMA_NONE */
-    char *key_field;         /* top-level field whose value becomes the message key */
-    char *value_schema_file; /* Avro schema registered as <name>-value at start */
+    int schemaless;              /* pass events through as JSON, never look up a schema */
+    int schema;                  /* APP_SCHEMA_*; schemaless: true means APP_SCHEMA_NONE */
+    char *key_field;             /* top-level field whose value becomes the message key */
+    char *value_schema_file;     /* Avro schema registered as <name>-value at start */
+    char *protobuf_message;      /* PROTOBUF subjects: the message events are (NULL: the first) */
+    int protobuf_index_encoding; /* APP_INDEX_*: how the frame's message-index array is written */
 } app_ingest_topic_config;
 
 typedef struct app_ingest_token_config {

@@ -87,9 +87,15 @@ static void explain_topics(const app_config *cfg)
         else if (t[i].value_schema_file)
             printf("ingest topic %s: Avro; %s registered as %s-value when ingest starts%s\n", name,
                    t[i].value_schema_file, name, where);
+        else if (t[i].protobuf_message)
+            printf("ingest topic %s: the latest schema of %s-value, which must be in the registry "
+                   "when ingest starts%s; if it is PROTOBUF, events are %s messages (index %s)\n",
+                   name, name, where, t[i].protobuf_message,
+                   t[i].protobuf_index_encoding == APP_INDEX_PLAIN ? "plain" : "zig-zag");
         else
-            printf("ingest topic %s: Avro, the latest schema of %s-value, which must be in the "
-                   "registry when ingest starts%s\n",
+            printf("ingest topic %s: the latest schema of %s-value (Avro encoded, Protobuf "
+                   "encoded, JSON Schema validated), which must be in the registry when ingest "
+                   "starts%s\n",
                    name, name, where);
     }
     if (cfg->ingest.topics.n == 0 && cfg->registry.urls.n)

@@ -629,6 +629,28 @@ static bool add_anchor(parser *p, const char *id, json_schema_node *n)
     return true;
 }
 
+/* Keywords of later drafts that change validation (see newer_keywords). */
+static bool read_newer_keywords(parser *p, json_t *j, json_schema_node *n)
+{
+    static const char *const newer[] = {
+        "unevaluatedProperties", "unevaluatedItems", "dependentSchemas",
+        "dependentRequired",     "prefixItems",      "minContains",
+        "maxContains",           "$dynamicRef",      "$recursiveRef",
+    };
+    const char **list = NULL;
+    for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) {
+        if (!json_object_get(j, newer[i])) continue;
+        if (!list) {
+            list = arena_calloc(&p->s->mem, sizeof newer / sizeof newer[0], sizeof *list,
+                                alignof(const char *));
+            if (!list) return oom(p), false;
+        }
+        list[n->n_newer_keywords++] = newer[i];
+    }
+    n->newer_keywords = list;
+    return true;
+}
+
 /* One schema (object or boolean) into a node, once per jansson value. */
 json_schema_node *jsparse_build(parser *p, json_t *j)
 {
@@ -681,7 +703,7 @@ json_schema_node *jsparse_build(parser *p, json_t *j)
          read_numbers(p, j, n) && expect_count(p, j, "minLength", &n->min_length) &&
          expect_count(p, j, "maxLength", &n->max_length) && read_values(p, j, n) &&
          read_combinators(p, j, n) && read_definitions(p, j, "definitions") &&
-         read_definitions(p, j, "$defs");
+         read_definitions(p, j, "$defs") && read_newer_keywords(p, j, n);
     p->depth--;
     return ok ? n : NULL;
 }

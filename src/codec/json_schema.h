@@ -138,6 +138,12 @@ struct json_schema_node {
     const json_schema_node *not_;
     const json_schema_node *if_, *then_, *else_;
 
+    /* 2019-09 / 2020-12 keywords present in the object ("prefixItems",
+     * "unevaluatedProperties", ...): read as draft-07, so they apply to
+     * nothing here; listed so a validator can refuse them by name. */
+    const char *const *newer_keywords;
+    size_t n_newer_keywords;
+
     /* annotations */
     const char *id; /* "$id" (draft-04: "id") */
     const char *title;

@@ -33,6 +33,7 @@
 #include <sluice/error.h>
 
 #include "codec/ch_type.h"
+#include "codec/proto_schema.h"
 #include "common/buf.h"
 
 /* One column of the target table, as system.columns describes it. */
@@ -78,6 +79,24 @@ int plan_compile_avro(const sluice_avro_node *writer, const sluice_avro_node *re
                       const plan_column *columns, size_t n_columns, const plan_options *opt,
                       plan **out, sluice_error *err);
 
+/* Protobuf messages of one message type (the one a frame's message-index
+ * array names; proto_wire.h, proto_frame_resolve): columns are fed by field
+ * name along the same rules as Avro (flattened "a.b" / "a_b", repeated
+ * fields into Array columns, repeated messages into Nested columns "a.b",
+ * maps into Map or "a.keys"/"a.values", a oneof's name into a column of its
+ * own), with the fields Protobuf adds: google.protobuf.Timestamp into
+ * Date/DateTime/DateTime64/String, wrapper types as nullable scalars,
+ * enums by name into Enum and String columns (by number into integers),
+ * absent fields as proto3/proto2 defaults, or NULL in Nullable columns when
+ * the field has presence. plan_run takes the Protobuf bytes after the
+ * message-index array; errors name the offset in them and the field path
+ * ("offset 12, $.items[].qty: wire type LEN where int32 needs VARINT").
+ * The schema that holds `message` must outlive the plan. Transforms:
+ * filter and derived columns over the message's singular fields; explode
+ * is refused. */
+int plan_compile_proto(const proto_message *message, const plan_column *columns, size_t n_columns,
+                       const plan_options *opt, plan **out, sluice_error *err);
+
 /* Schemaless JSON messages (one JSON object each): every insertable column
  * is written; a field found by name (or by flattened path: column "a.b" ←
  * {"a":{"b":…}}) is encoded with ch_encode_json, an absent one gets the
@@ -100,9 +119,9 @@ typedef struct plan_result {
     size_t filtered; /* rows the filter dropped */
 } plan_result;
 
-/* Decode one message (the Avro payload after the Confluent header, or the
- * JSON text) into rows appended to out. now_s is what now() returns. On
- * error nothing is appended (out keeps its length), and err says where:
+/* Decode one message (the Avro payload after the Confluent header, the
+ * Protobuf bytes after the message-index array, or the JSON text) into rows appended to out. now_s
+ * is what now() returns. On error nothing is appended (out keeps its length), and err says where:
  * "offset 17, $.items[].qty: truncated input", "$.status: 'PAUSED' is not
  * a value of Enum8('A' = 1, 'B' = 2)", "filter: integer overflow in a + b".
  * SLUICE_ENOMEM means out's cap was reached (the batch is full), not that

@@ -4,7 +4,10 @@
  *   plan_compile.c  Avro (writer, reader, table, transform) → op tree;
  *   plan_run.c      running an Avro plan on a message, emitting rows;
  *   plan_json.c     JSON messages: columns found by path, values encoded
- *                   straight from the text with the streaming reader.
+ *                   straight from the text with the streaming reader;
+ *   plan_proto_*.c  Protobuf messages: their own op tables (keyed by field
+ *                   number), compiled and run there, rows emitted through
+ *                   plan_emit_row like the others.
  * Ownership and threads are plan.h's: a plan is immutable after
  * compilation and shared; a plan_state belongs to one running thread.
  */
@@ -172,6 +175,8 @@ struct plan {
     jlevel *jelem;        /* an exploded element's keys */
     const jtarget *jself; /* targets that are the exploded element itself */
     size_t n_jself;
+    /* Protobuf plans (plan_proto_compile.c): the compiled message, or NULL */
+    const struct proto_plan *proto;
 };
 
 struct plan_state {
@@ -189,6 +194,7 @@ struct plan_state {
     char *col_error;
     sluice_error col_err; /* the message of the last such failure */
     arena json_text;
+    struct proto_state *proto; /* Protobuf plans: per-field row state */
 };
 
 typedef struct compiler {
@@ -238,6 +244,12 @@ size_t plan_min_bytes(const sluice_avro_node *n, int depth);
  * takes back what was written there) — and a fresh row. */
 int plan_emit_row(run *x, int64_t now_s, buf *out, size_t row_start, plan_result *res);
 void plan_reset_row(const plan *p, plan_state *st);
+
+/* plan_proto_run.c: a Protobuf plan's per-thread state and its run. */
+struct proto_state *plan_proto_state_new(const plan *p);
+void plan_proto_state_free(struct proto_state *s);
+int plan_run_proto(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,
+                   buf *out, plan_result *res, sluice_error *err);
 
 /* plan_json.c */
 int plan_run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,

@@ -35,6 +35,10 @@ plan_state *plan_state_new(const plan *p)
         return NULL;
     }
     st->n_cols = p->n_cols;
+    if (p->proto && !(st->proto = plan_proto_state_new(p))) {
+        plan_state_free(st);
+        return NULL;
+    }
     for (size_t i = 0; i < p->n_cols; i++)
         buf_init(&st->scratch[i], SCRATCH_CAP);
     buf_init(&st->expr_scratch, SCRATCH_CAP);
@@ -56,6 +60,7 @@ void plan_state_free(plan_state *st)
     free(st->col_error);
     free(st->slot_rank);
     arena_free(&st->json_text);
+    plan_proto_state_free(st->proto);
     free(st);
 }
 
@@ -743,6 +748,8 @@ int plan_run(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int6
     int rc;
     if (p->is_json) {
         rc = plan_run_json(p, st, msg, len, now_s, out, res, err);
+    } else if (p->proto) {
+        rc = plan_run_proto(p, st, msg, len, now_s, out, res, err);
     } else {
         run x = {.p = p,
                  .st = st,

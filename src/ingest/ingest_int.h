@@ -28,11 +28,15 @@
 
 #include "app/config.h"
 #include "codec/json_avro.h"
+#include "codec/json_proto.h"
+#include "codec/json_schema_validate.h"
+#include "codec/proto_schema.h"
 #include "common/buf.h"
 #include "common/httpd.h"
 #include "ingest/ingest.h"
 
 #include <librdkafka/rdkafka.h>
+#include <sluice/wire.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -75,11 +79,26 @@ struct ingest_req {
     ingest_req *prev, *next;
 };
 
-/* A compiled schema of the route's cache (route.c). */
+/* A compiled schema of the route's cache (route.c), by the registry's
+ * schemaType: Avro events are encoded, Protobuf events encoded for one
+ * message type of the schema, JSON events validated. */
+typedef enum schema_kind { SCHEMA_AVRO, SCHEMA_PROTOBUF, SCHEMA_JSON } schema_kind;
+
 typedef struct schema_entry {
     int32_t id;
+    schema_kind kind;
+    char *message; /* PROTOBUF: the message asked for (NULL: the file's first) */
+    /* AVRO */
     sluice_avro_schema *schema;
     json_avro *plan;
+    /* PROTOBUF: the message's path in the file, for the frame's index array */
+    proto_schema *proto;
+    json_proto *proto_plan;
+    int32_t path[SLUICE_WIRE_MAX_INDEXES];
+    size_t n_path;
+    /* JSON */
+    json_schema *json;
+    json_validator *validator;
 } schema_entry;
 
 struct ingest {

@@ -6,17 +6,26 @@
  *
  * Schemas: the latest of `<topic>-value` through the shared registry
  * client (its cache makes that a lookup, not a request), or the id / text
- * a REST Proxy body names. Each id's schema is parsed and compiled into a
- * streaming plan (json_avro.h) once and kept in a small cache
- * (ingest.schema_cache_entries; when full it is emptied and refilled —
- * schemas are few). Encoders hold the cache's read lock while they use a
- * plan, so a refill (write lock) never frees one under them.
+ * a REST Proxy body names. Each schema is parsed once, by its registry
+ * schemaType, and compiled into what its events need: an Avro plan
+ * (json_avro.h), a Protobuf encoder for one message of the file
+ * (json_proto.h; the topic's protobuf_message, else the first) with the
+ * references resolved through the client, or a JSON Schema validator
+ * (json_schema_validate.h), likewise. Compiled schemas live in a small
+ * cache keyed by (id, message) (ingest.schema_cache_entries; when full it
+ * is emptied and refilled — schemas are few). Encoders hold the cache's
+ * read lock while they use one, so a refill (write lock) never frees one
+ * under them. A configured topic whose Protobuf or JSON schema cannot be
+ * compiled (a keyword outside the JSON Schema subset, a message the file
+ * does not define) stops ingest at start, naming both.
  *
- * Values: an Avro event is written as a Confluent frame (magic byte, id,
- * body) into the request's payload buffer, straight from the JSON text. A
- * JSON event (a topic without a schema, REST Proxy's JSON) is not copied
- * at all: the request takes the body from the HTTP server and each
- * message points at its own bytes in it.
+ * Values: an Avro or Protobuf event is written as a Confluent frame (magic
+ * byte, id, for Protobuf the message-index array in the topic's encoding,
+ * body) into the request's payload buffer, straight from the JSON text; a
+ * JSON-Schema event is validated and its text copied after the 5-byte
+ * header. A JSON event of a topic without a schema (or REST Proxy's JSON)
+ * is not copied at all: the request takes the body from the HTTP server
+ * and each message points at its own bytes in it.
  *
  * Threads: HTTP workers, any number at once.
  */
@@ -51,6 +60,11 @@ static void entry_free(schema_entry *e)
 {
     json_avro_free(e->plan);
     sluice_avro_schema_free(e->schema);
+    json_proto_free(e->proto_plan);
+    proto_schema_free(e->proto);
+    json_validator_free(e->validator);
+    json_schema_free(e->json);
+    free(e->message);
 }
 
 void route_free(ingest *g)
@@ -62,28 +76,141 @@ void route_free(ingest *g)
     pthread_rwlock_destroy(&g->sc_lock);
 }
 
-static const schema_entry *schema_lookup_locked(ingest *g, int32_t id)
+static bool same_message(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static const schema_entry *schema_lookup_locked(ingest *g, int32_t id, const char *message)
 {
     for (size_t i = 0; i < g->sc_n; i++)
-        if (g->sc[i].id == id) return &g->sc[i];
+        if (g->sc[i].id == id && same_message(g->sc[i].message, message)) return &g->sc[i];
     return NULL;
 }
 
-static int schema_add(ingest *g, int32_t id, const char *text, size_t len, char *err, size_t n)
+static schema_kind kind_of(const sluice_sr_schema *s)
 {
-    schema_entry e = {.id = id};
-    sluice_error se;
-    if (sluice_avro_schema_parse(text, len, &e.schema, &se) != 0) {
-        snprintf(err, n, "schema %d does not compile: %.300s", (int)id, se.msg);
+    if (!s || !s->schema_type || strcasecmp(s->schema_type, "AVRO") == 0) return SCHEMA_AVRO;
+    return strcasecmp(s->schema_type, "PROTOBUF") == 0 ? SCHEMA_PROTOBUF : SCHEMA_JSON;
+}
+
+/* The message events of a PROTOBUF subject are encoded as: the one named
+ * (it must be in the root file, which is what a message-index path can
+ * name) or the file's first; its path for the frame. */
+static int proto_message_for(schema_entry *e, const char *name, const proto_message **out,
+                             char *err, size_t n)
+{
+    const proto_file *root = proto_schema_root(e->proto);
+    const proto_message *m = NULL;
+    if (!name) {
+        if (root->n_messages == 0) {
+            snprintf(err, n, "schema %d defines no message", (int)e->id);
+            return -1;
+        }
+        m = &root->messages[0];
+    } else if (!(m = proto_schema_find_message(e->proto, name)) || m->file != root) {
+        snprintf(err, n, "schema %d: %s message %.200s%s", (int)e->id, m ? "the" : "no", name,
+                 m ? " is defined in an imported file, not the schema's own (a frame's "
+                     "message-index path cannot name it)"
+                   : " (protobuf_message is a full name, e.g. \"shop.Order\")");
         return -1;
     }
-    if (json_avro_compile(sluice_avro_schema_root(e.schema), &e.plan, &se) != 0) {
-        snprintf(err, n, "schema %d does not compile: %.300s", (int)id, se.msg);
-        sluice_avro_schema_free(e.schema);
+    size_t depth = 0;
+    for (const proto_message *x = m; x; x = x->parent)
+        depth++;
+    if (depth > SLUICE_WIRE_MAX_INDEXES) {
+        snprintf(err, n, "schema %d: message %.200s nests deeper than %d", (int)e->id, m->full_name,
+                 SLUICE_WIRE_MAX_INDEXES);
         return -1;
+    }
+    e->n_path = depth;
+    for (const proto_message *x = m; x; x = x->parent)
+        e->path[--depth] = (int32_t)x->index;
+    *out = m;
+    return 0;
+}
+
+/* Parse a PROTOBUF or JSON schema with its references (resolved through
+ * the shared client, so each is fetched once) and compile its encoder or
+ * validator. 0, or an HTTP status with err filled. */
+static int compile_typed(ingest *g, const sluice_sr_schema *s, schema_entry *e, char *err, size_t n)
+{
+    sluice_error se;
+    sluice_sr_resolved *res = NULL;
+    if (sluice_sr_resolve_references(g->sr, s, &res, &se) != 0) {
+        snprintf(err, n, "schema %d: its references: %.300s", (int)s->id, se.msg);
+        return se.code == SLUICE_EIO || se.code == SLUICE_ETIMEDOUT ? 503 : 422;
+    }
+    int rc = 0;
+    if (e->kind == SCHEMA_PROTOBUF) {
+        proto_source *deps = calloc(res->n ? res->n : 1, sizeof *deps);
+        for (size_t i = 0; deps && i < res->n; i++)
+            deps[i] =
+                (proto_source){res->names[i], res->schemas[i]->schema, res->schemas[i]->schema_len,
+                               res->schemas[i]->subject, res->schemas[i]->version};
+        const proto_message *m = NULL;
+        if (!deps) {
+            snprintf(err, n, "out of memory");
+            rc = 500;
+        } else if (proto_schema_parse(s->schema, s->schema_len, NULL, deps, res->n, &e->proto,
+                                      &se) != 0) {
+            snprintf(err, n, "schema %d does not compile: %.300s", (int)s->id, se.msg);
+            rc = 422;
+        } else if (proto_message_for(e, e->message, &m, err, n) != 0) {
+            rc = 422; /* err says which message */
+        } else if (json_proto_compile(m, &e->proto_plan, &se) != 0) {
+            snprintf(err, n, "schema %d does not compile: %.300s", (int)s->id, se.msg);
+            rc = 422;
+        }
+        free(deps);
+    } else {
+        json_schema_source *deps = calloc(res->n ? res->n : 1, sizeof *deps);
+        for (size_t i = 0; deps && i < res->n; i++)
+            deps[i] = (json_schema_source){res->names[i], res->schemas[i]->schema,
+                                           res->schemas[i]->schema_len};
+        if (!deps) {
+            snprintf(err, n, "out of memory");
+            rc = 500;
+        } else if (json_schema_parse(s->schema, s->schema_len, deps, res->n, &e->json, &se) != 0 ||
+                   json_validator_compile(e->json, &e->validator, &se) != 0) {
+            snprintf(err, n, "schema %d does not compile: %.300s", (int)s->id, se.msg);
+            rc = 422;
+        }
+        free(deps);
+    }
+    sluice_sr_resolved_free(res);
+    return rc;
+}
+
+/* Compile schema `id` (s from the registry, or Avro text a REST Proxy
+ * request brought) and add it to the cache. 0, or an HTTP status. */
+static int schema_add(ingest *g, int32_t id, const sluice_sr_schema *s, const char *text,
+                      size_t len, const char *message, char *err, size_t n)
+{
+    schema_entry e = {.id = id, .kind = kind_of(s)};
+    sluice_error se;
+    if (e.kind != SCHEMA_PROTOBUF) message = NULL; /* only Protobuf picks a message */
+    if (message && !(e.message = strdup(message))) {
+        snprintf(err, n, "out of memory");
+        return 500;
+    }
+    int rc = 0;
+    if (e.kind == SCHEMA_AVRO) {
+        if (sluice_avro_schema_parse(s ? s->schema : text, s ? s->schema_len : len, &e.schema,
+                                     &se) != 0 ||
+            json_avro_compile(sluice_avro_schema_root(e.schema), &e.plan, &se) != 0) {
+            snprintf(err, n, "schema %d does not compile: %.300s", (int)id, se.msg);
+            rc = 422;
+        }
+    } else {
+        rc = compile_typed(g, s, &e, err, n);
+    }
+    if (rc) {
+        entry_free(&e);
+        return rc;
     }
     pthread_rwlock_wrlock(&g->sc_lock);
-    if (schema_lookup_locked(g, id)) {
+    if (schema_lookup_locked(g, id, e.message)) {
         pthread_rwlock_unlock(&g->sc_lock);
         entry_free(&e);
         return 0;
@@ -99,11 +226,13 @@ static int schema_add(ingest *g, int32_t id, const char *text, size_t len, char 
 }
 
 /* The schema to encode with, into *out (NULL: none, JSON as it came).
- * Returns 0 — holding the cache's read lock when *out is set, for the
- * caller to release — or an HTTP status with msg filled. */
+ * `message`: a PROTOBUF subject's message (NULL: the first); `avro_only`
+ * for REST Proxy's Avro bodies. Returns 0 — holding the cache's read lock
+ * when *out is set, for the caller to release — or an HTTP status with msg
+ * filled. */
 static int resolve_schema(ingest *g, const char *subject, int32_t id, const char *text,
-                          size_t text_len, const schema_entry **out, int *rest_code, char *msg,
-                          size_t n)
+                          size_t text_len, const char *message, bool avro_only,
+                          const schema_entry **out, int *rest_code, char *msg, size_t n)
 {
     sluice_error err;
     const sluice_sr_schema *s = NULL;
@@ -143,22 +272,25 @@ static int resolve_schema(ingest *g, const char *subject, int32_t id, const char
     }
     if (s) {
         id = s->id;
-        if (s->schema_type && strcasecmp(s->schema_type, "AVRO") != 0) {
-            snprintf(msg, n, "subject %s has a %s schema; sluice encodes Avro only", subject,
-                     s->schema_type);
+        if (avro_only && kind_of(s) != SCHEMA_AVRO) {
+            snprintf(msg, n,
+                     "schema %d of %s is %s; this endpoint (REST Proxy's Avro content type) "
+                     "takes Avro schemas, POST /v1/topics/{topic} takes every type",
+                     (int)id, subject, s->schema_type);
             sluice_sr_schema_release(s);
             return 422;
         }
+        if (kind_of(s) != SCHEMA_PROTOBUF) message = NULL;
     }
     pthread_rwlock_rdlock(&g->sc_lock);
-    *out = schema_lookup_locked(g, id);
+    *out = schema_lookup_locked(g, id, message);
     if (!*out) {
         pthread_rwlock_unlock(&g->sc_lock);
-        int rc = schema_add(g, id, s ? s->schema : text, s ? s->schema_len : text_len, msg, n);
+        int rc = schema_add(g, id, s, text, text_len, message, msg, n);
         sluice_sr_schema_release(s);
-        if (rc != 0) return 422;
+        if (rc != 0) return rc;
         pthread_rwlock_rdlock(&g->sc_lock);
-        *out = schema_lookup_locked(g, id);
+        *out = schema_lookup_locked(g, id, message);
         if (!*out) { /* evicted in between: the cache is far too small */
             pthread_rwlock_unlock(&g->sc_lock);
             snprintf(msg, n, "schema cache thrashing; raise ingest.schema_cache_entries");
@@ -237,6 +369,21 @@ int route_check_topics(ingest *g, sluice_error *err)
         }
         const sluice_sr_schema *s = NULL;
         int rc = sluice_sr_get_latest(g->sr, subject, &s, &e);
+        if (rc == 0 && kind_of(s) != SCHEMA_AVRO) {
+            /* Compiled now, so that a schema ingest cannot encode (a
+             * keyword outside the JSON Schema subset, a protobuf_message
+             * the file does not define) stops it at start, not per request. */
+            char why[512];
+            int st = schema_add(g, s->id, s, NULL, 0, t[i].protobuf_message, why, sizeof why);
+            sluice_sr_schema_release(s);
+            if (st == 422)
+                return sluice_error_set(err, SLUICE_ECONFIG, "ingest.topics[%zu] (%s): %s", i,
+                                        t[i].name, why);
+            if (st != 0)
+                sluice_log(SLUICE_LOG_WARN, "ingest", "schema not compiled at start", "subject",
+                           subject, "error", why, (char *)0);
+            continue;
+        }
         sluice_sr_schema_release(s);
         if (rc == SLUICE_ENOTFOUND)
             return sluice_error_set(err, SLUICE_ECONFIG,
@@ -282,19 +429,42 @@ static void list_error(encoder *c, size_t idx, const char *path, const char *mes
     c->listed++;
 }
 
-/* One value at lx, Confluent-framed Avro with `plan`, appended to out. 0;
- * -1 after listing its errors; -2 on a syntax error or no memory. */
-static int encode_avro(encoder *c, const schema_entry *se, buf *out, size_t idx)
+/* One value at lx, Confluent-framed, appended to out: Avro encoded with
+ * the schema's plan; Protobuf encoded for the entry's message, the
+ * message-index array after the id in the topic's encoding; JSON checked
+ * by the validator and copied as sent. 0; -1 after listing its errors; -2
+ * on a syntax error or no memory. */
+static int encode_framed(encoder *c, const schema_entry *se, buf *out, size_t idx)
 {
-    uint8_t hdr[5];
+    uint8_t hdr[SLUICE_WIRE_HEADER_SIZE + SLUICE_WIRE_MAX_INDEXES * 5 + 5];
     sluice_wire_write_header(hdr, se->id);
-    size_t start = out->len;
-    if (buf_append(out, hdr, 5)) {
+    size_t start = out->len, hlen = SLUICE_WIRE_HEADER_SIZE;
+    if (se->kind == SCHEMA_PROTOBUF) {
+        const app_ingest_topic_config *tc = c->in->tc;
+        sluice_wire_index_encoding enc = tc && tc->protobuf_index_encoding == APP_INDEX_PLAIN
+                                             ? SLUICE_WIRE_INDEX_PLAIN
+                                             : SLUICE_WIRE_INDEX_ZIGZAG;
+        hlen += sluice_wire_write_message_indexes(hdr + hlen, se->path, se->n_path, enc);
+    }
+    if (buf_append(out, hdr, hlen)) {
         c->nomem = true;
         return -2;
     }
     avro_json_errors errs;
-    int rc = json_avro_encode(se->plan, c->lx, out, &errs);
+    int rc;
+    if (se->kind == SCHEMA_AVRO) {
+        rc = json_avro_encode(se->plan, c->lx, out, &errs);
+    } else if (se->kind == SCHEMA_PROTOBUF) {
+        rc = json_proto_encode(se->proto_plan, c->lx, out, &errs);
+    } else {
+        json_lex_ws(c->lx);
+        size_t at = json_lex_offset(c->lx), len;
+        rc = json_validator_run(se->validator, c->lx, &errs);
+        if (rc == 0) {
+            len = json_lex_offset(c->lx) - at;
+            if (buf_append(out, c->lx->base + at, len)) rc = SLUICE_ENOMEM;
+        }
+    }
     if (rc == 0) return 0;
     out->len = start;
     if (rc == SLUICE_EPARSE) return -2;
@@ -371,7 +541,7 @@ static void visit_event(void *ctx, json_lex *lx, size_t idx)
     size_t at = json_lex_offset(lx), len;
     if (c->value) {
         m->voff = r->payload.len;
-        int rc = encode_avro(c, c->value, &r->payload, idx);
+        int rc = encode_framed(c, c->value, &r->payload, idx);
         if (rc == -2) return;
         if (rc == -1) {
             r->n--; /* nothing of a bad event is kept */
@@ -463,7 +633,8 @@ static int encode_v1(encoder *c)
         char subject[300], msg[512];
         int rest_code = 42201;
         snprintf(subject, sizeof subject, "%s-value", in->topic);
-        int st = resolve_schema(g, subject, -1, NULL, 0, &c->value, &rest_code, msg, sizeof msg);
+        int st = resolve_schema(g, subject, -1, NULL, 0, in->tc ? in->tc->protobuf_message : NULL,
+                                false, &c->value, &rest_code, msg, sizeof msg);
         if (st) return schema_failed(c, st, rest_code, msg);
         locked = c->value != NULL;
     }
@@ -512,7 +683,8 @@ static int encode_rest(encoder *c)
         }
         snprintf(subject, sizeof subject, "%s-value", in->topic);
         st = resolve_schema(g, subject, rest.value_schema_id, rest.value_schema,
-                            rest.value_schema_len, &c->value, &rest_code, msg, sizeof msg);
+                            rest.value_schema_len, NULL, true, &c->value, &rest_code, msg,
+                            sizeof msg);
         locked = st == 0 && c->value;
         bool has_keys = false;
         for (size_t i = 0; i < rest.n; i++)
@@ -526,7 +698,8 @@ static int encode_rest(encoder *c)
                 /* The lock is a read lock: holding it twice is allowed. */
                 snprintf(subject, sizeof subject, "%s-key", in->topic);
                 st = resolve_schema(g, subject, rest.key_schema_id, rest.key_schema,
-                                    rest.key_schema_len, &kenc, &rest_code, msg, sizeof msg);
+                                    rest.key_schema_len, NULL, true, &kenc, &rest_code, msg,
+                                    sizeof msg);
                 if (st == 0 && kenc) locked++;
             }
         }
@@ -558,7 +731,7 @@ static int encode_rest(encoder *c)
         } else {
             json_lex_range(c->lx, rec->value_at, rec->value_at + rec->value_len);
             m->voff = r->payload.len;
-            int rc = encode_avro(c, c->value, &r->payload, i);
+            int rc = encode_framed(c, c->value, &r->payload, i);
             bad = rc == -1;
             if (rc == 0) m->vlen = r->payload.len - m->voff;
         }
@@ -566,7 +739,7 @@ static int encode_rest(encoder *c)
             m->koff = r->keys.len;
             if (kenc) {
                 json_lex_range(c->lx, rec->key_at, rec->key_at + rec->key_len);
-                bad = encode_avro(c, kenc, &r->keys, i) == -1;
+                bad = encode_framed(c, kenc, &r->keys, i) == -1;
             } else if (buf_append(&r->keys, c->lx->base + rec->key_at, rec->key_len)) {
                 c->nomem = true;
             }

@@ -338,14 +338,16 @@ ingest:
   topics:
     - {name: plain}
     - {name: fromfile, value_schema_file: "$tmp/e.avsc"}
+    - {name: pings, protobuf_message: shop.Ping, protobuf_index_encoding: plain}
     - {name: rest, schema: request}
     - {name: raw, schema: none}
     - {name: old, schemaless: true}
 Y
 out=$("$BIN" check-config -c "$tmp/topics.yaml" 2>&1); st=$?
 want="$tmp/topics.yaml: ok
-ingest topic plain: Avro, the latest schema of plain-value, which must be in the registry when ingest starts
+ingest topic plain: the latest schema of plain-value (Avro encoded, Protobuf encoded, JSON Schema validated), which must be in the registry when ingest starts
 ingest topic fromfile: Avro; $tmp/e.avsc registered as fromfile-value when ingest starts
+ingest topic pings: the latest schema of pings-value, which must be in the registry when ingest starts; if it is PROTOBUF, events are shop.Ping messages (index plain)
 ingest topic rest: each request brings its schema (REST Proxy /topics/rest); /v1 requests refused
 ingest topic raw: JSON passed through unchecked (schema: none)
 ingest topic old: JSON passed through unchecked (schema: none)"

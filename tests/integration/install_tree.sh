@@ -41,8 +41,10 @@ major=${version%%.*}
   ok "libsluice.so -> .so.$major -> .so.$version" || bad "shared library links: $(ls -l "$p/$libdir" | grep libsluice)"
 got=$("$p/bin/sluice" --version)
 expect "the installed binary runs" "$got" "sluice $version"
+# From the documentation directory: sluice.yaml names its schema file as
+# examples/events.avsc, relative to where sluice runs (as `make run` does).
 for f in sluice.yaml ingest.yaml sink.yaml; do
-  out=$("$p/bin/sluice" check-config -c "$p/share/doc/sluice/examples/$f" 2>&1)
+  out=$(cd "$p/share/doc/sluice" && "$p/bin/sluice" check-config -c "examples/$f" 2>&1)
   [[ $? == 0 ]] && ok "check-config $f" || bad "check-config $f: $out"
 done
 
