@@ -145,6 +145,7 @@ static const cfg_key transform_keys[] = {
 static const char *const extra_fields_values[] = {"ignore", "reject", NULL};
 
 static const char *const delivery_values[] = {"auto", "exactly_once", "at_least_once", NULL};
+static const char *const read_index_values[] = {"auto", "zigzag", "plain", NULL};
 
 static const cfg_key route_keys[] = {
     {"topic", CFG_STRING, K(app_route_config, topic), 1, NULL, .doc = "Kafka topic to read."},
@@ -160,6 +161,12 @@ static const cfg_key route_keys[] = {
      .enum_values = extra_fields_values,
      .doc = "Fields without a column: ignore them, or reject the schema (its messages go to the "
             "DLQ)."},
+    {"protobuf_index_encoding", CFG_ENUM, K(app_route_config, protobuf_index_encoding), 0, "auto",
+     .enum_values = read_index_values,
+     .doc = "How Protobuf frames write their message-index array: zigzag (Confluent's clients, "
+            "python-confluent-kafka 1.8.2 and later), plain (older python clients), or auto: "
+            "told apart per message where the bytes and the schema allow it (a frame both "
+            "readings fit goes to the DLQ naming both)."},
     {"delivery", CFG_ENUM, K(app_route_config, delivery), 0, "auto", .enum_values = delivery_values,
      .doc = "exactly_once: every message lands once, through an intent committed to Kafka before "
             "each INSERT and a table that ignores a repeated block (a Replicated*MergeTree; "

@@ -85,11 +85,12 @@ typedef struct app_transform_config {
 typedef struct app_route_config {
     char *topic;
     char *table;
-    char *dlq_topic;  /* default: <topic>.dlq */
-    char *subject;    /* reader schema subject; default: <topic>-value */
-    char *flatten;    /* "." or "_" */
-    int extra_fields; /* 0 ignore, 1 reject */
-    int delivery;     /* APP_DELIVERY_* */
+    char *dlq_topic;             /* default: <topic>.dlq */
+    char *subject;               /* reader schema subject; default: <topic>-value */
+    char *flatten;               /* "." or "_" */
+    int extra_fields;            /* 0 ignore, 1 reject */
+    int delivery;                /* APP_DELIVERY_* */
+    int protobuf_index_encoding; /* 0 auto, 1 zigzag, 2 plain (proto_index_mode's order) */
     app_batch_config batch;
     app_transform_config transform;
 } app_route_config;

@@ -26,6 +26,7 @@
 #include "sink/dlq.h"
 #include "sink/eo.h"
 #include "sink/eo_commit.h"
+#include "sink/plan_cache.h"
 
 #include <sluice/avro.h>
 #include <sluice/log.h>
@@ -39,21 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLAN_CACHE 64
 #define MAX_GROUPS 8
-
-typedef struct plan_entry {
-    int used;
-    int route;
-    int32_t writer_id; /* -1: the route's JSON plan */
-    int32_t reader_id;
-    uint64_t cols_gen;
-    plan *p;
-    plan_state *st;
-    sluice_avro_schema *w, *r;
-    char *error; /* compiling failed: every message of this writer gets it */
-    uint64_t last_used;
-} plan_entry;
 
 /* The rows for one INSERT (one column list), and which message made which. */
 typedef struct group {
@@ -84,8 +71,7 @@ typedef struct writer {
     pipeline *s;
     int index;
     ch_http *ch;
-    plan_entry cache[PLAN_CACHE];
-    uint64_t tick;
+    plan_cache plans;
     group groups[MAX_GROUPS];
     size_t n_groups;
     dlq_msg *dlq;
@@ -98,10 +84,6 @@ typedef struct writer {
 } writer;
 
 enum { LANDED = 0, ABANDON = 1, REPLAN = 2 };
-
-/* The reader schema a plan lookup uses: the subject's latest (at-least-once
- * routes), or the one an exactly-once batch pinned (-1: none). */
-#define READER_LATEST INT32_MIN
 
 static int give_up(const pipeline *s)
 {
@@ -237,165 +219,32 @@ static int route_columns(writer *w, route_rt *r, int refresh)
 
 /* ---- plans ------------------------------------------------------------------------ */
 
-static void entry_clear(plan_entry *e)
+enum { PLAN_GIVE_UP = 100 };
+
+/* The plan for message m (plan_cache.h): PLAN_READY with *out and where
+ * its bytes begin, PLAN_UNDECODABLE with why, or PLAN_GIVE_UP when the
+ * registry stays unreachable until shutdown (not the message's fault: the
+ * batch holds its partitions meanwhile). */
+static int plan_for(writer *w, route_rt *r, const batch_msg *m, int32_t pin, uint64_t batch_tick,
+                    plan_entry **out, size_t *payload_at, int32_t *schema_id, char *why,
+                    size_t why_len)
 {
-    plan_state_free(e->st);
-    plan_free(e->p);
-    sluice_avro_schema_free(e->w);
-    sluice_avro_schema_free(e->r);
-    free(e->error);
-    memset(e, 0, sizeof *e);
-}
-
-static plan_entry *cache_find(writer *w, int route, int32_t writer_id, int32_t reader_id,
-                              uint64_t gen)
-{
-    for (int i = 0; i < PLAN_CACHE; i++) {
-        plan_entry *e = &w->cache[i];
-        if (e->used && e->route == route && e->writer_id == writer_id &&
-            e->reader_id == reader_id && e->cols_gen == gen) {
-            e->last_used = ++w->tick;
-            return e;
-        }
-    }
-    return NULL;
-}
-
-/* A free entry, evicting the least recently used (never one used by the
- * current batch: entries of this batch have last_used >= batch_tick). */
-static plan_entry *cache_slot(writer *w, uint64_t batch_tick)
-{
-    plan_entry *victim = NULL;
-    for (int i = 0; i < PLAN_CACHE; i++) {
-        plan_entry *e = &w->cache[i];
-        if (!e->used) return e;
-        if (e->last_used < batch_tick && (!victim || e->last_used < victim->last_used)) victim = e;
-    }
-    if (victim) entry_clear(victim);
-    return victim;
-}
-
-static int parse_schema(const sluice_sr_schema *s, sluice_avro_schema **out, sluice_error *err);
-
-/* Fill a fresh cache entry: parse the schemas, compile the plan; any
- * failure is remembered in e->error (every message of this writer id then
- * goes to the DLQ with it). */
-static void compile_avro_entry(plan_entry *e, route_rt *r, const sluice_sr_schema *ws,
-                               const sluice_sr_schema *latest, int32_t id, int32_t reader_id,
-                               uint64_t gen, uint64_t tick)
-{
-    e->used = 1;
-    e->route = r->index;
-    e->writer_id = id;
-    e->reader_id = reader_id;
-    e->cols_gen = gen;
-    e->last_used = tick;
-    sluice_error err;
-    if (parse_schema(ws, &e->w, &err) != 0 ||
-        (latest && reader_id != id && parse_schema(latest, &e->r, &err) != 0)) {
-        e->error = strdup(err.msg);
-        return;
-    }
-    const sluice_avro_node *wnode = sluice_avro_schema_root(e->w);
-    const sluice_avro_node *rnode = e->r ? sluice_avro_schema_root(e->r) : NULL;
-    /* A writer the subject's latest cannot read (compatibility NONE, or
-     * another subject's schema) is decoded with its own schema. */
-    if (rnode && sluice_avro_can_read(rnode, wnode, NULL) != 0) rnode = NULL;
-    pthread_mutex_lock(&r->mu); /* another writer may be re-reading the columns */
-    int rc = plan_compile_avro(wnode, rnode, r->cols, r->n_cols, &r->opt, &e->p, &err);
-    pthread_mutex_unlock(&r->mu);
-    if (rc != 0)
-        e->error = strdup(err.msg);
-    else if (!(e->st = plan_state_new(e->p)))
-        e->error = strdup("out of memory");
-}
-
-static int parse_schema(const sluice_sr_schema *s, sluice_avro_schema **out, sluice_error *err)
-{
-    if (strcmp(s->schema_type, "AVRO") != 0)
-        return sluice_error_set(err, SLUICE_EUNSUPPORTED, "schema %d is %s, not AVRO", (int)s->id,
-                                s->schema_type);
-    return sluice_avro_schema_parse(s->schema, s->schema_len, out, err);
-}
-
-enum { PLAN_READY, PLAN_UNDECODABLE, PLAN_GIVE_UP };
-
-/* The plan for a framed message of route r written with schema `id`: *out
- * (whose ->error may say why it cannot be decoded), or PLAN_UNDECODABLE
- * with `why` (an id the registry does not know), or PLAN_GIVE_UP when the
- * registry stays unreachable until shutdown. */
-static int avro_plan(writer *w, route_rt *r, int32_t id, int32_t pin, uint64_t batch_tick,
-                     plan_entry **out, char *why, size_t why_len)
-{
-    pipeline *s = w->s;
-    uint64_t gen = atomic_load(&r->cols_gen);
-    if (!s->sr) {
-        snprintf(why, why_len, "schema id %d: no schema registry configured", (int)id);
-        return PLAN_UNDECODABLE;
-    }
+    *schema_id = -1;
+    *payload_at = 0;
+    if (!sluice_wire_is_framed(m->value, m->value_len))
+        return plan_cache_json(&w->plans, r, batch_tick, out, why, why_len);
+    const uint8_t *p;
+    size_t plen;
+    sluice_wire_read(m->value, m->value_len, schema_id, &p, &plen, NULL);
     for (int attempt = 1;; attempt++) {
         sluice_error err;
-        const sluice_sr_schema *ws = NULL, *latest = NULL;
-        int rc = sluice_sr_get_by_id(s->sr, id, &ws, &err);
-        if (rc == SLUICE_ENOTFOUND) {
-            snprintf(why, why_len, "unknown schema id %d: %.400s", (int)id, err.msg);
-            return PLAN_UNDECODABLE;
-        }
-        if (rc == 0 && pin == READER_LATEST) {
-            rc = sluice_sr_get_latest(s->sr, r->subject, &latest, &err);
-            if (rc == SLUICE_ENOTFOUND)
-                rc = 0; /* no such subject: read with the writer's own schema */
-        } else if (rc == 0 && pin >= 0) {
-            rc = sluice_sr_get_by_id(s->sr, pin, &latest, &err);
-            if (rc == SLUICE_ENOTFOUND) {
-                snprintf(why, why_len, "reader schema id %d of the batch's intent: %.400s",
-                         (int)pin, err.msg);
-                sluice_sr_schema_release(ws);
-                return PLAN_UNDECODABLE;
-            }
-        }
-        if (rc == 0) {
-            int32_t reader_id = latest ? latest->id : id;
-            plan_entry *e = cache_find(w, r->index, id, reader_id, gen);
-            if (!e && (e = cache_slot(w, batch_tick)) != NULL)
-                compile_avro_entry(e, r, ws, latest, id, reader_id, gen, ++w->tick);
-            sluice_sr_schema_release(ws);
-            sluice_sr_schema_release(latest);
-            if (!e) {
-                snprintf(why, why_len, "more than %d schemas in one batch", PLAN_CACHE);
-                return PLAN_UNDECODABLE;
-            }
-            *out = e;
-            return PLAN_READY;
-        }
-        sluice_sr_schema_release(ws);
-        /* The registry is unreachable or failing: not the message's fault.
-         * Wait and try again; the batch holds its partitions meanwhile. */
+        int rc = plan_cache_framed(&w->plans, r, m->value, m->value_len, pin, batch_tick, out,
+                                   payload_at, why, why_len, &err);
+        if (rc != PLAN_RETRY) return rc;
         sluice_log(SLUICE_LOG_WARN, "sink", "schema registry unavailable; retrying", "error",
                    err.msg, (char *)0);
         if (backoff_wait(w, attempt)) return PLAN_GIVE_UP;
     }
-}
-
-static plan_entry *json_plan(writer *w, route_rt *r, uint64_t batch_tick)
-{
-    uint64_t gen = atomic_load(&r->cols_gen);
-    plan_entry *e = cache_find(w, r->index, -1, -1, gen);
-    if (e || (e = cache_slot(w, batch_tick)) == NULL) return e;
-    e->used = 1;
-    e->route = r->index;
-    e->writer_id = e->reader_id = -1;
-    e->cols_gen = gen;
-    e->last_used = ++w->tick;
-    sluice_error err;
-    pthread_mutex_lock(&r->mu);
-    int rc = plan_compile_json(r->cols, r->n_cols, &r->opt, &e->p, &err);
-    pthread_mutex_unlock(&r->mu);
-    if (rc != 0)
-        e->error = strdup(err.msg);
-    else if (!(e->st = plan_state_new(e->p)))
-        e->error = strdup("out of memory");
-    return e;
 }
 
 /* ---- exactly-once ------------------------------------------------------------------- */
@@ -674,22 +523,20 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
             sluice_counter_inc(r->m_errors_decode);
             continue;
         }
-        if (sluice_wire_is_framed(m->value, m->value_len)) {
-            const uint8_t *p;
-            size_t plen;
-            sluice_wire_read(m->value, m->value_len, &schema_id, &p, &plen, NULL);
-            int prc = avro_plan(w, r, schema_id, pin, batch_tick, &e, why, sizeof why);
-            if (prc == PLAN_GIVE_UP) return ABANDON;
-            if (prc == PLAN_UNDECODABLE) {
-                dead_letter(w, b, i, schema_id, why);
-                sluice_counter_inc(r->m_errors_decode);
-                continue;
-            }
-            payload = p;
-            len = plen;
-        } else {
-            e = json_plan(w, r, batch_tick);
-            if (!e) return ABANDON;
+        size_t at;
+        int prc = plan_for(w, r, m, pin, batch_tick, &e, &at, &schema_id, why, sizeof why);
+        if (prc == PLAN_GIVE_UP) return ABANDON;
+        if (prc == PLAN_UNDECODABLE) {
+            dead_letter(w, b, i, schema_id, why);
+            sluice_counter_inc(r->m_errors_decode);
+            continue;
+        }
+        payload = m->value + at;
+        len = m->value_len - at;
+        if (!e->error && plan_entry_validate(e, payload, len, why, sizeof why) != 0) {
+            dead_letter(w, b, i, schema_id, why);
+            sluice_counter_inc(r->m_errors_decode);
+            continue;
         }
         if (e->error) {
             snprintf(why, sizeof why, "%s", e->error);
@@ -756,7 +603,7 @@ static int send_dead_letters(writer *w)
 static void process(writer *w, batch *b)
 {
     route_rt *r = &w->s->routes[b->route];
-    uint64_t batch_tick = w->tick + 1;
+    uint64_t batch_tick = plan_cache_batch(&w->plans);
     w->rows_cap = w->s->budget.writer_rows;
     w->eo_entered = w->eo_intent_done = 0;
     int rc = route_columns(w, r, 0);
@@ -830,6 +677,7 @@ static writer *writer_new(writers *pool, int index, sluice_error *err)
     w->s = s;
     w->index = index;
     w->rng = backoff_seed();
+    plan_cache_init(&w->plans, s->sr);
     arena_init(&w->reasons, 4096, SIZE_MAX);
     /* One INSERT's rows: past this writer's share of the budget, the rows
      * so far are sent and decoding continues into the emptied buffer. A
@@ -863,8 +711,7 @@ static void *writer_main(void *arg)
         process(w, b);
         idle0 = clock_mono_ns();
     }
-    for (int i = 0; i < PLAN_CACHE; i++)
-        entry_clear(&w->cache[i]);
+    plan_cache_free(&w->plans);
     for (int i = 0; i < MAX_GROUPS; i++) {
         buf_free(&w->groups[i].rows);
         free(w->groups[i].msg);

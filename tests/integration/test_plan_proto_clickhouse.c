@@ -22,6 +22,7 @@
 #include <sluice/wire.h>
 
 #include "clickhouse.h"
+#include "kafka.h"
 #include "codec/plan.h"
 #include "codec/proto_schema.h"
 #include "codec/proto_wire.h"
@@ -29,6 +30,7 @@
 #include "support.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,10 @@
 
 static test_ch ch;
 static ch_http *http;
+/* kept for the second test: the frames python wrote, the registry */
+static char *tmp;
+static char frames_path[600], reg_url[64];
+static test_proc reg;
 
 static int sql(const char *q)
 {
@@ -219,7 +225,7 @@ static void test_python_frames_land_exactly(void)
         fprintf(stderr, "python3 or protoc missing: run scripts/setup.sh\n");
         CHECK(0);
     }
-    char *tmp = test_tmpdir("sluice-plan-proto-ch");
+    tmp = test_tmpdir("sluice-plan-proto-ch");
     char dir[600], db[600], log[600], out[600], pylog[600], work[600], script[600], n_text[16];
     snprintf(dir, sizeof dir, "%s/clickhouse", tmp);
     snprintf(db, sizeof db, "%s/registry.sqlite", tmp);
@@ -233,11 +239,11 @@ static void test_python_frames_land_exactly(void)
     ch_http_config cfg = {.url = ch.url};
     sluice_error err;
     CHECK_EQ(ch_http_new(&cfg, &http, &err), 0);
-    test_proc reg;
     uint16_t port;
     CHECK_EQ(test_registry_start(&reg, db, 0, &port, log), 0);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)port);
+    char *url = reg_url;
+    snprintf(reg_url, sizeof reg_url, "http://127.0.0.1:%u", (unsigned)port);
+    snprintf(frames_path, sizeof frames_path, "%s", out);
     char *argv[] = {"/usr/bin/python3", script, url, work, out, n_text, NULL};
     test_proc py;
     CHECK_EQ(test_proc_start(&py, argv, pylog), 0);
@@ -385,11 +391,142 @@ static void test_python_frames_land_exactly(void)
         proto_schema_free(cache[k].ps);
     arena_free(&a);
     sluice_sr_destroy(sr);
+}
+
+/* The same frames through `sluice sink` (librdkafka's mock cluster in its
+ * own process, routes with protobuf_index_encoding: auto): the tables it
+ * fills hold exactly what the plans above inserted, row for row. And JSON
+ * Schema: frames of a JSON subject land after validation; one that breaks
+ * its schema and one that is not JSON go to the dead-letter topic. */
+static void test_sink_reads_protobuf_and_json_schema(void)
+{
+    CHECK(tmp != NULL);
+    char kdir[700];
+    snprintf(kdir, sizeof kdir, "%s/kafka", tmp);
+    mkdir(kdir, 0755);
+    test_kafka kafka;
+    CHECK_EQ(test_kafka_start(&kafka, 1, kdir), 0);
+    CHECK_EQ(test_kafka_create_topic(&kafka, "events", 4), 0);
+    CHECK_EQ(test_kafka_create_topic(&kafka, "pings", 4), 0);
+    CHECK_EQ(test_kafka_create_topic(&kafka, "jsonev", 2), 0);
+    test_producer *prod = test_producer_new(kafka.bootstrap, "lz4");
+    CHECK(prod != NULL);
+    FILE *fp = fopen(frames_path, "r");
+    CHECK(fp);
+    char line[8192], topic[16], hex[8000];
+    int frames = 0;
+    while (fgets(line, sizeof line, fp)) {
+        CHECK_EQ(sscanf(line, "%15s %7999s", topic, hex), 2);
+        uint8_t frame[4096];
+        size_t len = unhex(hex, frame, sizeof frame);
+        CHECK_EQ(test_produce(prod, topic, -1, NULL, 0, frame, len), 0);
+        frames++;
+    }
+    fclose(fp);
+    CHECK_EQ(frames, 2 * N);
+
+    /* JSON Schema frames: registered as sluice ingest would, framed by hand. */
+    const char *urls[] = {reg_url};
+    sluice_sr_config scfg;
+    sluice_sr_config_init(&scfg);
+    scfg.urls = urls;
+    scfg.n_urls = 1;
+    sluice_sr *sr = NULL;
+    sluice_error err;
+    CHECK_EQ(sluice_sr_new(&scfg, &sr, &err), 0);
+    const char *js = "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
+                     "\"name\":{\"type\":\"string\",\"maxLength\":8}},"
+                     "\"required\":[\"id\",\"name\"]}";
+    int32_t jid = 0;
+    CHECK_EQ(sluice_sr_register_refs(sr, "jsonev-value", js, "JSON", NULL, 0, &jid, &err), 0);
+    for (int i = 0; i < 100; i++) {
+        char body[128];
+        int n = i == 40   ? snprintf(body, sizeof body, "{\"id\":%d,\"name\":\"far too long\"}", i)
+                : i == 41 ? snprintf(body, sizeof body, "{\"id\":%d,", i)
+                          : snprintf(body, sizeof body, "{\"id\":%d,\"name\":\"n%d\"}", i, i);
+        uint8_t frame[256];
+        sluice_wire_write_header(frame, jid);
+        memcpy(frame + SLUICE_WIRE_HEADER_SIZE, body, (size_t)n);
+        size_t flen = SLUICE_WIRE_HEADER_SIZE + (size_t)n;
+        CHECK_EQ(test_produce(prod, "jsonev", -1, NULL, 0, frame, flen), 0);
+    }
+    CHECK_EQ(test_producer_flush(prod, 30000), 0);
+    sluice_sr_destroy(sr);
+
+    CHECK_EQ(sql("CREATE TABLE events_s AS events"), 0);
+    CHECK_EQ(sql("CREATE TABLE pings_s AS pings"), 0);
+    CHECK_EQ(sql("CREATE TABLE jsonev (id Int64, name String) ENGINE = MergeTree ORDER BY id"), 0);
+    char config[700], slog[700];
+    snprintf(config, sizeof config, "%s/sink.yaml", tmp);
+    snprintf(slog, sizeof slog, "%s/sink.log", tmp);
+    FILE *f = fopen(config, "w");
+    CHECK(f != NULL);
+    fprintf(f,
+            "metrics:\n  listen: 127.0.0.1:0\nkafka:\n  brokers: \"%s\"\n"
+            "clickhouse:\n  url: %s\nregistry:\n  urls: [%s]\n"
+            "sink:\n  group_id: types\n  routes:\n"
+            "    - {topic: events, table: events_s}\n"
+            "    - {topic: pings, table: pings_s, protobuf_index_encoding: auto}\n"
+            "    - {topic: jsonev, table: jsonev}\n",
+            kafka.bootstrap, ch.url, reg_url);
+    fclose(f);
+    char *argv[] = {(char *)test_sluice_bin(), "sink", "-c", config, NULL};
+    test_proc s;
+    CHECK_EQ(test_proc_start(&s, argv, slog), 0);
+    int waited = 0;
+    while (waited < 120000 && (test_ch_scalar(&ch, "SELECT count() FROM events_s") < N ||
+                               test_ch_scalar(&ch, "SELECT count() FROM pings_s") < N ||
+                               test_ch_scalar(&ch, "SELECT count() FROM jsonev") < 98)) {
+        struct timespec ts = {0, 200 * 1000000};
+        nanosleep(&ts, NULL);
+        waited += 200;
+    }
+    static const char *same[][2] = {{"events", "events_s"}, {"pings", "pings_s"}};
+    for (int k = 0; k < 2; k++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT * FROM %s ORDER BY id FORMAT TabSeparated", same[k][0]);
+        char *want = query_text(q);
+        snprintf(q, sizeof q, "SELECT * FROM %s ORDER BY id FORMAT TabSeparated", same[k][1]);
+        char *got = query_text(q);
+        CHECK(want && got);
+        CHECK(strlen(want) > 100);
+        if (want && got) CHECK_STR(got, want);
+        free(want);
+        free(got);
+    }
+    CHECK_EQ(test_ch_scalar(&ch, "SELECT count() FROM jsonev"), 98);
+    CHECK_EQ(test_ch_scalar(&ch, "SELECT count() FROM jsonev WHERE name = concat('n', "
+                                 "toString(id)) AND id NOT IN (40, 41)"),
+             98);
+    double dlq = 0;
+    CHECK_EQ(test_proc_wait_log(&s, "sub=metrics msg=listening", 0, line, sizeof line), 0);
+    const char *q = strstr(line, "addr=");
+    CHECK(q != NULL);
+    char murl[128];
+    snprintf(murl, sizeof murl, "http://%.*s/metrics", (int)strcspn(q + 5, " \n"), q + 5);
+    /* the rows are inserted before the dead letters are sent */
+    for (int i = 0; i < 300 && dlq < 2; i++) {
+        dlq = test_scrape_sum(murl, "sluice_sink_dlq_messages_total", "topic=\"jsonev\"");
+        if (dlq < 2) {
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECK_EQ(dlq, 2);
+    CHECK_EQ(test_scrape_sum(murl, "sluice_sink_dlq_messages_total", "topic=\"events\""), 0);
+    CHECK_EQ(test_proc_stop(&s, SIGTERM, 30000), 0);
+    test_producer_free(prod);
+    test_kafka_stop(&kafka);
+}
+
+static void test_cleanup(void)
+{
     ch_http_free(http);
-    CHECK_EQ(test_proc_stop(&reg, SIGTERM, 10000), 0);
+    if (reg.pid > 0) CHECK_EQ(test_proc_stop(&reg, SIGTERM, 10000), 0);
     test_ch_stop(&ch);
-    test_rmtree(tmp);
+    if (tmp) test_rmtree(tmp);
     free(tmp);
 }
 
-TEST_MAIN(T(test_python_frames_land_exactly))
+TEST_MAIN(T(test_python_frames_land_exactly), T(test_sink_reads_protobuf_and_json_schema),
+          T(test_cleanup))
