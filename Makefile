@@ -42,13 +42,14 @@ run: build
 	./scripts/run.sh
 
 # Every test under ASan+UBSan except the resident-set ones (ASan's shadow
-# memory and quarantine make RSS meaningless), then the unit tests and the
-# RSS tests in the optimised build, then a short fuzz pass. The Release
+# memory and quarantine make RSS meaningless), then the unit tests, the
+# RSS tests and the full-size exactly-once kill test in the optimised
+# build, then a short fuzz pass. The Release
 # build is there so that CI builds Release with -Werror too, and for the
 # packaging test (tests/integration/deb_package.sh).
 test: build build-asan build-fuzz build-release
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE rss
-	cd build && ctest --output-on-failure -j $(JOBS) -L 'unit|rss'
+	cd build && ctest --output-on-failure -j $(JOBS) -L 'unit|rss|full'
 	./scripts/fuzz.sh smoke
 
 test-unit: build-asan

@@ -201,6 +201,13 @@ static const cfg_key sink_keys[] = {
      .max = 3600000, .doc = "First INSERT retry's wait ceiling (full jitter, doubling)."},
     {"retry_max", CFG_DURATION, K(app_sink_config, retry_max_ms), 0, "30s", .min = 1,
      .max = 3600000, .doc = "Longest wait between INSERT retries (retries never give up)."},
+    {"commit_interval", CFG_DURATION, K(app_sink_config, commit_interval_ms), 0, "1s", .min = 10,
+     .max = 3600000,
+     .doc = "How often at-least-once routes commit the offsets of what landed "
+            "(auto.commit.interval.ms): after a kill -9 the next owner re-inserts at most about "
+            "this much. `sluice run` with its embedded Kafka uses 200ms unless set otherwise "
+            "(its back pressure counts from the committed offset). Exactly-once routes commit "
+            "after every batch."},
     {"columns_refresh", CFG_DURATION, K(app_sink_config, columns_refresh_ms), 0, "30s", .min = 100,
      .max = 86400000,
      .doc = "How often a route's table columns are read again, so that an ALTER TABLE … ADD or "

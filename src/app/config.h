@@ -105,6 +105,7 @@ typedef struct app_sink_config {
     uint64_t max_message_bytes;
     int64_t retry_initial_ms;
     int64_t retry_max_ms;
+    int64_t commit_interval_ms;
     int64_t columns_refresh_ms;
     int64_t blocked_retry_ms;
     int64_t rebalance_timeout_ms;

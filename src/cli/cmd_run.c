@@ -120,6 +120,11 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
         brokers = embedded_kafka_bootstrap(kafka);
+        /* The backlog guard counts a partition's unread bytes from the
+         * sink's committed offset: commit five times a second (unless
+         * configured otherwise) so that it trails what has landed by little
+         * and ingest answers 429 only when the sink really falls behind. */
+        if (cfg.sink.commit_interval_ms == 1000) cfg.sink.commit_interval_ms = 200;
         sluice_log(SLUICE_LOG_WARN, "run",
                    "NO kafka.brokers: using an EMBEDDED, IN-MEMORY Kafka cluster for trying "
                    "sluice out. It is NOT DURABLE: everything in it is lost when sluice stops, "

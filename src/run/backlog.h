@@ -9,7 +9,8 @@
  * mean size of the events ingest produced to that topic — plus what ingest
  * admitted since, and refuses a request (ingest answers 429) that would
  * take it over `limit` bytes. The estimate errs high: sizes are counted
- * uncompressed, the committed offset trails what the sink has landed, and
+ * uncompressed, the committed offset trails what the sink has landed (by
+ * sink.commit_interval, 200 ms in `sluice run`), and
  * admissions count until two polls after they were made.
  *
  * A topic nobody reads (no sink route) is never committed, so it fills to

@@ -726,7 +726,8 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
     /* The consumer: librdkafka's prefetch queue and fetch responses share
      * their part of the budget; a small queue also means pausing (which
      * discards a partition's prefetched messages) has little to throw away. */
-    char queued_kb[32], fetch_max[32];
+    char queued_kb[32], fetch_max[32], commit_ms[32];
+    snprintf(commit_ms, sizeof commit_ms, "%lld", (long long)sc->commit_interval_ms);
     uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 2;
     snprintf(queued_kb, sizeof queued_kb, "%llu",
              (unsigned long long)(q < 512     ? 512
@@ -742,9 +743,9 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
         {"max.partition.fetch.bytes", "1048576"},
         {"partition.assignment.strategy", "range,roundrobin"},
         {"session.timeout.ms", "30000"},
-        /* Stored offsets go to the broker once a second: after a kill -9 the
-         * next owner re-reads at most about a second of landed rows. */
-        {"auto.commit.interval.ms", "1000"},
+        /* Stored offsets go to the broker every sink.commit_interval: after
+         * a kill -9 the next owner re-reads at most about that much. */
+        {"auto.commit.interval.ms", commit_ms},
         {"client.id", "sluice-sink"},
     };
     const kafka_setting forced[] = {
