@@ -1,12 +1,13 @@
 /*
  * cmd_ddl.c — `sluice ddl`: print a CREATE TABLE for a registry subject's
- * schema (its latest version or a given one), with the columns the sink
- * maps that schema onto (src/codec/ddl.h: the mapping is proved against
- * the sink's own plan compiler before anything is printed), so a table
- * starts from the schema instead of hand-written DDL.
+ * schema (its latest version or a given one; Avro, Protobuf or JSON
+ * Schema), with the columns the sink maps that schema onto (src/codec/ddl.h:
+ * the mapping is proved against the sink's own plan before anything is
+ * printed), so a table starts from the schema instead of hand-written DDL.
  *
- * One registry request (two with --version latest resolved by id); nothing
- * is sent to ClickHouse: the statement goes to stdout for review or a pipe
+ * One registry request, plus one per referenced schema (Protobuf imports,
+ * JSON Schema $refs into other subjects); nothing is sent to ClickHouse: the
+ * statement goes to stdout for review or a pipe
  * (`sluice ddl ... | clickhouse-client`). Main thread only.
  */
 #include "cli/cli.h"
@@ -27,18 +28,26 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: sluice ddl --registry URL --subject SUBJECT [--version N] [--table [DB.]TABLE]\n"
-        "                  [--engine ENGINE] [--order-by EXPR] [--partition-by EXPR]\n"
-        "                  [--flatten .|_] [--clickhouse-version V] [--if-not-exists]\n"
-        "       sluice ddl --schema FILE --table [DB.]TABLE [options]\n\n"
-        "Print a CREATE TABLE for a Schema Registry subject's schema, with the columns\n"
-        "`sluice sink` maps its fields onto: records flattened into `a.b` (or a_b),\n"
-        "arrays of records as Nested, maps as keys/values arrays (Map from 21.1),\n"
-        "[null, T] as Nullable(T), enums as Enum8/Enum16, logical types as Date,\n"
-        "DateTime64, UUID and Decimal (man sluice, DDL MAPPING).\n\n"
+        "                  [--message NAME] [--engine ENGINE] [--order-by EXPR]\n"
+        "                  [--partition-by EXPR] [--flatten .|_] [--clickhouse-version V]\n"
+        "                  [--if-not-exists]\n"
+        "       sluice ddl --schema FILE [--schema-type TYPE] --table [DB.]TABLE [options]\n\n"
+        "Print a CREATE TABLE for a Schema Registry subject's schema (Avro, Protobuf or\n"
+        "JSON Schema), with the columns `sluice sink` maps its fields onto: records,\n"
+        "messages and objects flattened into `a.b` (or a_b), arrays of records and\n"
+        "repeated messages as Nested, maps as keys/values arrays (Map from 21.1),\n"
+        "nullable values as Nullable(T), enums as Enum8/Enum16, timestamps as DateTime64\n"
+        "(DateTime before 20.1), UUID, Date and Decimal (man sluice, DDL MAPPING).\n"
+        "Fields no column can take are listed in comments above the statement.\n\n"
         "  -r, --registry URL          Schema Registry base URL (user:password@ for basic auth)\n"
         "  -s, --subject SUBJECT       subject, e.g. events-value\n"
         "  -v, --version N             a version of the subject (default: latest)\n"
-        "      --schema FILE           an Avro schema from a file instead of the registry\n"
+        "  -m, --message NAME          Protobuf: the message type the topic carries, by full\n"
+        "                              name (shop.Order); default the file's first message\n"
+        "      --schema FILE           a schema from a file instead of the registry (no\n"
+        "                              references; Protobuf may import google/protobuf/*)\n"
+        "      --schema-type TYPE      AVRO, PROTOBUF or JSON (default: PROTOBUF for a\n"
+        "                              .proto file, else AVRO)\n"
         "  -t, --table [DB.]TABLE      table name (default: the subject without -value)\n"
         "  -e, --engine ENGINE         table engine (default MergeTree), e.g.\n"
         "                              \"ReplicatedMergeTree('/clickhouse/tables/{shard}/t', "
@@ -59,7 +68,7 @@ static void usage(FILE *f)
 
 typedef struct ddl_args {
     const char *registry, *subject, *schema_file, *table, *engine, *order_by, *partition_by;
-    const char *clickhouse_version;
+    const char *clickhouse_version, *message, *schema_type;
     int32_t version; /* 0: latest */
     char separator;
     int if_not_exists;
@@ -71,6 +80,8 @@ static int parse_args(int argc, char **argv, ddl_args *a)
                                          {"subject", required_argument, NULL, 's'},
                                          {"version", required_argument, NULL, 'v'},
                                          {"schema", required_argument, NULL, 'S'},
+                                         {"schema-type", required_argument, NULL, 'T'},
+                                         {"message", required_argument, NULL, 'm'},
                                          {"table", required_argument, NULL, 't'},
                                          {"engine", required_argument, NULL, 'e'},
                                          {"order-by", required_argument, NULL, 'o'},
@@ -83,7 +94,7 @@ static int parse_args(int argc, char **argv, ddl_args *a)
     *a = (ddl_args){.separator = '.', .clickhouse_version = DEFAULT_CLICKHOUSE_VERSION};
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, "r:s:v:t:e:o:p:f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:v:m:t:e:o:p:f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             a->registry = optarg;
@@ -106,6 +117,19 @@ static int parse_args(int argc, char **argv, ddl_args *a)
         }
         case 'S':
             a->schema_file = optarg;
+            break;
+        case 'T':
+            if (strcmp(optarg, "AVRO") != 0 && strcmp(optarg, "PROTOBUF") != 0 &&
+                strcmp(optarg, "JSON") != 0) {
+                fprintf(stderr,
+                        "sluice ddl: --schema-type must be AVRO, PROTOBUF or JSON, got '%s'\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
+            a->schema_type = optarg;
+            break;
+        case 'm':
+            a->message = optarg;
             break;
         case 't':
             a->table = optarg;
@@ -149,6 +173,10 @@ static int parse_args(int argc, char **argv, ddl_args *a)
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    if (a->schema_type && !a->schema_file) {
+        fprintf(stderr, "sluice ddl: --schema-type is for --schema (the registry says the type)\n");
+        return CLI_EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -187,9 +215,9 @@ static char *read_file(const char *path, size_t *len)
 
 /* Print the statement for schema text of schema_type; 0 or an exit code. */
 static int print_ddl(const ddl_args *a, const char *schema_type, const char *text, size_t len,
-                     const char *what, const char *table)
+                     const ddl_reference *refs, size_t n_refs, const char *what, const char *table)
 {
-    ddl_options opt = {.separator = a->separator};
+    ddl_options opt = {.separator = a->separator, .message = a->message};
     sluice_error err = {0};
     if (ch_server_features(a->clickhouse_version, &opt.features, &err) != 0) {
         fprintf(stderr, "sluice ddl: --clickhouse-version: %s\n", err.msg);
@@ -197,7 +225,7 @@ static int print_ddl(const ddl_args *a, const char *schema_type, const char *tex
     }
     ddl_columns cols;
     ddl_columns_init(&cols);
-    int rc = ddl_columns_for_schema(schema_type, text, len, &opt, &cols, &err);
+    int rc = ddl_columns_for_schema(schema_type, text, len, refs, n_refs, &opt, &cols, &err);
     if (rc) {
         fprintf(stderr, "sluice ddl: %s: %s\n", what, err.msg);
         ddl_columns_free(&cols);
@@ -205,9 +233,10 @@ static int print_ddl(const ddl_args *a, const char *schema_type, const char *tex
     }
     char header[512];
     snprintf(header, sizeof header,
-             "sluice ddl: %s, columns as `sluice sink` maps them (flatten: \"%c\"), "
+             "sluice ddl: %s%s%s, columns as `sluice sink` maps them (flatten: \"%c\"), "
              "for ClickHouse %s",
-             what, a->separator, a->clickhouse_version);
+             what, cols.root ? ", " : "", cols.root ? cols.root : "", a->separator,
+             a->clickhouse_version);
     ddl_table_options t = {.table = table,
                            .engine = a->engine,
                            .order_by = a->order_by,
@@ -244,7 +273,11 @@ int cmd_ddl(int argc, char **argv)
         }
         char what[600];
         snprintf(what, sizeof what, "schema file %s", a.schema_file);
-        rc = print_ddl(&a, "AVRO", text, len, what, a.table);
+        const char *type = a.schema_type;
+        size_t n = strlen(a.schema_file);
+        if (!type)
+            type = n > 6 && strcmp(a.schema_file + n - 6, ".proto") == 0 ? "PROTOBUF" : "AVRO";
+        rc = print_ddl(&a, type, text, len, NULL, 0, what, a.table);
         free(text);
         return rc;
     }
@@ -275,7 +308,23 @@ int cmd_ddl(int argc, char **argv)
         default_table(a.subject, table, sizeof table);
     snprintf(what, sizeof what, "subject %s version %d (schema id %d)", a.subject, (int)s->version,
              (int)s->id);
-    rc = print_ddl(&a, s->schema_type, s->schema, s->schema_len, what, table);
+    /* Imports and $refs into other subjects, as the sink resolves them. */
+    sluice_sr_resolved *res = NULL;
+    ddl_reference *refs = NULL;
+    if (sluice_sr_resolve_references(sr, s, &res, &err) != 0) {
+        fprintf(stderr, "sluice ddl: %s: references: %s\n", what, err.msg);
+        rc = CLI_EXIT_RUNTIME;
+    } else if (!(refs = calloc(res->n ? res->n : 1, sizeof *refs))) {
+        fprintf(stderr, "sluice ddl: out of memory\n");
+        rc = CLI_EXIT_RUNTIME;
+    } else {
+        for (size_t i = 0; i < res->n; i++)
+            refs[i] = (ddl_reference){res->names[i], res->schemas[i]->schema,
+                                      res->schemas[i]->schema_len};
+        rc = print_ddl(&a, s->schema_type, s->schema, s->schema_len, refs, res->n, what, table);
+    }
+    free(refs);
+    sluice_sr_resolved_free(res);
     sluice_sr_schema_release(s);
     sluice_sr_destroy(sr);
     return rc;

@@ -1,7 +1,8 @@
 /*
  * ddl.c — the schema-type-neutral half of `sluice ddl` (contract in ddl.h):
  * the column list, the front-end table that picks a mapping by the
- * registry's schemaType, and the CREATE TABLE text.
+ * registry's schemaType (and parses the schema with its references), the
+ * proof helpers the front ends share, and the CREATE TABLE text.
  *
  * The text is written for the oldest server the project supports (18.16):
  * `ENGINE = MergeTree PARTITION BY ... ORDER BY ...` (the post-2017 syntax),
@@ -9,7 +10,9 @@
  */
 #include "codec/ddl.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,11 +68,85 @@ int ddl_columns_add(ddl_columns *c, const char *name, const char *type, const ch
     return 0;
 }
 
+int ddl_columns_skip(ddl_columns *c, const char *source, const char *why, sluice_error *err)
+{
+    if (c->n_skipped == c->cap_skipped) {
+        size_t cap = c->cap_skipped ? c->cap_skipped * 2 : 8;
+        ddl_skipped *s = arena_alloc(&c->a, cap * sizeof *s, _Alignof(ddl_skipped));
+        if (!s) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+        if (c->n_skipped) memcpy(s, c->skipped, c->n_skipped * sizeof *s);
+        c->skipped = s;
+        c->cap_skipped = cap;
+    }
+    int oom = 0;
+    ddl_skipped k = {dup_or_null(&c->a, source, &oom), dup_or_null(&c->a, why, &oom)};
+    if (oom) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    c->skipped[c->n_skipped++] = k;
+    return 0;
+}
+
+/* ---- helpers for the front ends ------------------------------------------------ */
+
+const char *ddl_fmt(arena *a, sluice_error *err, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int n = vsnprintf(NULL, 0, format, ap);
+    va_end(ap);
+    char *s = n >= 0 ? arena_alloc(a, (size_t)n + 1, 1) : NULL;
+    if (!s) {
+        sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    va_start(ap, format);
+    vsnprintf(s, (size_t)n + 1, format, ap);
+    va_end(ap);
+    return s;
+}
+
+int ddl_plan_columns(const ddl_columns *cols, arena *a, plan_column **out, sluice_error *err)
+{
+    plan_column *pc = calloc(cols->n ? cols->n : 1, sizeof *pc);
+    if (!pc) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cols->n; i++) {
+        sluice_error te;
+        pc[i] = (plan_column){.name = cols->items[i].name, .insertable = 1};
+        if (ch_type_parse(cols->items[i].type, a, &pc[i].type, &te) != 0) {
+            free(pc);
+            return sluice_error_set(err, SLUICE_EINTERNAL, "column %s: type %s: %s",
+                                    cols->items[i].name, cols->items[i].type, te.msg);
+        }
+    }
+    *out = pc;
+    return 0;
+}
+
+int ddl_check_written(const plan *p, const ddl_columns *cols, sluice_error *err)
+{
+    const char *sql = plan_columns_sql(p);
+    for (size_t i = 0; i < cols->n; i++) {
+        const char *name = cols->items[i].name, *at = sql;
+        size_t n = strlen(name);
+        while ((at = strstr(at, name)) && !(at > sql && at[-1] == '`' && at[n] == '`'))
+            at++;
+        if (!at)
+            return sluice_error_set(err, SLUICE_EINTERNAL,
+                                    "the sink would not write column %s (a bug in sluice ddl)",
+                                    name);
+    }
+    return 0;
+}
+
 /* ---- front ends ------------------------------------------------------------- */
 
-static int avro_front_end(const char *text, size_t len, const ddl_options *opt, ddl_columns *out,
-                          sluice_error *err)
+static int avro_front_end(const char *text, size_t len, const ddl_reference *refs, size_t n_refs,
+                          const ddl_options *opt, ddl_columns *out, sluice_error *err)
 {
+    if (n_refs)
+        return sluice_error_set(err, SLUICE_EUNSUPPORTED,
+                                "an Avro schema with references (%s, ...) has no table mapping "
+                                "yet",
+                                refs[0].name);
     sluice_avro_schema *schema = NULL;
     int rc = sluice_avro_schema_parse(text, len, &schema, err);
     if (rc) return rc;
@@ -78,24 +155,74 @@ static int avro_front_end(const char *text, size_t len, const ddl_options *opt, 
     return rc;
 }
 
+/* The file with its imports; the message opt names, or the file's first. */
+static int proto_front_end(const char *text, size_t len, const ddl_reference *refs, size_t n_refs,
+                           const ddl_options *opt, ddl_columns *out, sluice_error *err)
+{
+    proto_source *deps = calloc(n_refs ? n_refs : 1, sizeof *deps);
+    if (!deps) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_refs; i++)
+        deps[i] = (proto_source){.name = refs[i].name, .text = refs[i].text, .len = refs[i].len};
+    proto_schema *ps = NULL;
+    int rc = proto_schema_parse(text, len, NULL, deps, n_refs, &ps, err);
+    free(deps);
+    if (rc) return rc;
+    const proto_file *root = proto_schema_root(ps);
+    const proto_message *m = NULL;
+    if (opt->message && *opt->message) {
+        m = proto_schema_find_message(ps, opt->message);
+        if (!m || m->file != root)
+            rc = sluice_error_set(err, SLUICE_ENOTFOUND,
+                                  "no message %.200s in %s (frames name a message of the "
+                                  "schema's own file)",
+                                  opt->message, root->name);
+    } else if (root->n_messages == 0) {
+        rc = sluice_error_set(err, SLUICE_EINVAL, "%s defines no message", root->name);
+    } else {
+        m = &root->messages[0];
+    }
+    if (rc == 0) rc = ddl_columns_for_proto(m, opt, out, err);
+    proto_schema_free(ps);
+    return rc;
+}
+
+static int json_front_end(const char *text, size_t len, const ddl_reference *refs, size_t n_refs,
+                          const ddl_options *opt, ddl_columns *out, sluice_error *err)
+{
+    json_schema_source *deps = calloc(n_refs ? n_refs : 1, sizeof *deps);
+    if (!deps) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_refs; i++)
+        deps[i] = (json_schema_source){refs[i].name, refs[i].text, refs[i].len};
+    json_schema *js = NULL;
+    int rc = json_schema_parse(text, len, deps, n_refs, &js, err);
+    free(deps);
+    if (rc) return rc;
+    rc = ddl_columns_for_json(js, opt, out, err);
+    json_schema_free(js);
+    return rc;
+}
+
 /* One entry per schema type the registry may answer with ("schemaType";
- * absent means AVRO). Protobuf and JSON Schema add theirs here. */
+ * absent means AVRO). */
 static const struct {
     const char *schema_type;
-    int (*columns)(const char *text, size_t len, const ddl_options *opt, ddl_columns *out,
-                   sluice_error *err);
+    int (*columns)(const char *text, size_t len, const ddl_reference *refs, size_t n_refs,
+                   const ddl_options *opt, ddl_columns *out, sluice_error *err);
 } front_ends[] = {
     {"AVRO", avro_front_end},
+    {"PROTOBUF", proto_front_end},
+    {"JSON", json_front_end},
 };
 
 int ddl_columns_for_schema(const char *schema_type, const char *text, size_t len,
-                           const ddl_options *opt, ddl_columns *out, sluice_error *err)
+                           const ddl_reference *refs, size_t n_refs, const ddl_options *opt,
+                           ddl_columns *out, sluice_error *err)
 {
     if (!schema_type || !*schema_type) schema_type = "AVRO";
     char known[128] = "";
     for (size_t i = 0; i < sizeof front_ends / sizeof front_ends[0]; i++) {
         if (strcasecmp(front_ends[i].schema_type, schema_type) == 0)
-            return front_ends[i].columns(text, len, opt, out, err);
+            return front_ends[i].columns(text, len, refs, n_refs, opt, out, err);
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
                  front_ends[i].schema_type);
     }
@@ -133,6 +260,16 @@ static int put_table(buf *out, const char *table)
     return rc ? rc : put_ident(out, dot + 1);
 }
 
+/* Text inside a -- comment: a control character (a newline in a JSON
+ * property name) would end it, so it is shown as '?'. */
+static int put_comment(buf *out, const char *text)
+{
+    int rc = 0;
+    for (const char *s = text; *s && rc == 0; s++)
+        rc = buf_append_byte(out, (unsigned char)*s < 0x20 ? '?' : (uint8_t)*s);
+    return rc;
+}
+
 static int is_merge_tree(const char *engine)
 {
     size_t n = strcspn(engine, "(");
@@ -155,6 +292,17 @@ int ddl_create_table(const ddl_columns *cols, const ddl_table_options *opt, buf 
     size_t start = out->len;
     int rc = 0;
     if (opt->header) rc = buf_printf(out, "-- %s\n", opt->header);
+    if (rc == 0 && cols->n_skipped)
+        rc = buf_printf(out, "-- %zu field%s no column takes (the sink skips %s):\n",
+                        cols->n_skipped, cols->n_skipped == 1 ? "" : "s",
+                        cols->n_skipped == 1 ? "it" : "them");
+    for (size_t i = 0; i < cols->n_skipped && rc == 0; i++) {
+        rc = buf_append_str(out, "--   ");
+        if (rc == 0) rc = put_comment(out, cols->skipped[i].source);
+        if (rc == 0) rc = buf_append_str(out, ": ");
+        if (rc == 0) rc = put_comment(out, cols->skipped[i].why);
+        if (rc == 0) rc = buf_append_byte(out, '\n');
+    }
     if (rc == 0)
         rc = buf_append_str(out,
                             opt->if_not_exists ? "CREATE TABLE IF NOT EXISTS " : "CREATE TABLE ");

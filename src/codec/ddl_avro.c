@@ -35,8 +35,6 @@
  */
 #include "codec/ddl.h"
 
-#include "codec/plan.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,15 +278,8 @@ static int check_with_plan(const sluice_avro_node *root, const ddl_options *opt,
 {
     arena a;
     arena_init(&a, 4096, SIZE_MAX);
-    plan_column *pc = calloc(cols->n ? cols->n : 1, sizeof *pc);
-    int rc = pc ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
-    for (size_t i = 0; i < cols->n && rc == 0; i++) {
-        sluice_error te;
-        pc[i] = (plan_column){.name = cols->items[i].name, .insertable = 1};
-        if (ch_type_parse(cols->items[i].type, &a, &pc[i].type, &te) != 0)
-            rc = sluice_error_set(err, SLUICE_EINTERNAL, "column %s: type %s: %s",
-                                  cols->items[i].name, cols->items[i].type, te.msg);
-    }
+    plan_column *pc = NULL;
+    int rc = ddl_plan_columns(cols, &a, &pc, err);
     plan *p = NULL;
     plan_options po = {
         .separator = opt->separator, .extra_fields = PLAN_EXTRA_REJECT, .route = "sluice ddl"};
@@ -297,17 +288,7 @@ static int check_with_plan(const sluice_avro_node *root, const ddl_options *opt,
         rc = sluice_error_set(err, SLUICE_EINTERNAL,
                               "the sink would not accept these columns (a bug in sluice ddl): %s",
                               pe.msg);
-    for (size_t i = 0; i < cols->n && rc == 0; i++) {
-        const char *sql = plan_columns_sql(p), *name = cols->items[i].name;
-        size_t n = strlen(name);
-        const char *at = sql;
-        while ((at = strstr(at, name)) && !(at > sql && at[-1] == '`' && at[n] == '`'))
-            at++;
-        if (!at)
-            rc = sluice_error_set(err, SLUICE_EINTERNAL,
-                                  "the sink would not write column %s (a bug in sluice ddl)",
-                                  cols->items[i].name);
-    }
+    if (rc == 0) rc = ddl_check_written(p, cols, err);
     plan_free(p);
     free(pc);
     arena_free(&a);
