@@ -17,6 +17,10 @@
  *     ClickHouse: hysteresis (resume at 50 % of the high mark) against the
  *     naive policy (resume as soon as below it, resume_percent 100).
  *  4. rows/s at 8 and 256 partitions.
+ *  5. (SLUICE_BENCH_ONLY=eo) exactly-once against at-least-once.
+ *  6. (SLUICE_BENCH_ONLY=types) the same events as Avro, Protobuf and
+ *     JSON-Schema topics of the same size, alternating runs: rows/s and
+ *     sink CPU per row of each, and the ratio to Avro.
  *  Beside part 1, in the same run, the ceilings: each stage alone (reading
  *  the topic with kcat -C; ClickHouse taking the same rows from a file in
  *  RowBinary, Native and JSONEachRow, into MergeTree and ENGINE = Null),
@@ -31,6 +35,9 @@
  * SLUICE_MOCK_KAFKA, as bench/run.sh sets them)
  */
 #include "codec/avro_json.h"
+#include "codec/json_lex.h"
+#include "codec/json_proto.h"
+#include "codec/proto_schema.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "fault_proxy.h"
@@ -702,6 +709,171 @@ static void eo_compare(void)
            rounds, eo_rows, alo_rows, eo_rows / alo_rows, eo_cpu, alo_cpu);
 }
 
+/* ---- 6. the three schema types ----------------------------------------------------------- */
+
+/* The Avro schema's event, field for field: nullable unions are proto3
+ * `optional`, timestamp-millis a google.protobuf.Timestamp; enums by name
+ * into the same Enum8 column. */
+static const char *proto_schema_text =
+    "syntax = \"proto3\";\n"
+    "package com.acme;\n"
+    "import \"google/protobuf/timestamp.proto\";\n"
+    "message PageEvent {\n"
+    "  enum Type { VIEW = 0; CLICK = 1; ADD_TO_CART = 2; PURCHASE = 3; }\n"
+    "  string event_id = 1;\n"
+    "  google.protobuf.Timestamp ts = 2;\n"
+    "  optional string user_id = 3;\n"
+    "  Type type = 4;\n"
+    "  string url = 5;\n"
+    "  optional string referrer = 6;\n"
+    "  uint32 duration_ms = 7;\n"
+    "  optional double amount = 8;\n"
+    "  string device = 9;\n"
+    "  bool consent = 10;\n"
+    "}\n";
+
+static const char *json_schema_text =
+    "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"PageEvent\","
+    "\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"event_id\",\"ts\","
+    "\"user_id\",\"type\",\"url\",\"referrer\",\"duration_ms\",\"amount\",\"device\","
+    "\"consent\"],\"properties\":{"
+    "\"event_id\":{\"type\":\"string\",\"format\":\"uuid\"},"
+    "\"ts\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"user_id\":{\"type\":[\"string\",\"null\"]},"
+    "\"type\":{\"enum\":[\"VIEW\",\"CLICK\",\"ADD_TO_CART\",\"PURCHASE\"]},"
+    "\"url\":{\"type\":\"string\"},"
+    "\"referrer\":{\"type\":[\"string\",\"null\"]},"
+    "\"duration_ms\":{\"type\":\"integer\",\"minimum\":0},"
+    "\"amount\":{\"type\":[\"number\",\"null\"]},"
+    "\"device\":{\"type\":\"string\"},"
+    "\"consent\":{\"type\":\"boolean\"}}}";
+
+/* Event i as event_json writes it for Avro, with the timestamp as RFC 3339
+ * text (what proto3's JSON mapping and JSON Schema's date-time take). */
+static int event_json_rfc3339(long i, char *out, size_t n)
+{
+    char js[1024];
+    int len = event_json(i, 1, js, sizeof js);
+    const char *ts = strstr(js, "\"ts\":");
+    if (len < 0 || !ts) return -1;
+    char *end = NULL;
+    long long ms = strtoll(ts + 5, &end, 10);
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char when[48];
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    return snprintf(out, n, "%.*s\"%s.%03lldZ\"%s", (int)(ts + 5 - js), js, when, ms % 1000, end);
+}
+
+/* A topic of n events as framed Protobuf (index [0]: the byte 0x00) or
+ * framed JSON, under the subject <topic>-value. */
+static void prefill_typed(const char *topic, int parts, long n, int proto)
+{
+    if (test_kafka_create_topic(&env.kafka, topic, parts) != 0) die("cannot create a topic");
+    char subject[160];
+    snprintf(subject, sizeof subject, "%s-value", topic);
+    sluice_error err;
+    int32_t id = 0;
+    if (sluice_sr_register_refs(env.sr, subject, proto ? proto_schema_text : json_schema_text,
+                                proto ? "PROTOBUF" : "JSON", NULL, 0, &id, &err) != 0)
+        die("cannot register the schema");
+    proto_schema *ps = NULL;
+    json_proto *jp = NULL;
+    if (proto &&
+        (proto_schema_parse(proto_schema_text, strlen(proto_schema_text), NULL, NULL, 0, &ps,
+                            &err) != 0 ||
+         json_proto_compile(proto_schema_find_message(ps, "com.acme.PageEvent"), &jp, &err) != 0))
+        die("cannot compile the Protobuf schema");
+    double t0 = now_s();
+    buf msg;
+    buf_init(&msg, 4096);
+    uint64_t bytes = 0;
+    for (long i = 0; i < n; i++) {
+        char js[1024];
+        int len = event_json_rfc3339(i, js, sizeof js);
+        if (len < 0) die("an event does not format");
+        uint8_t hdr[6];
+        sluice_wire_write_header(hdr, id);
+        hdr[5] = 0x00;
+        buf_reset(&msg);
+        buf_append(&msg, hdr, proto ? 6 : 5);
+        if (proto) {
+            json_lex lx;
+            json_lex_init(&lx, js, (size_t)len);
+            avro_json_errors errs;
+            int rc = json_proto_encode(jp, &lx, &msg, &errs);
+            json_lex_free(&lx);
+            if (rc) die("an event does not encode as Protobuf");
+        } else {
+            buf_append(&msg, js, (size_t)len);
+        }
+        if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) != 0)
+            die("produce failed");
+        bytes += msg.len;
+    }
+    if (test_producer_flush(env.prod, 300000) != 0) die("prefill was not acknowledged");
+    buf_free(&msg);
+    json_proto_free(jp);
+    proto_schema_free(ps);
+    printf("prefill %s: %ld %s events, %d partitions, %.1f MiB of values (%.0f B/event), "
+           "%.1f s (lz4)\n",
+           topic, n, proto ? "Protobuf" : "JSON-Schema", parts, (double)bytes / (1 << 20),
+           (double)bytes / (double)n, now_s() - t0);
+    fflush(stdout);
+}
+
+/* A sum over every column of every row: tables of the same rows agree. */
+static double table_fingerprint(const char *table)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT sum(sipHash64(concat(event_id, toString(ts), ifNull(user_id, '~'), "
+             "toString(type), url, ifNull(referrer, '~'), toString(duration_ms), "
+             "ifNull(toString(amount), '~'), device, toString(consent))) %% 1000000007) FROM %s",
+             table);
+    return sink_env_scalar(&env, sql);
+}
+
+/* Avro, Protobuf and JSON Schema: the same events, topics of the same
+ * size, the same table; runs alternate so the machine's drift touches all
+ * three alike, and every run's table must hold the rows the first Avro
+ * run's did, column for column. */
+static void types_compare(void)
+{
+    static const char *names[3] = {"Avro", "Protobuf", "JSON-Schema"};
+    static const char *topics[3] = {"ty_avro", "ty_proto", "ty_json"};
+    prefill(topics[0], 64, events, 1);
+    prefill_typed(topics[1], 64, events, 1);
+    prefill_typed(topics[2], 64, events, 0);
+    for (int t = 0; t < 3; t++)
+        check_kept(topics[t]);
+    const int rounds = 2;
+    double rows_s[3] = {0}, cpu[3] = {0}, want = -1;
+    for (int k = 0; k < rounds * 3; k++) {
+        int t = k % 3;
+        char name[32], table[48];
+        snprintf(name, sizeof name, "ty%d_%d", t, k / 3);
+        snprintf(table, sizeof table, "%s_t", name);
+        create_table(table);
+        sink_run r = run_sluice(name, topics[t], table, events, NULL, NULL);
+        print_sluice(names[t], &r, events);
+        double got = table_fingerprint(table);
+        if (want < 0) want = got;
+        if (got != want || got <= 0) die("a table's rows differ from the Avro run's");
+        rows_s[t] += r.rows_s / rounds;
+        cpu[t] += r.cpu_us_row / rounds;
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP TABLE %s", table);
+        sink_env_sql(&env, sql);
+    }
+    for (int t = 0; t < 3; t++)
+        printf("sink.types.%s: %.0f rows/s, %.2f us/row (mean of %d runs); against Avro: rows/s "
+               "%.2fx, CPU per row %.2fx\n",
+               names[t], rows_s[t], cpu[t], rounds, rows_s[t] / rows_s[0], cpu[t] / cpu[0]);
+    printf("every run's table holds the same rows, column for column (fingerprint %.0f)\n", want);
+}
+
 int main(int argc, char **argv)
 {
     int part1_only = 0;
@@ -712,7 +884,8 @@ int main(int argc, char **argv)
     if (events < 1000) events = 1000;
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *only = getenv("SLUICE_BENCH_ONLY"); /* "json", "avro": part 1 for one format;
-                                                     * "eo": exactly-once against at-least-once */
+                                                     * "eo": exactly-once against at-least-once;
+                                                     * "types": Avro, Protobuf, JSON Schema */
     int eo_only = only && !strcmp(only, "eo");
     if ((eo_only ? sink_env_start_replicated(&env, "sluice-bench-sink", 1, 1, 1)
                  : sink_env_start(&env, "sluice-bench-sink", 1, 1)) != 0)
@@ -730,6 +903,11 @@ int main(int argc, char **argv)
     printf("events: %ld\n", events);
     if (eo_only) {
         eo_compare();
+        sink_env_stop(&env);
+        return 0;
+    }
+    if (only && !strcmp(only, "types")) {
+        types_compare();
         sink_env_stop(&env);
         return 0;
     }
