@@ -345,7 +345,7 @@ static void test_ddl_protobuf_round_trip(void)
     check_columns("ddlp", PROTO_COLUMNS, sizeof PROTO_COLUMNS / sizeof PROTO_COLUMNS[0], '.');
     check_columns("ddlp_flat", PROTO_COLUMNS, sizeof PROTO_COLUMNS / sizeof PROTO_COLUMNS[0], '_');
     /* Without --message: the file's first message, Ping. */
-    char args[512], errtext[1024], *out = NULL;
+    char args[1024], errtext[1024], *out = NULL;
     snprintf(args, sizeof args, "--registry %s --subject ddlp-value", env.reg_url);
     CHECK_EQ(run_ddl(args, &out, errtext, sizeof errtext), 0);
     CHECK_CONTAINS(out, "message shop.Ping, columns as");
@@ -355,6 +355,31 @@ static void test_ddl_protobuf_round_trip(void)
              env.reg_url);
     CHECK_EQ(run_ddl(args, &out, errtext, sizeof errtext), 1);
     CHECK_CONTAINS(errtext, "no message shop.Nope in ");
+    free(out);
+    /* From files: a .proto is Protobuf by its name, JSON needs --schema-type. */
+    char path[700];
+    snprintf(path, sizeof path, "%s/geo.proto", env.dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(GEO_PROTO, f);
+    fclose(f);
+    snprintf(args, sizeof args, "--schema %s --table g --clickhouse-version 18.16", path);
+    CHECK_EQ(run_ddl(args, &out, errtext, sizeof errtext), 0);
+    CHECK_CONTAINS(out, "message geo.Point, columns as");
+    CHECK_CONTAINS(out, "`lat` Float64,\n    `lon` Float32\n");
+    free(out);
+    snprintf(path, sizeof path, "%s/p.json", env.dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("{\"type\":\"object\",\"properties\":{\"n\":{\"type\":[\"integer\",\"null\"]}}}", f);
+    fclose(f);
+    snprintf(args, sizeof args, "--schema %s --schema-type JSON --table j", path);
+    CHECK_EQ(run_ddl(args, &out, errtext, sizeof errtext), 0);
+    CHECK_CONTAINS(out, "`n` Nullable(Int64)\n");
+    free(out);
+    snprintf(args, sizeof args, "--schema %s --schema-type XML --table j", path);
+    CHECK_EQ(run_ddl(args, &out, errtext, sizeof errtext), 2);
+    CHECK_CONTAINS(errtext, "--schema-type must be AVRO, PROTOBUF or JSON");
     free(out);
 
     /* Frames of shop.Order (index [1], zig-zag: 02 02) into two topics. */
