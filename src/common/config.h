@@ -24,6 +24,7 @@
 #ifndef SLUICE_COMMON_CONFIG_H
 #define SLUICE_COMMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +91,14 @@ int cfg_load_defaults(const cfg_key *root, void *out, sluice_error *err);
 
 /* Free everything the loader allocated inside `out` (strings, lists, maps). */
 void cfg_free(const cfg_key *root, void *out);
+
+/* Do two structs filled from `table` hold the same values? Strings by
+ * content, lists and maps in order. For reloads: what changed decides
+ * which parts restart. */
+bool cfg_equal(const cfg_key *table, const void *a, const void *b);
+/* The same for one key or section, named by its dotted path under root
+ * ("sink", "metrics.listen"); an unknown path is never equal. */
+bool cfg_equal_at(const cfg_key *root, const void *a, const void *b, const char *path);
 
 /* Write a Markdown table of every key: path, type, default, doc. */
 void cfg_describe(FILE *f, const cfg_key *root);
