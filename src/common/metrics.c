@@ -115,6 +115,7 @@ struct sluice_metrics {
     /* The registry itself, or (in a scope) the registry it is a handle
      * on; a scope uses no other field. */
     struct sluice_metrics *root;
+    bool closed;              /* a scope: metrics_scope_close ran (under the root's fn_lock) */
     pthread_rwlock_t fn_lock; /* callback bindings (see the top of this file) */
     pthread_mutex_t mu;
     _Atomic(family *) first_family;
@@ -343,15 +344,12 @@ sluice_metrics *metrics_scope_new(sluice_metrics *m)
     return scope;
 }
 
-void metrics_scope_free(sluice_metrics *scope)
+void metrics_scope_close(sluice_metrics *scope)
 {
-    if (!scope) return;
-    if (scope->root == scope) {
-        sluice_metrics_free(scope);
-        return;
-    }
+    if (!scope || scope->root == scope) return;
     sluice_metrics *m = scope->root;
     pthread_rwlock_wrlock(&m->fn_lock);
+    scope->closed = true;
     for (family *f = atomic_load_explicit(&m->first_family, memory_order_acquire); f;
          f = atomic_load_explicit(&f->next, memory_order_acquire))
         for (series *s = atomic_load_explicit(&f->first, memory_order_acquire); s;
@@ -363,6 +361,16 @@ void metrics_scope_free(sluice_metrics *scope)
                 s->fn_opaque = NULL;
             }
     pthread_rwlock_unlock(&m->fn_lock);
+}
+
+void metrics_scope_free(sluice_metrics *scope)
+{
+    if (!scope) return;
+    if (scope->root == scope) {
+        sluice_metrics_free(scope);
+        return;
+    }
+    metrics_scope_close(scope);
     free(scope);
 }
 
@@ -598,27 +606,36 @@ static int register_fn(sluice_metrics *m, create_args *a)
 {
     if (!m || (!a->counter_fn && !a->gauge_fn)) return -1;
     a->owner = m;
+    sluice_metrics *scope = m;
     m = m->root;
-    bool existed;
-    series *s = get_or_create(m, a, &existed);
-    if (!s) return -1;
-    if (!existed) return 0;
+    /* Exclusive for the whole registration, so a scope being closed
+     * (whose part may be freeing what the callback reads) never gets a
+     * series bound after it closed. get_or_create takes `mu` inside. */
     pthread_rwlock_wrlock(&m->fn_lock);
-    bool scopes = s->owner != m && a->owner != m;
-    bool rebind = s->owner == NULL || (scopes && s->owner != a->owner);
-    if (rebind) {
-        s->counter_fn = a->counter_fn;
-        s->gauge_fn = a->gauge_fn;
-        s->fn_opaque = a->fn_opaque;
-        s->owner = a->owner;
-    }
-    pthread_rwlock_unlock(&m->fn_lock);
-    if (!rebind) {
-        sluice_log(SLUICE_LOG_ERROR, "metrics", "callback series registered twice", "name", a->name,
-                   "labels", a->labels, NULL);
+    if (scope->closed) {
+        pthread_rwlock_unlock(&m->fn_lock);
         return -1;
     }
-    return 0;
+    bool existed;
+    series *s = get_or_create(m, a, &existed);
+    bool ok = s != NULL, twice = false;
+    if (s && existed) {
+        bool scopes = s->owner != m && a->owner != m;
+        if (s->owner == NULL || (scopes && s->owner != a->owner)) {
+            s->counter_fn = a->counter_fn;
+            s->gauge_fn = a->gauge_fn;
+            s->fn_opaque = a->fn_opaque;
+            s->owner = a->owner;
+        } else {
+            ok = false;
+            twice = true;
+        }
+    }
+    pthread_rwlock_unlock(&m->fn_lock);
+    if (twice)
+        sluice_log(SLUICE_LOG_ERROR, "metrics", "callback series registered twice", "name", a->name,
+                   "labels", a->labels, NULL);
+    return ok ? 0 : -1;
 }
 
 int sluice_metrics_counter_fn(sluice_metrics *m, const char *name, const char *help,

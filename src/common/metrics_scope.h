@@ -23,7 +23,11 @@
 /* A scope on m's registry (m may itself be a scope); NULL if m is NULL or
  * out of memory (the metrics functions take NULL: nothing is recorded). */
 sluice_metrics *metrics_scope_new(sluice_metrics *m);
-/* Unbind the scope's callback series and free it. NULL is fine. */
+/* Unbind the scope's callback series; registrations through it are
+ * refused from then on (another thread of the stopping part may still
+ * try), while its plain series still work. NULL is fine. */
+void metrics_scope_close(sluice_metrics *scope);
+/* Close the scope and free it. NULL is fine. */
 void metrics_scope_free(sluice_metrics *scope);
 
 #endif

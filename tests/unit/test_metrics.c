@@ -481,6 +481,14 @@ static void test_scopes_unbind_and_rebind(void)
     text = render(m);
     CHECK(text && !strstr(text, "nested_gauge 3"));
     free(text);
+    /* A closed scope refuses callbacks; its plain series still count. */
+    metrics_scope_close(c3);
+    text = render(m);
+    CHECK(text && !strstr(text, "part_gauge{"));
+    free(text);
+    CHECK_EQ(sluice_metrics_gauge_fn(c3, "late_gauge", "L.", NULL, one_fn, &v3), -1);
+    sluice_counter_inc(sluice_metrics_counter(c3, "part_total", "C.", NULL));
+    CHECK_EQ(sluice_counter_value(c), 6);
     metrics_scope_free(c3);
     metrics_scope_free(NULL);
     CHECK(metrics_scope_new(NULL) == NULL);
