@@ -1134,9 +1134,11 @@ int cfg_load_string(const char *text, size_t len, const char *name, const cfg_ke
     return 0;
 }
 
-int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
+int cfg_read_file(const char *path, char **text_out, size_t *len_out, sluice_error *err,
                   cfg_error_fn on_error, void *opaque)
 {
+    *text_out = NULL;
+    *len_out = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         char msg[600];
@@ -1183,7 +1185,19 @@ int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error
         if (on_error) on_error(opaque, msg);
         return SLUICE_ECONFIG;
     }
-    int rc = cfg_load_string(text, len, path, root, out, err, on_error, opaque);
+    *text_out = text;
+    *len_out = len;
+    return 0;
+}
+
+int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
+                  cfg_error_fn on_error, void *opaque)
+{
+    char *text;
+    size_t len;
+    int rc = cfg_read_file(path, &text, &len, err, on_error, opaque);
+    if (rc) return rc;
+    rc = cfg_load_string(text, len, path, root, out, err, on_error, opaque);
     free(text);
     return rc;
 }

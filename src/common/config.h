@@ -83,6 +83,11 @@ typedef void (*cfg_error_fn)(void *opaque, const char *message);
  * SLUICE_ECONFIG; err holds the first error, on_error (may be NULL) sees all. */
 int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
                   cfg_error_fn on_error, void *opaque);
+/* Read a configuration file whole (at most 16 MiB), as cfg_load_file does:
+ * *text is malloc'd (free it). 0, or SLUICE_ECONFIG / SLUICE_ENOMEM with
+ * the reason reported as a load error would be. */
+int cfg_read_file(const char *path, char **text, size_t *len, sluice_error *err,
+                  cfg_error_fn on_error, void *opaque);
 /* Same from memory; `name` stands in for the file name in messages. */
 int cfg_load_string(const char *text, size_t len, const char *name, const cfg_key *root, void *out,
                     sluice_error *err, cfg_error_fn on_error, void *opaque);
