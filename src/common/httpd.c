@@ -73,6 +73,7 @@ struct httpd {
     uint64_t inflight_limit; /* 0: no budget */
     unsigned retry_after_s;
     _Atomic uint64_t inflight;
+    bool quiesced; /* the listening socket is closed or handed over (owner's thread) */
 };
 
 /* Deferred answers: the handler thread, the MHD thread that resumes the
@@ -812,18 +813,22 @@ uint16_t httpd_port(const httpd *h)
     return h ? h->port : 0;
 }
 
+/* MHD would return the socket again from a second quiesce: only the
+ * first one gives it up. */
 void httpd_quiesce(httpd *h)
 {
-    if (!h) return;
+    if (!h || h->quiesced) return;
+    h->quiesced = true;
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);
     if (fd != MHD_INVALID_SOCKET) close(fd);
 }
 
 int httpd_hand_over(httpd *h)
 {
-    if (!h) return -1;
+    if (!h || h->quiesced) return -1;
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);
     if (fd == MHD_INVALID_SOCKET) return -1;
+    h->quiesced = true;
     sluice_log(SLUICE_LOG_INFO, h->name, "handing over the listening socket", "addr", h->listen,
                NULL);
     return fd;
