@@ -51,6 +51,9 @@
 
 #include <sluice/log.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -59,13 +62,69 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The files a section names (certificates, keys, schemas): a reload
+ * re-reads them, so a certificate renewed in place is a change even when
+ * the configuration is not. */
+enum { FILES_INGEST, FILES_REGISTRY, FILES_CLICKHOUSE, FILES_KAFKA, N_FILE_GROUPS };
+
 /* One loaded configuration, shared by the parts started from it. Main
  * thread only. */
 typedef struct conf {
     app_config cfg;
     char hash[APP_CONFIG_HASH_LEN];
+    unsigned char files[N_FILE_GROUPS][32]; /* SHA-256 of each group's files' contents */
     int refs;
 } conf;
+
+/* Each file's name and contents (or that it cannot be read), hashed. */
+static void digest_files(const char *const *paths, size_t n, unsigned char out[32])
+{
+    gnutls_hash_hd_t h;
+    memset(out, 0, 32);
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) != 0) return;
+    for (size_t i = 0; i < n; i++) {
+        if (!paths[i]) continue;
+        gnutls_hash(h, paths[i], strlen(paths[i]) + 1);
+        FILE *f = fopen(paths[i], "rb");
+        char chunk[8192];
+        size_t got, total = 0;
+        while (f && total < (64u << 20) && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            gnutls_hash(h, chunk, got);
+            total += got;
+        }
+        if (!f) gnutls_hash(h, "\0missing", 9);
+        if (f) fclose(f);
+    }
+    gnutls_hash_deinit(h, out);
+}
+
+static void digest_conf(conf *c)
+{
+    const app_config *cfg = &c->cfg;
+    const char *p[64];
+    size_t n = 0;
+    p[n++] = cfg->ingest.tls.cert_file;
+    p[n++] = cfg->ingest.tls.key_file;
+    p[n++] = cfg->ingest.tls.client_ca_file;
+    const app_ingest_topic_config *t = cfg->ingest.topics.items;
+    for (size_t i = 0; i < cfg->ingest.topics.n && n < 64; i++)
+        p[n++] = t[i].value_schema_file;
+    digest_files(p, n, c->files[FILES_INGEST]);
+    const char *r[] = {cfg->registry.tls.ca_file, cfg->registry.tls.cert_file,
+                       cfg->registry.tls.key_file};
+    digest_files(r, 3, c->files[FILES_REGISTRY]);
+    digest_files((const char *const *)&cfg->clickhouse.ca_file, 1, c->files[FILES_CLICKHOUSE]);
+    /* librdkafka's file properties: ssl.ca.location, ssl.key.location, ... */
+    n = 0;
+    const cfg_map *props = &cfg->kafka.properties;
+    for (size_t i = 0; i < props->n && n < 64; i++) {
+        size_t len = strlen(props->keys[i]);
+        if ((len > 9 && strcmp(props->keys[i] + len - 9, ".location") == 0) ||
+            strstr(props->keys[i], "keytab"))
+            p[n++] = props->values[i];
+    }
+    digest_files(p, n, c->files[FILES_KAFKA]);
+}
 
 static conf *conf_hold(conf *c)
 {
@@ -117,6 +176,7 @@ typedef struct service {
     pthread_rwlock_t lock;
     parts p;
     int sink_restarting;
+    int stopping;
     char subject[512]; /* sink: the subject /readyz looks up */
 
     sluice_counter *reloads_ok, *reloads_error;
@@ -129,6 +189,10 @@ typedef struct service {
 static int ready_locked(service *svc, char *why, size_t n)
 {
     parts *p = &svc->p;
+    if (svc->stopping) {
+        snprintf(why, n, "stopping");
+        return 0;
+    }
     if (svc->sink_restarting) {
         snprintf(why, n, "sink: restarting for a new configuration");
         return 0;
@@ -496,22 +560,27 @@ static int service_start(service *svc)
 }
 
 /* Drain and stop everything, in reverse start order. `sluice sink` keeps
- * /metrics up while its sink drains; the others stop it first. */
+ * /metrics up while its sink drains (/readyz says it is stopping); the
+ * others stop it first. */
 static void service_stop(service *svc)
 {
-    parts *p = &svc->p;
+    pthread_rwlock_wrlock(&svc->lock);
+    parts p = svc->p;
+    memset(&svc->p, 0, sizeof svc->p);
+    svc->stopping = 1;
+    pthread_rwlock_unlock(&svc->lock);
     if (svc->kind != SERVICE_SINK) {
-        observe_stop(p->obs);
-        p->obs = NULL;
+        observe_stop(p.obs);
+        p.obs = NULL;
     }
-    if (p->g) stop_ingest(p);
-    if (p->s) stop_sink(p);
-    observe_stop(p->obs);
-    p->obs = NULL;
-    if (p->guard) stop_guard(p);
-    close_probe(p);
-    stop_sr(p);
-    stop_registry(p);
+    if (p.g) stop_ingest(&p);
+    if (p.s) stop_sink(&p);
+    observe_stop(p.obs);
+    p.obs = NULL;
+    if (p.guard) stop_guard(&p);
+    close_probe(&p);
+    stop_sr(&p);
+    stop_registry(&p);
     embedded_kafka_stop(svc->kafka);
     svc->kafka = NULL;
 }
@@ -528,6 +597,12 @@ static int same(const app_config *a, const app_config *b, const char *path)
     return cfg_equal_at(app_config_keys, a, b, path);
 }
 
+/* A section and the contents of the files it names. */
+static int same_with_files(const conf *a, const conf *b, const char *section, int files)
+{
+    return same(&a->cfg, &b->cfg, section) && memcmp(a->files[files], b->files[files], 32) == 0;
+}
+
 /* Keys a running process cannot take: the reload is refused, naming one. */
 static const char *needs_restart(const service *svc, const app_config *a, const app_config *b)
 {
@@ -541,20 +616,22 @@ static const char *needs_restart(const service *svc, const app_config *a, const 
     return NULL;
 }
 
-static plan make_plan(const service *svc, const app_config *a, const app_config *b)
+static plan make_plan(const service *svc, const conf *ca, const conf *cb)
 {
+    const app_config *a = &ca->cfg, *b = &cb->cfg;
     plan p = {0};
+    int kafka = same_with_files(ca, cb, "kafka", FILES_KAFKA);
+    int clickhouse = same_with_files(ca, cb, "clickhouse", FILES_CLICKHOUSE);
     p.reg = embedded_registry(svc, b) && !same(a, b, "run.registry_listen");
-    p.sr = p.reg || !same(a, b, "registry");
+    p.sr = p.reg || !same_with_files(ca, cb, "registry", FILES_REGISTRY);
     p.sink_wanted = wants_sink(svc, b);
     int sink_running = svc->p.s != NULL;
     p.sink = p.sink_wanted != sink_running ||
-             (p.sink_wanted &&
-              (p.sr || !same(a, b, "kafka") || !same(a, b, "clickhouse") || !same(a, b, "sink")));
-    p.probe = p.sink_wanted && (!svc->p.ch || !same(a, b, "clickhouse"));
+             (p.sink_wanted && (p.sr || !kafka || !clickhouse || !same(a, b, "sink")));
+    p.probe = p.sink_wanted && (!svc->p.ch || !clickhouse);
     if (runs_ingest(svc)) {
         p.guard = svc->kafka && (!same(a, b, "sink.group_id") || !same(a, b, "run.backlog_limit"));
-        p.ingest = p.sr || p.guard || !same(a, b, "kafka") || !same(a, b, "ingest");
+        p.ingest = p.sr || p.guard || !kafka || !same_with_files(ca, cb, "ingest", FILES_INGEST);
     }
     p.obs = !same(a, b, "metrics.listen");
     return p;
@@ -673,7 +750,7 @@ static int apply(service *svc, conf *next, char *changed, size_t changed_len, sl
                                 "%s changes only when the process restarts; restart it, or put "
                                 "the old value back",
                                 key);
-    plan pl = make_plan(svc, a, b);
+    plan pl = make_plan(svc, svc->cur, next);
     describe_plan(&pl, changed, changed_len);
     parts np = {0};
     int rc = prepare(svc, next, &pl, &np, err);
@@ -767,6 +844,7 @@ static void service_reload(service *svc)
         reload_refused(svc, "the file is invalid (every error is logged above)");
         return;
     }
+    digest_conf(next);
     char changed[160];
     int rc = apply(svc, next, changed, sizeof changed, &err);
     if (rc) {
@@ -801,6 +879,7 @@ int service_main(service_kind kind, const char *path, app_config *cfg, const cha
     svc.cur->cfg = *cfg; /* the service owns it now */
     snprintf(svc.cur->hash, sizeof svc.cur->hash, "%s", hash);
     svc.cur->refs = 1;
+    digest_conf(svc.cur);
     svc.m = sluice_metrics_new((size_t)svc.cur->cfg.metrics.max_series);
 
     int exit_code = service_start(&svc);
