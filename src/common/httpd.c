@@ -41,6 +41,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -814,13 +815,34 @@ uint16_t httpd_port(const httpd *h)
 }
 
 /* MHD would return the socket again from a second quiesce: only the
- * first one gives it up. */
+ * first one gives it up. Connections the kernel completed but nobody
+ * accepted yet would be reset by the close; they are accepted and served
+ * like the others first (a handler sees them as any late request), so
+ * only one arriving in the instant between the last accept and the close
+ * can still be reset. */
 void httpd_quiesce(httpd *h)
 {
     if (!h || h->quiesced) return;
     h->quiesced = true;
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    if (fd == MHD_INVALID_SOCKET) return;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        close(fd);
+        return;
+    }
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int c = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            break; /* EAGAIN: the queue is empty */
+        }
+        /* MHD closes the socket itself when it cannot take it. */
+        (void)MHD_add_connection(h->daemon, c, (struct sockaddr *)&peer, len);
+    }
+    close(fd);
 }
 
 int httpd_hand_over(httpd *h)
