@@ -4,7 +4,7 @@
  * days_from_civil / civil_from_days).
  *
  * Three places read dates from text, with different strictness on purpose:
- *   - Avro logical types from JSON (json_avro.c, avro_json.c) are strict:
+ *   - Avro logical types from JSON (json_avro.c, avro_json_encode.c) are strict:
  *     YYYY-MM-DD, 'T', HH:MM:SS[.f{1,9}], and a zone that is exactly Z or
  *     ±HH:MM — what Avro's and JavaScript's writers produce;
  *   - ClickHouse Date/DateTime columns from text (ch_encode.c) and time
