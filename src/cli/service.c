@@ -256,8 +256,8 @@ static int start_registry(service *svc, conf *c, parts *np, sluice_error *err)
     char db[4096];
     snprintf(db, sizeof db, "%s/registry.sqlite", cfg->run.data_dir);
     np->reg_scope = metrics_scope_new(svc->m);
-    registry_config rc = {.listen = cfg->run.registry_listen, .db_path = db};
-    rc.metrics = np->reg_scope ? np->reg_scope : NULL;
+    registry_config rc = {
+        .listen = cfg->run.registry_listen, .db_path = db, .metrics = np->reg_scope};
     int r = registry_server_start(&rc, &np->reg, err);
     if (r) {
         metrics_scope_free(np->reg_scope);
