@@ -199,6 +199,21 @@ int ch_http_insert(ch_http *c, const char *table, const char *columns, const uin
     return rc;
 }
 
+int ch_http_version(ch_http *c, char *out, size_t n, sluice_error *err)
+{
+    buf b;
+    buf_init(&b, 4096);
+    int rc = ch_http_query(c, "SELECT version()", &b, err);
+    if (rc == 0) {
+        size_t len = b.len;
+        while (len > 0 && (b.data[len - 1] == '\n' || b.data[len - 1] == '\r'))
+            len--;
+        snprintf(out, n, "%.*s", (int)len, (const char *)b.data);
+    }
+    buf_free(&b);
+    return rc;
+}
+
 /* 'text' as a SQL string literal. */
 static int sql_string(buf *b, const char *s, size_t n)
 {

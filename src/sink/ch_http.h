@@ -54,6 +54,9 @@ int ch_http_query(ch_http *c, const char *sql, buf *out, sluice_error *err);
 int ch_http_insert(ch_http *c, const char *table, const char *columns, const uint8_t *rows,
                    size_t len, sluice_error *err);
 
+/* SELECT version() */
+int ch_http_version(ch_http *c, char *out, size_t n, sluice_error *err);
+
 /* The table's columns from system.columns, types parsed (into a), in table
  * order. table is "db.name" or "name" (database default). */
 int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols, size_t *n,
