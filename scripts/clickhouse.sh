@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # clickhouse.sh — a private ClickHouse server for tests, benchmarks and `make run`.
 #
-#   scripts/clickhouse.sh start DIR [HTTP_PORT]   start a server whose data, logs and config live in DIR;
+#   scripts/clickhouse.sh start DIR [HTTP_PORT [TCP_PORT]]
+#                                                 start a server whose data, logs and config live in DIR;
 #                                                 prints "http_port=N tcp_port=M pid=P" when it answers /ping
 #   scripts/clickhouse.sh stop DIR                SIGTERM the server recorded in DIR/pid (SIGKILL after 20 s)
 #   scripts/clickhouse.sh status DIR              exit 0 if it answers /ping
 #
 # Uses Debian's clickhouse-server binary, never the system service or its data
-# directory. Listens on 127.0.0.1 only; free ports are picked unless given.
+# directory. Listens on 127.0.0.1 only; free ports are picked unless given
+# (a restart that must keep its ports, e.g. a cluster member named in the
+# others' <remote_servers>, passes both). Files in DIR/config.d/*.xml are
+# merged into the configuration by ClickHouse itself; tests/support/clickhouse.c
+# puts a cluster member's <zookeeper>, <macros>, <remote_servers> and
+# interserver port there.
 # The <kafka> section lets ClickHouse's own Kafka engine (a benchmark peer)
 # start from the earliest offset.
 set -euo pipefail
@@ -15,7 +21,7 @@ source "$(dirname "$0")/lib.sh" # free_port
 
 cmd=${1:-}
 dir=${2:-}
-[[ -n $cmd && -n $dir ]] || { echo "usage: $0 start|stop|status DIR [HTTP_PORT]" >&2; exit 2; }
+[[ -n $cmd && -n $dir ]] || { echo "usage: $0 start|stop|status DIR [HTTP_PORT [TCP_PORT]]" >&2; exit 2; }
 
 ping_ok() {
   local port
@@ -32,7 +38,7 @@ start)
     exit 0
   fi
   http_port=${3:-$(free_port)}
-  tcp_port=$(free_port)
+  tcp_port=${4:-$(free_port)}
   cat >"$dir/config.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
@@ -137,7 +143,7 @@ status)
   ping_ok
   ;;
 *)
-  echo "usage: $0 start|stop|status DIR [HTTP_PORT]" >&2
+  echo "usage: $0 start|stop|status DIR [HTTP_PORT [TCP_PORT]]" >&2
   exit 2
   ;;
 esac

@@ -16,6 +16,9 @@ PACKAGES=(
   libprotobuf-dev libprotoc-dev
   # servers, peers and tools for tests, benchmarks and `make run`
   clickhouse-server clickhouse-client kcat curl openssl tmux wrk groff-base
+  # the ZooKeeper of the replicated-ClickHouse tests (tests/support/zookeeper.c,
+  # run by pid from its jars; log4j 1.2 so that its log says why it stopped)
+  zookeeper liblog4j1.2-java
   # the JSON tokenizer the codec benchmark measures ours against (bench only)
   libyajl-dev
   python3-confluent-kafka python3-clickhouse-driver python3-requests

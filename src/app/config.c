@@ -144,6 +144,8 @@ static const cfg_key transform_keys[] = {
 
 static const char *const extra_fields_values[] = {"ignore", "reject", NULL};
 
+static const char *const delivery_values[] = {"auto", "exactly_once", "at_least_once", NULL};
+
 static const cfg_key route_keys[] = {
     {"topic", CFG_STRING, K(app_route_config, topic), 1, NULL, .doc = "Kafka topic to read."},
     {"table", CFG_STRING, K(app_route_config, table), 1, NULL,
@@ -158,6 +160,12 @@ static const cfg_key route_keys[] = {
      .enum_values = extra_fields_values,
      .doc = "Fields without a column: ignore them, or reject the schema (its messages go to the "
             "DLQ)."},
+    {"delivery", CFG_ENUM, K(app_route_config, delivery), 0, "auto", .enum_values = delivery_values,
+     .doc = "exactly_once: every message lands once, through an intent committed to Kafka before "
+            "each INSERT and a table that ignores a repeated block (a Replicated*MergeTree; "
+            "docs/ARCHITECTURE.md, Exactly-once); the sink refuses to start if the table cannot. "
+            "at_least_once: a crash re-inserts what landed since the last commit. auto: "
+            "exactly_once where the table allows it, else at_least_once, said at start."},
     {"batch", CFG_SECTION, K(app_route_config, batch), 0, NULL, .children = batch_keys,
      .doc = "When a batch closes."},
     {"transform", CFG_SECTION, K(app_route_config, transform), 0, NULL, .children = transform_keys,
@@ -217,7 +225,8 @@ static const cfg_key ingest_topic_keys[] = {
     {"schemaless", CFG_BOOL, K(app_ingest_topic_config, schemaless), 0, "false",
      .doc = "The same as schema: none (kept from earlier versions)."},
     {"value_schema_file", CFG_STRING, K(app_ingest_topic_config, value_schema_file), 0, NULL,
-     .doc = "An Avro schema file (path relative to the working directory) that ingest "
+     .doc = "An Avro schema file (a relative path is relative to the configuration file's "
+            "directory) that ingest "
             "registers as <topic>-value when it starts: nothing if the registry already has "
             "it, a new version if it differs (the subject's compatibility level decides)."},
     {"key_field", CFG_STRING, K(app_ingest_topic_config, key_field), 0, NULL,
@@ -319,12 +328,28 @@ const cfg_key app_config_keys[] = {
     {NULL},
 };
 
+/* Files a configuration names are found next to it, wherever sluice was
+ * started from (a service's working directory is rarely the config's). */
+static int relative_to(const char *config_path, char **file, sluice_error *err)
+{
+    if (!*file || (*file)[0] == '/') return 0;
+    const char *slash = strrchr(config_path, '/');
+    if (!slash) return 0;
+    size_t dir = (size_t)(slash - config_path) + 1, n = strlen(*file);
+    char *joined = malloc(dir + n + 1);
+    if (!joined) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    memcpy(joined, config_path, dir);
+    memcpy(joined + dir, *file, n + 1);
+    free(*file);
+    *file = joined;
+    return 0;
+}
+
 int app_config_load(const char *path, app_config *cfg, sluice_error *err, cfg_error_fn on_error,
                     void *opaque)
 {
-    memset(cfg, 0, sizeof *cfg);
-    if (!path) return cfg_load_defaults(app_config_keys, cfg, err);
-    return cfg_load_file(path, app_config_keys, cfg, err, on_error, opaque);
+    char hash[APP_CONFIG_HASH_LEN];
+    return app_config_load_hashed(path, cfg, hash, err, on_error, opaque);
 }
 
 int app_config_load_hashed(const char *path, app_config *cfg, char hash[APP_CONFIG_HASH_LEN],
@@ -347,6 +372,9 @@ int app_config_load_hashed(const char *path, app_config *cfg, char hash[APP_CONF
     }
     rc = cfg_load_string(text, len, path, app_config_keys, cfg, err, on_error, opaque);
     free(text);
+    app_ingest_topic_config *t = cfg->ingest.topics.items;
+    for (size_t i = 0; rc == 0 && i < cfg->ingest.topics.n; i++)
+        rc = relative_to(path, &t[i].value_schema_file, err);
     return rc;
 }
 

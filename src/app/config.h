@@ -88,9 +88,12 @@ typedef struct app_route_config {
     char *subject;    /* reader schema subject; default: <topic>-value */
     char *flatten;    /* "." or "_" */
     int extra_fields; /* 0 ignore, 1 reject */
+    int delivery;     /* APP_DELIVERY_* */
     app_batch_config batch;
     app_transform_config transform;
 } app_route_config;
+
+enum { APP_DELIVERY_AUTO, APP_DELIVERY_EXACTLY_ONCE, APP_DELIVERY_AT_LEAST_ONCE };
 
 typedef struct app_sink_config {
     char *group_id;

@@ -42,6 +42,7 @@
 #include "cli/cli.h"
 #include "cli/probe.h"
 #include "cli/signals.h"
+#include "common/clock.h"
 #include "common/metrics_scope.h"
 #include "ingest/ingest.h"
 #include "registry/registry.h"
@@ -169,7 +170,7 @@ typedef struct service {
     conf *cur; /* the configuration running: the last one applied */
     embedded_kafka *kafka;
     const char *embedded_brokers; /* its bootstrap, or NULL */
-    int fatal;                    /* a reload left the process unable to serve: exit 1 */
+    int fatal;                    /* the exit code when a part cannot go on; 0 while fine */
 
     /* The running parts; /readyz reads them under `lock`, the main thread
      * changes them under it exclusively. */
@@ -686,6 +687,24 @@ static int prepare(service *svc, conf *next, const plan *pl, parts *np, sluice_e
     return rc;
 }
 
+/* A sink decides each route's delivery (asking ClickHouse) before it
+ * consumes, on a thread of its own: a reload waits for that, up to
+ * sink.shutdown_timeout, so that a configuration ClickHouse refuses
+ * (exactly_once on a table that cannot have it) is refused like an
+ * invalid file. A sink still waiting for ClickHouse then is kept, and
+ * retries as it would at start. */
+static int wait_started(const sink *s, const app_config *cfg, sluice_error *err)
+{
+    char why[SLUICE_ERROR_MSG_MAX];
+    for (int64_t waited = 0; waited <= cfg->sink.shutdown_timeout_ms; waited += 20) {
+        if (sink_started(s)) return 0;
+        if (sink_failed(s, why, sizeof why))
+            return sluice_error_set(err, SLUICE_ECONFIG, "the sink cannot start: %s", why);
+        clock_sleep_ms(20);
+    }
+    return 0;
+}
+
 /* Step 2: the sink drained and started on the new configuration (or
  * stopped, or started for the first time). On failure the old one is
  * started again. */
@@ -708,6 +727,8 @@ static int replace_sink(service *svc, conf *next, const plan *pl, parts *np, slu
     }
     int rc = 0;
     if (pl->sink_wanted) rc = start_sink(svc, next, pl->sr ? np->sr : p->sr, np, err);
+    if (rc == 0 && np->s) rc = wait_started(np->s, &next->cfg, err);
+    if (rc && np->s) stop_sink(np);
     if (rc && old_conf) {
         sluice_log(SLUICE_LOG_ERROR, svc->who,
                    "the sink cannot start on the new configuration; starting it again on the "
@@ -766,7 +787,7 @@ static int apply(service *svc, conf *next, char *changed, size_t changed_len, sl
     if (pl.ingest && p->g) {
         rc = ingest_take_over(np.g, p->g, err);
         if (rc) {
-            if (rc == SLUICE_EINTERNAL) svc->fatal = 1;
+            if (rc == SLUICE_EINTERNAL) svc->fatal = CLI_EXIT_RUNTIME;
             sluice_log(SLUICE_LOG_ERROR, svc->who, "ingest could not take over", "error", err->msg,
                        (char *)0);
             /* The sink may be on the new configuration already: say so. */
@@ -840,6 +861,7 @@ static void service_reload(service *svc)
     sluice_error err;
     if (app_config_load_hashed(svc->path, &next->cfg, next->hash, &err, log_config_error, svc) !=
         0) {
+        app_config_free(&next->cfg);
         free(next);
         reload_refused(svc, "the file is invalid (every error is logged above)");
         return;
@@ -866,6 +888,14 @@ static void service_reload(service *svc)
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* The sink could not start after all (sink_failed): the process stops, as
+ * it does when that happens at start. Main thread. */
+static int sink_gave_up(void *opaque)
+{
+    const service *svc = opaque;
+    return svc->p.s && sink_failed(svc->p.s, NULL, 0) != 0;
+}
+
 int service_main(service_kind kind, const char *path, app_config *cfg, const char *hash)
 {
     static const char *const names[] = {"ingest", "sink", "run"};
@@ -885,19 +915,22 @@ int service_main(service_kind kind, const char *path, app_config *cfg, const cha
     int exit_code = service_start(&svc);
     if (exit_code < 0) {
         for (;;) {
-            int sig = cli_wait_for_signal();
+            int sig = cli_wait_for_signal_or(sink_gave_up, &svc);
             if (sig == SIGHUP) {
                 service_reload(&svc);
                 if (!svc.fatal) continue;
                 sluice_log(SLUICE_LOG_ERROR, svc.who, "cannot go on after the failed reload",
                            (char *)0);
+            } else if (sig == 0) {
+                /* The sink logged why it gave up, as at start. */
+                svc.fatal = sink_failed(svc.p.s, NULL, 0) == 2 ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
             } else {
                 sluice_log(SLUICE_LOG_INFO, svc.who, "draining", "signal", strsignal(sig),
                            (char *)0);
             }
             break;
         }
-        exit_code = svc.fatal ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
+        exit_code = svc.fatal ? svc.fatal : CLI_EXIT_OK;
     }
     service_stop(&svc);
     metrics_scope_free(svc.info_scope);

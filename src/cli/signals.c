@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 static sigset_t waited_set(void)
 {
@@ -30,4 +31,15 @@ int cli_wait_for_signal(void)
     while (sigwait(&set, &sig) != 0) {
     }
     return sig;
+}
+
+int cli_wait_for_signal_or(int (*stop)(void *), void *arg)
+{
+    sigset_t set = waited_set();
+    for (;;) {
+        struct timespec t = {0, 200 * 1000 * 1000};
+        int sig = sigtimedwait(&set, NULL, &t);
+        if (sig > 0) return sig;
+        if (stop(arg)) return 0;
+    }
 }

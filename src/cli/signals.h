@@ -15,5 +15,8 @@ void cli_block_signals(void);
  * signal that arrives while the main thread is busy (a reload draining
  * the sink) waits, blocked, for the next call. */
 int cli_wait_for_signal(void);
+/* The same, but also returns 0 as soon as stop(arg) says so (checked
+ * every 200 ms): a part of the process that gave up. */
+int cli_wait_for_signal_or(int (*stop)(void *), void *arg);
 
 #endif

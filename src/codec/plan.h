@@ -41,6 +41,10 @@ typedef struct plan_column {
     const ch_type *type;
     int has_default_expression; /* default_kind DEFAULT: omit when unfed */
     int insertable;             /* 0 for MATERIALIZED / ALIAS */
+    /* as system.columns says (may be NULL): "", DEFAULT, MATERIALIZED or
+     * ALIAS, and the expression; the plan does not read them */
+    const char *default_kind;
+    const char *default_expression;
 } plan_column;
 
 typedef enum plan_extra {

@@ -62,18 +62,45 @@ uint64_t batch_add(batch *b, uint32_t part, int32_t partition, uint32_t generati
      * partition's (messages of one partition usually come in runs), else a
      * search; ranges are few (one per partition in the batch). */
     batch_range *r = NULL;
-    if (b->n_ranges && b->ranges[b->n_ranges - 1].part == part) r = &b->ranges[b->n_ranges - 1];
+    if (b->n_ranges && b->ranges[b->n_ranges - 1].partition == partition)
+        r = &b->ranges[b->n_ranges - 1];
     for (size_t i = 0; !r && i < b->n_ranges; i++)
-        if (b->ranges[i].part == part) r = &b->ranges[i];
+        if (b->ranges[i].partition == partition) r = &b->ranges[i];
     if (!r) {
         if (grow((void **)&b->ranges, &b->cap_ranges, b->n_ranges, sizeof *b->ranges) != 0)
             return 0;
         r = &b->ranges[b->n_ranges++];
-        *r = (batch_range){.part = part, .generation = generation, .first = offset};
+        *r = (batch_range){
+            .part = part, .partition = partition, .generation = generation, .first = offset};
     }
     r->last = offset;
+    if (r->end < offset + 1) r->end = offset + 1;
     r->bytes += bytes;
     b->bytes += bytes;
     b->n_msgs++;
     return bytes;
+}
+
+static int by_partition_offset(const void *x, const void *y)
+{
+    const batch_msg *a = x, *b = y;
+    if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+static int range_by_partition(const void *x, const void *y)
+{
+    const batch_range *a = x, *b = y;
+    return a->partition < b->partition ? -1 : a->partition > b->partition;
+}
+
+void batch_sort(batch *b)
+{
+    /* Already in order when one partition filled the batch (or each came
+     * in one run, in partition order): check before sorting. */
+    int sorted = 1;
+    for (size_t i = 1; sorted && i < b->n_msgs; i++)
+        sorted = by_partition_offset(&b->msgs[i - 1], &b->msgs[i]) < 0;
+    if (!sorted) qsort(b->msgs, b->n_msgs, sizeof *b->msgs, by_partition_offset);
+    qsort(b->ranges, b->n_ranges, sizeof *b->ranges, range_by_partition);
 }

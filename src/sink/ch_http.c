@@ -215,7 +215,7 @@ int ch_http_version(ch_http *c, char *out, size_t n, sluice_error *err)
 }
 
 /* 'text' as a SQL string literal. */
-static int sql_string(buf *b, const char *s, size_t n)
+int ch_sql_string(buf *b, const char *s, size_t n)
 {
     int rc = buf_append_byte(b, '\'');
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -223,6 +223,19 @@ static int sql_string(buf *b, const char *s, size_t n)
         rc = rc ? rc : buf_append_byte(b, (uint8_t)s[i]);
     }
     return rc ? rc : buf_append_byte(b, '\'');
+}
+
+int ch_sql_table_where(buf *b, const char *table, const char *name_column)
+{
+    const char *dot = strchr(table, '.');
+    int rc = buf_append_str(b, "database = ");
+    rc = rc    ? rc
+         : dot ? ch_sql_string(b, table, (size_t)(dot - table))
+               : buf_append_str(b, "currentDatabase()");
+    rc = rc ? rc : buf_append_str(b, " AND ");
+    rc = rc ? rc : buf_append_str(b, name_column);
+    rc = rc ? rc : buf_append_str(b, " = ");
+    return rc ? rc : ch_sql_string(b, dot ? dot + 1 : table, strlen(dot ? dot + 1 : table));
 }
 
 /* Undo TSV escaping in place (\t \n \\ \' and \0). */
@@ -240,88 +253,132 @@ static void tsv_unescape(char *s)
     *w = '\0';
 }
 
+int ch_http_rows(ch_http *c, const char *sql, size_t n_fields, arena *a, char ***fields,
+                 size_t *n_rows, sluice_error *err)
+{
+    buf ans;
+    buf_init(&ans, 16u << 20);
+    int rc = ch_http_query(c, sql, &ans, err);
+    if (rc == 0 && buf_append_byte(&ans, 0) != 0)
+        rc = sluice_error_set(err, SLUICE_ENOMEM, "answer too large");
+    size_t cap = 16, count = 0;
+    char **out = rc ? NULL : arena_alloc(a, cap * n_fields * sizeof *out, _Alignof(char *));
+    if (rc == 0 && !out) rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    char *save = NULL;
+    for (char *line = rc ? NULL : strtok_r((char *)ans.data, "\n", &save); line && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (count == cap) {
+            char **bigger = arena_alloc(a, 2 * cap * n_fields * sizeof *out, _Alignof(char *));
+            if (!bigger) {
+                rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+                break;
+            }
+            memcpy(bigger, out, cap * n_fields * sizeof *out);
+            out = bigger;
+            cap *= 2;
+        }
+        char **f = &out[count * n_fields];
+        f[0] = line;
+        for (size_t i = 1; i < n_fields; i++) {
+            char *tab = strchr(f[i - 1], '\t');
+            if (!tab) {
+                rc = sluice_error_set(err, SLUICE_EPARSE,
+                                      "clickhouse answer line %zu: %zu fields, expected %zu",
+                                      count + 1, i, n_fields);
+                break;
+            }
+            *tab = '\0';
+            f[i] = tab + 1;
+        }
+        if (rc == 0 && strchr(f[n_fields - 1], '\t'))
+            rc = sluice_error_set(err, SLUICE_EPARSE,
+                                  "clickhouse answer line %zu: more than %zu fields", count + 1,
+                                  n_fields);
+        for (size_t i = 0; rc == 0 && i < n_fields; i++) {
+            tsv_unescape(f[i]);
+            if (!(f[i] = arena_strdup(a, f[i])))
+                rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+        }
+        count++;
+    }
+    buf_free(&ans);
+    if (rc == 0) {
+        *fields = out;
+        *n_rows = count;
+    }
+    return rc;
+}
+
 int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols, size_t *n,
                     sluice_error *err)
 {
-    const char *dot = strchr(table, '.');
-    buf sql, ans;
+    buf sql;
     buf_init(&sql, 16384);
-    buf_init(&ans, 16u << 20);
-    int rc = buf_append_str(
-        &sql, "SELECT name, type, default_kind FROM system.columns WHERE database = ");
-    rc = rc    ? rc
-         : dot ? sql_string(&sql, table, (size_t)(dot - table))
-               : buf_append_str(&sql, "currentDatabase()");
-    rc = rc ? rc : buf_append_str(&sql, " AND table = ");
-    rc = rc ? rc : sql_string(&sql, dot ? dot + 1 : table, strlen(dot ? dot + 1 : table));
+    int rc = buf_append_str(&sql, "SELECT name, type, default_kind, default_expression FROM "
+                                  "system.columns WHERE ");
+    rc = rc ? rc : ch_sql_table_where(&sql, table, "table");
     rc = rc ? rc : buf_append_str(&sql, " FORMAT TabSeparated");
     rc = rc ? rc : buf_append_byte(&sql, 0);
     if (rc) {
         buf_free(&sql);
         return sluice_error_set(err, SLUICE_EINVAL, "table name too long: %s", table);
     }
-    rc = ch_http_query(c, (const char *)sql.data, &ans, err);
+    char **f;
+    size_t rows;
+    rc = ch_http_rows(c, (const char *)sql.data, 4, a, &f, &rows, err);
     buf_free(&sql);
-    if (rc) {
-        buf_free(&ans);
-        return rc;
-    }
-    buf_append_byte(&ans, 0);
-    size_t cap = 16, count = 0;
-    plan_column *out = arena_alloc(a, cap * sizeof *out, _Alignof(plan_column));
-    char *save = NULL;
-    for (char *line = strtok_r((char *)ans.data, "\n", &save); line && rc == 0;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *f[3] = {line, NULL, NULL};
-        for (int i = 1; i < 3; i++) {
-            char *tab = f[i - 1] ? strchr(f[i - 1], '\t') : NULL;
-            if (tab) {
-                *tab = '\0';
-                f[i] = tab + 1;
-            }
-        }
-        if (!f[1] || !f[2]) {
-            rc = sluice_error_set(err, SLUICE_EPARSE, "system.columns answer for %s: bad line",
-                                  table);
-            break;
-        }
-        for (int i = 0; i < 3; i++)
-            tsv_unescape(f[i]);
-        if (count == cap) {
-            plan_column *bigger = arena_alloc(a, 2 * cap * sizeof *out, _Alignof(plan_column));
-            if (!bigger) {
-                rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
-                break;
-            }
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
-        plan_column *pc = &out[count];
+    if (rc) return rc;
+    plan_column *out = arena_alloc(a, (rows ? rows : 1) * sizeof *out, _Alignof(plan_column));
+    if (!out) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rows; i++) {
+        char **row = &f[4 * i];
+        plan_column *pc = &out[i];
         memset(pc, 0, sizeof *pc);
-        pc->name = arena_strdup(a, f[0]);
-        pc->has_default_expression = strcmp(f[2], "DEFAULT") == 0;
-        pc->insertable = strcmp(f[2], "MATERIALIZED") != 0 && strcmp(f[2], "ALIAS") != 0;
+        pc->name = row[0];
+        pc->has_default_expression = strcmp(row[2], "DEFAULT") == 0;
+        pc->insertable = strcmp(row[2], "MATERIALIZED") != 0 && strcmp(row[2], "ALIAS") != 0;
+        pc->default_kind = row[2];
+        pc->default_expression = row[3];
         sluice_error terr;
-        if (ch_type_parse(f[1], a, &pc->type, &terr) != 0) {
-            if (pc->insertable) {
-                rc = sluice_error_set(err, SLUICE_EUNSUPPORTED, "table %s, column %s: %s", table,
-                                      f[0], terr.msg);
-                break;
-            }
+        if (ch_type_parse(row[1], a, &pc->type, &terr) != 0) {
+            if (pc->insertable)
+                return sluice_error_set(err, SLUICE_EUNSUPPORTED, "table %s, column %s: %s", table,
+                                        row[0], terr.msg);
             pc->type = NULL; /* never written: its type does not matter */
         }
-        count++;
     }
-    buf_free(&ans);
-    if (rc == 0 && count == 0)
-        rc = sluice_error_set(err, SLUICE_ENOTFOUND,
-                              "clickhouse: table %s does not exist (or has no columns)", table);
-    if (rc == 0) {
-        *cols = out;
-        *n = count;
+    if (rows == 0)
+        return sluice_error_set(err, SLUICE_ENOTFOUND,
+                                "clickhouse: table %s does not exist (or has no columns)", table);
+    *cols = out;
+    *n = rows;
+    return 0;
+}
+
+/* clickhouse.settings as URL parameters (escaped). */
+char *ch_settings_query(const cfg_map *m)
+{
+    buf b;
+    buf_init(&b, 1 << 16);
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < m->n; i++) {
+        if (i) buf_append_byte(&b, '&');
+        for (int half = 0; half < 2; half++) {
+            const char *t = half ? m->values[i] : m->keys[i];
+            if (half) buf_append_byte(&b, '=');
+            for (const unsigned char *q = (const unsigned char *)t; *q; q++) {
+                if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                    (*q >= '0' && *q <= '9') || strchr("-_.~", *q)) {
+                    buf_append_byte(&b, *q);
+                } else {
+                    buf_append_byte(&b, '%');
+                    buf_append_byte(&b, (uint8_t)hex[*q >> 4]);
+                    buf_append_byte(&b, (uint8_t)hex[*q & 15]);
+                }
+            }
+        }
     }
-    return rc;
+    return buf_detach(&b, NULL);
 }
 
 ch_fail ch_http_classify(const sluice_error *err)

@@ -25,6 +25,7 @@
 #include "codec/plan.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/config.h"
 
 typedef struct ch_http ch_http;
 
@@ -57,10 +58,25 @@ int ch_http_insert(ch_http *c, const char *table, const char *columns, const uin
 /* SELECT version() */
 int ch_http_version(ch_http *c, char *out, size_t n, sluice_error *err);
 
+/* Run a SELECT that answers TabSeparated rows of n_fields fields each;
+ * the fields, unescaped, go into a: fields[row * n_fields + i]. */
+int ch_http_rows(ch_http *c, const char *sql, size_t n_fields, arena *a, char ***fields,
+                 size_t *n_rows, sluice_error *err);
+
+/* Append 'text' as a SQL string literal. */
+int ch_sql_string(buf *b, const char *s, size_t n);
+/* Append "database = <db or currentDatabase()> AND <name_column> = <name>"
+ * for table "db.name" or "name". */
+int ch_sql_table_where(buf *b, const char *table, const char *name_column);
+
 /* The table's columns from system.columns, types parsed (into a), in table
  * order. table is "db.name" or "name" (database default). */
 int ch_http_columns(ch_http *c, const char *table, arena *a, plan_column **cols, size_t *n,
                     sluice_error *err);
+
+/* clickhouse.settings as URL parameters (escaped), for ch_http_config's
+ * settings; NULL when out of memory. */
+char *ch_settings_query(const cfg_map *settings);
 
 typedef enum ch_fail {
     CH_FAIL_TRANSIENT,

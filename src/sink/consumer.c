@@ -22,6 +22,8 @@
 
 #include "app/kafka_conf.h"
 #include "sink/batch.h"
+#include "sink/eo.h"
+#include "sink/eo_replay.h"
 #include "sink/partition.h"
 
 #include <sluice/log.h>
@@ -37,6 +39,8 @@
 struct consumer {
     pipeline *pl;
     rd_kafka_t *rk;
+    char *brokers;
+    uint64_t *next_seq; /* per route: the exactly-once turn of the next batch queued */
     pthread_t thread;
     /* consumer thread only */
     part_table parts;
@@ -170,7 +174,11 @@ static void flush_pending(consumer *s)
         batch *b = s->pending_head;
         batch *next = b->next; /* the queue relinks b: read its successor first */
         b->t_queued = clock_mono_ns();
+        /* Turns follow the queue's order, which is the order writers take
+         * batches in: the batch whose turn it is has always been taken. */
+        b->eo.seq = s->next_seq[b->route];
         if (wq_try_push(&s->pl->q, b) != 0) break;
+        s->next_seq[b->route]++;
         s->pending_head = next;
         if (!next) s->pending_tail = NULL;
         s->in_flight++;
@@ -213,10 +221,11 @@ static void store_offsets(consumer *s)
     for (size_t i = 0; i < s->parts.n; i++) {
         part *p = s->parts.parts[i];
         if (!p->assigned || !p->commit_dirty) continue;
+        p->commit_dirty = 0;
+        if (s->pl->routes[p->route].exactly_once) continue; /* its writers commit */
         if (!l) l = rd_kafka_topic_partition_list_new(16);
         rd_kafka_topic_partition_list_add(l, s->pl->routes[p->route].cfg->topic, p->partition)
             ->offset = p->commit_next;
-        p->commit_dirty = 0;
     }
     if (!l) return;
     rd_kafka_resp_err_t e = rd_kafka_offsets_store(s->rk, l);
@@ -258,6 +267,146 @@ static void wait_landed(consumer *s, int64_t deadline)
 
 /* ---- rebalances ------------------------------------------------------------ */
 
+/* ---- exactly-once: intents found on assignment ------------------------------------ */
+
+/* Rebuild the batch an intent describes and queue it ahead of everything
+ * read from now on; the owned members start after it. */
+static void eo_replay_intent(consumer *s, int route, rd_kafka_topic_partition_list_t *parts,
+                             const char *text, size_t len)
+{
+    route_rt *r = &s->pl->routes[route];
+    eo_member members[512];
+    eo_intent in;
+    sluice_error err;
+    int prc = eo_intent_parse(text, len, &in, members, sizeof members / sizeof members[0], &err);
+    if (prc == SLUICE_ENOTFOUND) return;
+    if (prc != 0) {
+        sluice_log(SLUICE_LOG_ERROR, "sink", "a committed intent cannot be read; ignoring it",
+                   "topic", r->cfg->topic, "error", err.msg, (char *)0);
+        return;
+    }
+    uint32_t slots[512], gens[512];
+    for (size_t i = 0; i < in.n_members; i++) {
+        slots[i] = BATCH_NOT_OURS;
+        gens[i] = 0;
+        for (int k = 0; k < parts->cnt; k++)
+            if (parts->elems[k].partition == in.members[i].partition &&
+                strcmp(parts->elems[k].topic, r->cfg->topic) == 0) {
+                int slot = part_find(&s->parts, route, in.members[i].partition);
+                if (slot >= 0) {
+                    slots[i] = (uint32_t)slot;
+                    gens[i] = s->parts.parts[slot]->generation;
+                }
+            }
+    }
+    batch *b = batch_new(++s->next_batch_id, route, clock_mono_ms());
+    if (!b) {
+        sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
+        abort();
+    }
+    b->eo = (batch_eo){.on = 1,
+                       .replay = 1,
+                       .assign = atomic_load(&s->pl->eo.assign),
+                       .block = in.block,
+                       .now_s = in.now_s,
+                       .reader_id = in.reader_id,
+                       .cols_hash = in.cols_hash,
+                       .max_insert_bytes = in.max_insert_bytes};
+    const app_config *cfg = s->pl->cfg;
+    eo_replay_source src = {.brokers = s->brokers,
+                            .properties = &cfg->kafka.properties,
+                            .group_id = cfg->sink.group_id,
+                            .topic = r->cfg->topic,
+                            .timeout_ms = 60000};
+    size_t missing = 0;
+    int rc = eo_replay_read(&src, &in, slots, gens, b, &missing, &err);
+    char block[24];
+    snprintf(block, sizeof block, "%016llx", (unsigned long long)in.block);
+    if (rc != 0 && rc != SLUICE_ENOTFOUND) {
+        /* Not read: the owned members start at the intent's first offsets
+         * instead, at least once. */
+        sluice_counter_inc(r->m_replay_failed);
+        sluice_log(SLUICE_LOG_ERROR, "sink",
+                   "cannot read an intent's messages again; its partitions start at its first "
+                   "offsets (at least once)",
+                   "topic", r->cfg->topic, "block", block, "error", err.msg, (char *)0);
+        batch_free(b);
+        return;
+    }
+    if (rc == SLUICE_ENOTFOUND) {
+        sluice_counter_inc(r->m_replay_failed);
+        sluice_log(SLUICE_LOG_ERROR, "sink",
+                   "an intent's messages are partly gone from Kafka; replaying what is left",
+                   "topic", r->cfg->topic, "block", block, "error", err.msg, (char *)0);
+    }
+    char n[32];
+    snprintf(n, sizeof n, "%zu", b->n_msgs);
+    sluice_log(SLUICE_LOG_INFO, "sink", "replaying an intent found in Kafka", "topic",
+               r->cfg->topic, "block", block, "messages", n, (char *)0);
+    for (size_t i = 0; i < b->n_ranges; i++) {
+        const batch_range *br = &b->ranges[i];
+        if (br->part == BATCH_NOT_OURS) continue;
+        part_note_consumed(s->parts.parts[br->part], b->id, br->end - 1, br->bytes);
+        for (int k = 0; k < parts->cnt; k++)
+            if (parts->elems[k].partition == br->partition &&
+                strcmp(parts->elems[k].topic, r->cfg->topic) == 0)
+                parts->elems[k].offset = br->end;
+    }
+    /* Ahead of everything pending: its turn comes first. */
+    b->t_closed = clock_mono_ns();
+    b->next = s->pending_head;
+    s->pending_head = b;
+    if (!s->pending_tail) s->pending_tail = b;
+}
+
+/* Read the committed offsets of the exactly-once partitions just assigned;
+ * every open intent among them is replayed (once, however many of its
+ * members are here). */
+static void eo_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(parts->cnt + 1);
+    for (int i = 0; i < parts->cnt; i++) {
+        int route = route_of(s, parts->elems[i].topic);
+        if (route >= 0 && s->pl->routes[route].exactly_once)
+            rd_kafka_topic_partition_list_add(q, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    for (int attempt = 1; q->cnt > 0; attempt++) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(s->rk, q, 10000);
+        if (!e) break;
+        sluice_log(SLUICE_LOG_WARN, "sink", "cannot read committed offsets; retrying", "error",
+                   rd_kafka_err2str(e), (char *)0);
+        if (atomic_load(&s->pl->stopping)) {
+            /* Nothing will be consumed: the partitions start nowhere. */
+            rd_kafka_topic_partition_list_destroy(q);
+            return;
+        }
+        clock_sleep_ms(attempt < 10 ? 100 * attempt : 1000);
+    }
+    for (int i = 0; i < q->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &q->elems[i];
+        if (tp->err || !tp->metadata || !tp->metadata_size || tp->offset < 0) continue;
+        /* An intent is open when the committed offset is its first offset
+         * of this partition; the same intent on several members is one
+         * replay. */
+        int seen = 0;
+        for (int k = 0; k < i && !seen; k++)
+            seen = q->elems[k].metadata_size == tp->metadata_size &&
+                   strcmp(q->elems[k].topic, tp->topic) == 0 &&
+                   memcmp(q->elems[k].metadata, tp->metadata, tp->metadata_size) == 0;
+        if (seen) continue;
+        eo_member members[512];
+        eo_intent in;
+        sluice_error err;
+        if (eo_intent_parse(tp->metadata, tp->metadata_size, &in, members,
+                            sizeof members / sizeof members[0], &err) != 0)
+            continue;
+        const eo_member *me = eo_intent_member(&in, tp->partition);
+        if (!me || me->first != tp->offset) continue; /* moved by someone else since */
+        eo_replay_intent(s, route_of(s, tp->topic), parts, tp->metadata, tp->metadata_size);
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
 static void on_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
 {
     int n = parts->cnt > 0 ? parts->cnt : 1;
@@ -276,6 +425,7 @@ static void on_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
         part_assign(p, s->high_mark, s->low_mark);
         partition_metrics(s, p);
     }
+    eo_assign(s, parts);
     rd_kafka_assign(s->rk, parts);
     /* librdkafka remembers pauses across rebalances: start every partition
      * of this assignment unpaused, as our state says. */
@@ -290,6 +440,11 @@ static void on_revoke(consumer *s, rd_kafka_topic_partition_list_t *parts)
     int64_t wait = atomic_load(&s->pl->stopping) ? 0 : s->pl->cfg->sink.rebalance_timeout_ms;
     wait_landed(s, clock_mono_ms() + wait);
     commit_sync(s, "revoke");
+    /* Exactly-once batches still out belong to this assignment: from now
+     * on they commit nothing (the next owner replays their intents). */
+    pthread_mutex_lock(&s->pl->eo.mu);
+    atomic_fetch_add(&s->pl->eo.assign, 1);
+    pthread_mutex_unlock(&s->pl->eo.mu);
     for (int i = 0; i < parts->cnt; i++) {
         int route = route_of(s, parts->elems[i].topic);
         int slot = part_find(&s->parts, route, parts->elems[i].partition);
@@ -349,10 +504,17 @@ static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
         abort(); /* nothing committed past what landed: a restart re-reads */
     }
+    if (r->exactly_once && !(*open)->eo.on) {
+        (*open)->eo.on = 1;
+        (*open)->eo.assign = atomic_load(&s->pl->eo.assign);
+    }
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    size_t ranges_before = (*open)->n_ranges;
     uint64_t bytes = batch_add(*open, (uint32_t)slot, p->partition, p->generation, m->offset, ts,
                                m->key, m->key_len, m->payload, m->len);
+    if ((*open)->n_ranges > ranges_before)
+        (*open)->eo.members_bytes += eo_member_bytes_max(p->partition, m->offset);
     if (!bytes) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
         abort();
@@ -362,8 +524,12 @@ static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
         add_tp(t->pause, s, p);
         sluice_counter_inc(s->m_pauses);
     }
+    /* An exactly-once batch also closes before its intent could outgrow
+     * Kafka's commit metadata (one more partition must still fit). */
     if ((int64_t)(*open)->n_msgs >= r->cfg->batch.max_rows ||
-        (*open)->bytes >= r->cfg->batch.max_bytes)
+        (*open)->bytes >= r->cfg->batch.max_bytes ||
+        (*open)->eo.members_bytes + eo_member_bytes_max(INT32_MAX, INT64_MAX) >
+            EO_MEMBERS_MAX_BYTES)
         close_batch(s, route);
 }
 
@@ -516,6 +682,8 @@ static void consumer_free(consumer *s)
     for (size_t i = 0; s->open && i < s->pl->n_routes; i++)
         batch_free(s->open[i]);
     free(s->open);
+    free(s->next_seq);
+    free(s->brokers);
     part_table_free(&s->parts);
     free(s->metrics_seen);
     free(s);
@@ -528,7 +696,12 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
     if (!s) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     s->pl = pl;
     s->open = calloc(pl->n_routes ? pl->n_routes : 1, sizeof *s->open);
-    if (!s->open) {
+    s->next_seq = calloc(pl->n_routes ? pl->n_routes : 1, sizeof *s->next_seq);
+    s->brokers = strdup(brokers);
+    if (!s->open || !s->next_seq || !s->brokers) {
+        free(s->open);
+        free(s->next_seq);
+        free(s->brokers);
         free(s);
         return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     }
@@ -578,6 +751,7 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
             char why[512];
             s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
             if (!s->rk) rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka consumer: %s", why);
+            pl->eo.rk = s->rk; /* writers of exactly-once routes commit through it */
         }
     }
     if (rc == 0) {

@@ -13,6 +13,7 @@
 #ifndef SLUICE_SINK_PIPELINE_H
 #define SLUICE_SINK_PIPELINE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -67,6 +68,18 @@ typedef struct sink_times {
     _Atomic uint64_t consumer_ns[N_CONSUMER_STATES];
 } sink_times;
 
+/* Exactly-once routes commit their own offsets: writers commit intents and
+ * end offsets through the consumer's handle (librdkafka's commit is thread
+ * safe), under `mu`, and only for batches made in the current assignment —
+ * the consumer bumps `assign` under the same mutex when partitions are
+ * revoked, so a late batch can never move an offset its partition's next
+ * owner has moved past. */
+typedef struct eo_kafka {
+    struct rd_kafka_s *rk; /* set by the consumer before its first batch */
+    pthread_mutex_t mu;
+    _Atomic uint32_t assign;
+} eo_kafka;
+
 typedef struct pipeline {
     const app_config *cfg;
     sink_budget budget;
@@ -79,6 +92,7 @@ typedef struct pipeline {
     _Atomic int stopping;       /* SIGTERM: stop fetching, drain */
     _Atomic int64_t give_up_ms; /* writers abandon retries after this (monotonic; 0 = never) */
     sink_times times;
+    eo_kafka eo;
 } pipeline;
 
 #endif

@@ -14,6 +14,11 @@ static const double latency_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 static const double row_buckets[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 static const double byte_buckets[] = {1024, 16384, 131072, 1048576, 8388608, 67108864};
 
+static double g_exactly_once(void *p)
+{
+    return (double)atomic_load(&((route_rt *)p)->exactly_once_m);
+}
+
 static void route_metrics(route_rt *r, sluice_metrics *m)
 {
     char topic[256], table[256], labels[600];
@@ -52,6 +57,34 @@ static void route_metrics(route_rt *r, sluice_metrics *m)
     r->m_batch_bytes = sluice_metrics_histogram(
         m, "sluice_sink_batch_bytes", "Message bytes per landed batch", labels, byte_buckets,
         sizeof byte_buckets / sizeof byte_buckets[0]);
+    r->m_intents =
+        sluice_metrics_counter(m, "sluice_sink_eo_intents_total",
+                               "Exactly-once intents committed to Kafka before an INSERT", labels);
+    r->m_replays = sluice_metrics_counter(
+        m, "sluice_sink_eo_replayed_batches_total",
+        "Batches rebuilt from an intent found in Kafka and inserted again (the server ignores "
+        "the block if the first INSERT landed)",
+        labels);
+    r->m_replay_rows = sluice_metrics_counter(m, "sluice_sink_eo_replayed_rows_total",
+                                              "Rows in replayed batches", labels);
+    r->m_replay_changed = sluice_metrics_counter(
+        m, "sluice_sink_eo_replays_changed_total",
+        "Replays whose table columns changed since the intent: the block may differ and be "
+        "stored twice",
+        labels);
+    r->m_replay_failed = sluice_metrics_counter(
+        m, "sluice_sink_eo_replay_failures_total",
+        "Intents whose messages could not be read again (deleted by retention): read from the "
+        "intent's start at least once",
+        labels);
+    r->m_stale = sluice_metrics_counter(
+        m, "sluice_sink_eo_stale_batches_total",
+        "Exactly-once batches given up because their partitions were reassigned before they "
+        "landed (the next owner replays their intent)",
+        labels);
+    sluice_metrics_gauge_fn(m, "sluice_sink_route_exactly_once",
+                            "1 when the route runs exactly-once, 0 at-least-once", labels,
+                            g_exactly_once, r);
     r->m_insert_seconds = sluice_metrics_histogram(
         m, "sluice_sink_insert_seconds", "Latency of successful INSERTs", labels, latency_buckets,
         sizeof latency_buckets / sizeof latency_buckets[0]);
@@ -63,6 +96,8 @@ int sink_route_setup(route_rt *r, int index, const app_route_config *c, sluice_m
     r->index = index;
     r->cfg = c;
     pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->turn_mu, NULL);
+    pthread_cond_init(&r->turn_cv, NULL);
     arena_init(&r->cols_arena, 8192, SIZE_MAX);
     char tmp[512];
     r->dlq_topic = strdup(app_route_dlq_topic(c, tmp, sizeof tmp));
@@ -105,4 +140,6 @@ void sink_route_free(route_rt *r)
     free(r->derived);
     arena_free(&r->cols_arena);
     pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->turn_mu);
+    pthread_cond_destroy(&r->turn_cv);
 }

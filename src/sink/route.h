@@ -38,10 +38,23 @@ typedef struct route_rt {
     plan_column *cols;
     size_t n_cols;
     _Atomic uint64_t cols_gen;
+    uint64_t cols_hash; /* eo_columns_hash of cols, under mu */
+    /* delivery: decided once at start (sink.c) from the table's probe,
+     * read-only after the consumer starts */
+    int exactly_once;
+    char delivery_reason[512];
+    /* exactly-once: INSERTs and commits of this route go one batch at a
+     * time, in the order the consumer queued them (batch.eo.seq) */
+    pthread_mutex_t turn_mu;
+    pthread_cond_t turn_cv;
+    uint64_t turn;              /* the seq whose turn it is */
+    _Atomic int exactly_once_m; /* for the gauge */
     /* metrics */
     sluice_counter *m_messages, *m_rows, *m_filtered, *m_dlq, *m_inserts, *m_insert_bytes,
         *m_retries, *m_errors_transient, *m_errors_data, *m_errors_config, *m_errors_decode;
     sluice_histogram *m_batch_rows, *m_batch_bytes, *m_insert_seconds;
+    sluice_counter *m_replays, *m_replay_rows, *m_replay_changed, *m_replay_failed, *m_intents,
+        *m_stale;
 } route_rt;
 
 /* Resolve route `index` of the configuration; its metrics go to m. */

@@ -20,8 +20,12 @@
 #include <sluice/log.h>
 
 #include "codec/expr.h"
+#include "common/backoff.h"
+#include "common/clock.h"
 #include "common/metrics_scope.h"
+#include "sink/ch_http.h"
 #include "sink/consumer.h"
+#include "sink/delivery.h"
 #include "sink/pipeline.h"
 #include "sink/writer.h"
 
@@ -33,10 +37,16 @@ typedef struct time_series time_series;
 
 struct sink {
     pipeline pl;
-    consumer *consumer;
+    char *brokers;
+    consumer *consumer; /* set by the starter once every route's delivery is decided */
     writers *writers;
     time_series *time_series;  /* one per exported time series */
     sluice_metrics *own_scope; /* sink.c's series */
+    pthread_t starter;
+    int starter_running;
+    _Atomic int started; /* the consumer runs */
+    _Atomic int failed;  /* the starter gave up: fail_reason says why */
+    char fail_reason[SLUICE_ERROR_MSG_MAX];
 };
 
 /* ---- metrics -------------------------------------------------------------- */
@@ -123,6 +133,56 @@ static void sink_metrics(sink *s)
 
 /* ---- start / stop ------------------------------------------------------------ */
 
+/* Decide every route's delivery (which needs ClickHouse: retried until it
+ * answers or the sink stops), then start the consumer. On its own thread,
+ * so that a ClickHouse that is down at start delays consuming, not the
+ * process's start, its metrics and its signals. */
+static void *starter_main(void *arg)
+{
+    sink *s = arg;
+    pipeline *pl = &s->pl;
+    pthread_setname_np(pthread_self(), "sink-start");
+    const app_clickhouse_config *c = &pl->cfg->clickhouse;
+    char *settings = ch_settings_query(&c->settings);
+    ch_http_config hc = {.url = c->url,
+                         .user = c->user,
+                         .password = c->password,
+                         .ca_file = c->ca_file,
+                         .connect_timeout_ms = c->connect_timeout_ms,
+                         .request_timeout_ms = c->request_timeout_ms,
+                         .settings = settings};
+    ch_http *ch = NULL;
+    sluice_error err;
+    int rc = ch_http_new(&hc, &ch, &err);
+    uint64_t rng = backoff_seed();
+    for (size_t i = 0; rc == 0 && i < pl->n_routes; i++) {
+        for (int attempt = 1; !atomic_load(&pl->stopping); attempt++) {
+            rc = delivery_decide(&pl->routes[i], ch, &err);
+            if (rc == 0 || rc == SLUICE_ECONFIG) break;
+            sluice_log(attempt == 1 ? SLUICE_LOG_WARN : SLUICE_LOG_DEBUG, "sink",
+                       "cannot ask ClickHouse what the table supports; retrying", "table",
+                       pl->routes[i].cfg->table, "error", err.msg, (char *)0);
+            int64_t ms = backoff_delay_ms(attempt, 200, 5000, &rng);
+            for (int64_t slept = 0; slept < ms && !atomic_load(&pl->stopping); slept += 50)
+                clock_sleep_ms(50);
+            rc = 0;
+        }
+        if (atomic_load(&pl->stopping)) break;
+    }
+    ch_http_free(ch);
+    free(settings);
+    if (rc == 0 && !atomic_load(&pl->stopping))
+        rc = consumer_start(pl, s->brokers, &s->consumer, &err);
+    if (rc) {
+        snprintf(s->fail_reason, sizeof s->fail_reason, "%s", err.msg);
+        sluice_log(SLUICE_LOG_ERROR, "sink", "cannot start", "error", err.msg, (char *)0);
+        atomic_store(&s->failed, rc == SLUICE_ECONFIG ? 2 : 1);
+        return NULL;
+    }
+    if (s->consumer) atomic_store(&s->started, 1);
+    return NULL;
+}
+
 static void free_sink(sink *s)
 {
     pipeline *pl = &s->pl;
@@ -133,6 +193,8 @@ static void free_sink(sink *s)
     while ((b = wq_pop(&pl->q)) != NULL)
         batch_free(b);
     acks_destroy(&pl->acks);
+    pthread_mutex_destroy(&pl->eo.mu);
+    free(s->brokers);
     for (size_t i = 0; i < pl->n_routes; i++)
         sink_route_free(&pl->routes[i]);
     free(pl->routes);
@@ -222,6 +284,8 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     pl->sr = sr;
     pl->m = metrics_scope_new(m);
     s->own_scope = metrics_scope_new(m);
+    pthread_mutex_init(&pl->eo.mu, NULL);
+    s->brokers = strdup(brokers);
     /* The queue is part of the partition budget (what waits in it is
      * counted there); its own bound keeps most of it with the consumer,
      * where it can still be grouped into bigger batches. */
@@ -233,9 +297,15 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
         rc = sink_route_setup(&pl->routes[i], (int)i, &routes[i], pl->m, err);
         pl->n_routes = i + 1;
     }
+    if (rc == 0 && !s->brokers) rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     if (rc == 0) sink_metrics(s);
     if (rc == 0) rc = writers_start(pl, brokers, &s->writers, err);
-    if (rc == 0) rc = consumer_start(pl, brokers, &s->consumer, err);
+    if (rc == 0) {
+        if (pthread_create(&s->starter, NULL, starter_main, s) != 0)
+            rc = sluice_error_set(err, SLUICE_EINTERNAL, "cannot start a thread");
+        else
+            s->starter_running = 1;
+    }
     if (rc) {
         wq_close(&pl->q);
         writers_stop(s->writers);
@@ -252,7 +322,29 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
 
 int sink_ready(const sink *s)
 {
-    return consumer_ready(s->consumer);
+    return atomic_load(&s->started) && consumer_ready(s->consumer);
+}
+
+int sink_started(const sink *s)
+{
+    return atomic_load(&((sink *)s)->started);
+}
+
+int sink_failed(const sink *s, char *why, size_t n)
+{
+    int f = atomic_load(&((sink *)s)->failed);
+    if (f && why) snprintf(why, n, "%s", s->fail_reason);
+    return f;
+}
+
+int sink_route_delivery(const sink *s, size_t i, const char **topic, int *exactly_once,
+                        const char **why)
+{
+    if (!atomic_load(&((sink *)s)->started) || i >= s->pl.n_routes) return -1;
+    *topic = s->pl.routes[i].cfg->topic;
+    *exactly_once = s->pl.routes[i].exactly_once;
+    *why = s->pl.routes[i].delivery_reason;
+    return 0;
 }
 
 int sink_stop(sink *s)
@@ -260,11 +352,12 @@ int sink_stop(sink *s)
     if (!s) return 0;
     pipeline *pl = &s->pl;
     atomic_store(&pl->stopping, 1);
+    if (s->starter_running) pthread_join(s->starter, NULL);
     /* The partitions' gauges read the consumer's table, which
      * consumer_stop frees once the consumer thread has drained; closed
      * now, the scope also refuses a partition assigned while it drains. */
     metrics_scope_close(pl->m);
-    int result = consumer_stop(s->consumer);
+    int result = s->consumer ? consumer_stop(s->consumer) : 1;
     /* Writers still retrying give up at the drain deadline; then they see
      * the closed queue and leave. */
     if (!atomic_load(&pl->give_up_ms)) atomic_store(&pl->give_up_ms, 1);

@@ -2,7 +2,8 @@
  * sink.h — `sluice sink`: a Kafka consumer group writing routes of topics
  * into ClickHouse tables, with bounded memory, per-partition back pressure,
  * retries, a dead-letter topic, and offsets committed only behind what has
- * landed (at-least-once). The design is in docs/ARCHITECTURE.md.
+ * landed: exactly-once where the table allows it, else at-least-once. The design is in
+ * docs/ARCHITECTURE.md.
  */
 #ifndef SLUICE_SINK_H
 #define SLUICE_SINK_H
@@ -37,5 +38,19 @@ int sink_stop(sink *s);
 
 /* Has the consumer joined its group and got an assignment? (/readyz) */
 int sink_ready(const sink *s);
+
+/* Its consumer runs: every route's delivery was decided (asking
+ * ClickHouse) and the consumer started. */
+int sink_started(const sink *s);
+
+/* The sink could not start after all (it decides each route's delivery
+ * before consuming, asking ClickHouse; a route that demands exactly_once
+ * on a table that cannot have it stops it): 2 for a configuration error,
+ * 1 otherwise, with the reason in why; 0 while it is fine. */
+int sink_failed(const sink *s, char *why, size_t n);
+
+/* Route i's guarantee once decided (-1 before, or past the last route). */
+int sink_route_delivery(const sink *s, size_t i, const char **topic, int *exactly_once,
+                        const char **why);
 
 #endif

@@ -24,6 +24,8 @@
 #include "sink/batch.h"
 #include "sink/ch_http.h"
 #include "sink/dlq.h"
+#include "sink/eo.h"
+#include "sink/eo_commit.h"
 
 #include <sluice/avro.h>
 #include <sluice/log.h>
@@ -31,6 +33,7 @@
 
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "app/failpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,9 +92,16 @@ typedef struct writer {
     size_t n_dlq, cap_dlq;
     arena reasons; /* dead-letter reasons of the current batch */
     uint64_t rng;
+    size_t rows_cap; /* one INSERT's rows at most, for the current batch */
+    /* exactly-once, for the current batch: its turn taken, its intent committed */
+    int eo_entered, eo_intent_done;
 } writer;
 
 enum { LANDED = 0, ABANDON = 1, REPLAN = 2 };
+
+/* The reader schema a plan lookup uses: the subject's latest (at-least-once
+ * routes), or the one an exactly-once batch pinned (-1: none). */
+#define READER_LATEST INT32_MIN
 
 static int give_up(const pipeline *s)
 {
@@ -166,6 +176,7 @@ static int route_columns(writer *w, route_rt *r, int refresh)
             r->cols_arena = a;
             r->cols = cols;
             r->n_cols = n;
+            r->cols_hash = eo_columns_hash(cols, n);
             atomic_fetch_add(&r->cols_gen, 1);
             rc = 0;
             break;
@@ -268,8 +279,8 @@ enum { PLAN_READY, PLAN_UNDECODABLE, PLAN_GIVE_UP };
  * (whose ->error may say why it cannot be decoded), or PLAN_UNDECODABLE
  * with `why` (an id the registry does not know), or PLAN_GIVE_UP when the
  * registry stays unreachable until shutdown. */
-static int avro_plan(writer *w, route_rt *r, int32_t id, uint64_t batch_tick, plan_entry **out,
-                     char *why, size_t why_len)
+static int avro_plan(writer *w, route_rt *r, int32_t id, int32_t pin, uint64_t batch_tick,
+                     plan_entry **out, char *why, size_t why_len)
 {
     pipeline *s = w->s;
     uint64_t gen = atomic_load(&r->cols_gen);
@@ -285,10 +296,18 @@ static int avro_plan(writer *w, route_rt *r, int32_t id, uint64_t batch_tick, pl
             snprintf(why, why_len, "unknown schema id %d: %.400s", (int)id, err.msg);
             return PLAN_UNDECODABLE;
         }
-        if (rc == 0) {
+        if (rc == 0 && pin == READER_LATEST) {
             rc = sluice_sr_get_latest(s->sr, r->subject, &latest, &err);
             if (rc == SLUICE_ENOTFOUND)
                 rc = 0; /* no such subject: read with the writer's own schema */
+        } else if (rc == 0 && pin >= 0) {
+            rc = sluice_sr_get_by_id(s->sr, pin, &latest, &err);
+            if (rc == SLUICE_ENOTFOUND) {
+                snprintf(why, why_len, "reader schema id %d of the batch's intent: %.400s",
+                         (int)pin, err.msg);
+                sluice_sr_schema_release(ws);
+                return PLAN_UNDECODABLE;
+            }
         }
         if (rc == 0) {
             int32_t reader_id = latest ? latest->id : id;
@@ -334,6 +353,117 @@ static plan_entry *json_plan(writer *w, route_rt *r, uint64_t batch_tick)
     return e;
 }
 
+/* ---- exactly-once ------------------------------------------------------------------- */
+
+/* Wait for the batch's turn on its route and, before its first INSERT,
+ * commit its intent (a replayed batch's intent is in Kafka already). */
+static int eo_enter(writer *w, const batch *b, int inserting)
+{
+    route_rt *r = &w->s->routes[b->route];
+    if (!w->eo_entered) {
+        eo_turn_wait(r, b);
+        w->eo_entered = 1;
+    }
+    if (!inserting || w->eo_intent_done || b->eo.replay) return LANDED;
+    for (int attempt = 1;; attempt++) {
+        sluice_error err;
+        int rc = eo_commit_intent(w->s, r, b, &err);
+        if (rc == EO_COMMITTED) failpoint("eo_after_intent"); /* intent, no INSERT yet */
+        if (rc == EO_COMMITTED) {
+            w->eo_intent_done = 1;
+            sluice_counter_inc(r->m_intents);
+            return LANDED;
+        }
+        if (rc == EO_STALE) {
+            sluice_counter_inc(r->m_stale);
+            return ABANDON;
+        }
+        sluice_log(SLUICE_LOG_WARN, "sink", "cannot commit the batch's intent; retrying", "route",
+                   r->cfg->topic, "error", err.msg, (char *)0);
+        if (backoff_wait(w, attempt)) return ABANDON;
+    }
+}
+
+/* After everything of the batch is in ClickHouse or the DLQ: move its
+ * partitions' committed offsets past it (in its turn). */
+static int eo_finish(writer *w, batch *b)
+{
+    route_rt *r = &w->s->routes[b->route];
+    eo_enter(w, b, 0);
+    for (int attempt = 1;; attempt++) {
+        sluice_error err;
+        int rc = eo_commit_done(w->s, r, b, &err);
+        if (rc == EO_COMMITTED) return LANDED;
+        if (rc == EO_STALE) {
+            sluice_counter_inc(r->m_stale);
+            return ABANDON;
+        }
+        sluice_log(SLUICE_LOG_WARN, "sink", "cannot commit a landed batch's offsets; retrying",
+                   "route", r->cfg->topic, "error", err.msg, (char *)0);
+        if (backoff_wait(w, attempt)) return ABANDON;
+    }
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Fix what makes the batch's block the same on a replay: message order,
+ * the time, the reader schema, the columns, where INSERTs are cut. A
+ * replayed batch takes them from its intent. */
+static int eo_prepare(writer *w, batch *b)
+{
+    pipeline *s = w->s;
+    route_rt *r = &s->routes[b->route];
+    batch_sort(b);
+    pthread_mutex_lock(&r->mu);
+    uint64_t cols_hash = r->cols_hash;
+    pthread_mutex_unlock(&r->mu);
+    if (b->eo.replay) {
+        if (b->eo.cols_hash != cols_hash) {
+            sluice_counter_inc(r->m_replay_changed);
+            sluice_log(SLUICE_LOG_WARN, "sink",
+                       "the table's columns changed since this batch was first inserted: the "
+                       "replayed block may differ and be stored twice",
+                       "table", r->cfg->table, (char *)0);
+        }
+        w->rows_cap = b->eo.max_insert_bytes < s->budget.writer_rows ? b->eo.max_insert_bytes
+                                                                     : s->budget.writer_rows;
+        if (b->eo.max_insert_bytes > s->budget.writer_rows)
+            sluice_log(SLUICE_LOG_WARN, "sink",
+                       "replaying a batch cut by a larger writer budget: if its rows exceed this "
+                       "process's, its INSERTs are cut elsewhere and may be stored twice",
+                       "table", r->cfg->table, (char *)0);
+        return LANDED;
+    }
+    b->eo.block = splitmix(&w->rng);
+    b->eo.now_s = clock_wall_ms() / 1000;
+    b->eo.cols_hash = cols_hash;
+    b->eo.max_insert_bytes = s->budget.writer_rows;
+    b->eo.reader_id = -1;
+    int framed = 0;
+    for (size_t i = 0; i < b->n_msgs && !framed; i++)
+        framed = sluice_wire_is_framed(b->msgs[i].value, b->msgs[i].value_len);
+    if (framed && s->sr) {
+        for (int attempt = 1;; attempt++) {
+            const sluice_sr_schema *latest = NULL;
+            sluice_error err;
+            int rc = sluice_sr_get_latest(s->sr, r->subject, &latest, &err);
+            if (rc == 0) b->eo.reader_id = latest->id;
+            sluice_sr_schema_release(latest);
+            if (rc == 0 || rc == SLUICE_ENOTFOUND) break;
+            sluice_log(SLUICE_LOG_WARN, "sink", "schema registry unavailable; retrying", "error",
+                       err.msg, (char *)0);
+            if (backoff_wait(w, attempt)) return ABANDON;
+        }
+    }
+    return LANDED;
+}
+
 /* ---- groups and INSERTs ----------------------------------------------------------- */
 
 static group *group_for(writer *w, const plan *p, int route)
@@ -347,6 +477,7 @@ static group *group_for(writer *w, const plan *p, int route)
     g->p = p;
     g->route = route;
     buf_reset(&g->rows);
+    g->rows.cap = w->rows_cap;
     g->n = 0;
     return g;
 }
@@ -415,6 +546,10 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
     for (size_t i = from; i < to; i++)
         rows += g->n_rows[i];
     if (end == begin) return LANDED;
+    if (b->eo.on) {
+        int e = eo_enter(w, b, 1);
+        if (e != LANDED) return e;
+    }
     for (int attempt = 1;; attempt++) {
         rate_limit(w, rows);
         sluice_error err;
@@ -426,6 +561,7 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
             sluice_counter_inc(r->m_inserts);
             sluice_counter_add(r->m_insert_bytes, end - begin);
             sluice_counter_add(r->m_rows, rows);
+            if (b->eo.on) failpoint("eo_after_insert"); /* landed, end not committed */
             return LANDED;
         }
         ch_fail kind = ch_http_classify(&err);
@@ -452,6 +588,11 @@ static int insert_range(writer *w, const batch *b, group *g, size_t from, size_t
             if (route_columns(w, r, 1) != 0) return ABANDON;
             return REPLAN;
         }
+        if (b->eo.on && eo_stale(w->s, b)) {
+            /* Its partitions went to another owner, who replays its intent. */
+            sluice_counter_inc(r->m_stale);
+            return ABANDON;
+        }
         sluice_counter_inc(r->m_errors_transient);
         sluice_counter_inc(r->m_retries);
         sluice_log(attempt == 1 ? SLUICE_LOG_WARN : SLUICE_LOG_DEBUG, "sink",
@@ -466,7 +607,8 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
 {
     pipeline *s = w->s;
     route_rt *r = &s->routes[b->route];
-    int64_t now_s = clock_wall_ms() / 1000;
+    int64_t now_s = b->eo.on ? b->eo.now_s : clock_wall_ms() / 1000;
+    int32_t pin = b->eo.on ? b->eo.reader_id : READER_LATEST;
     for (size_t i = 0; i < b->n_msgs; i++) {
         const batch_msg *m = &b->msgs[i];
         char why[SLUICE_ERROR_MSG_MAX];
@@ -485,7 +627,7 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
             const uint8_t *p;
             size_t plen;
             sluice_wire_read(m->value, m->value_len, &schema_id, &p, &plen, NULL);
-            int prc = avro_plan(w, r, schema_id, batch_tick, &e, why, sizeof why);
+            int prc = avro_plan(w, r, schema_id, pin, batch_tick, &e, why, sizeof why);
             if (prc == PLAN_GIVE_UP) return ABANDON;
             if (prc == PLAN_UNDECODABLE) {
                 dead_letter(w, b, i, schema_id, why);
@@ -564,7 +706,17 @@ static void process(writer *w, batch *b)
 {
     route_rt *r = &w->s->routes[b->route];
     uint64_t batch_tick = w->tick + 1;
+    w->rows_cap = w->s->budget.writer_rows;
+    w->eo_entered = w->eo_intent_done = 0;
     int rc = route_columns(w, r, 0);
+    if (rc == LANDED && b->eo.on) {
+        if (eo_stale(w->s, b)) {
+            sluice_counter_inc(r->m_stale);
+            rc = ABANDON;
+        } else {
+            rc = eo_prepare(w, b);
+        }
+    }
     for (int replans = 0; rc == LANDED; replans++) {
         w->n_groups = 0;
         w->n_dlq = 0;
@@ -582,6 +734,16 @@ static void process(writer *w, batch *b)
     int64_t t0 = clock_mono_ns();
     if (rc == LANDED) rc = send_dead_letters(w);
     b->dlq_ns = clock_mono_ns() - t0;
+    if (b->eo.on) {
+        if (rc == LANDED) rc = eo_finish(w, b);
+        if (!w->eo_entered) eo_turn_wait(r, b); /* turns pass in order, landed or not */
+        eo_turn_pass(r, b);
+        w->eo_entered = w->eo_intent_done = 0;
+        if (rc == LANDED && b->eo.replay) {
+            sluice_counter_inc(r->m_replays);
+            sluice_counter_add(r->m_replay_rows, b->rows);
+        }
+    }
     if (rc == LANDED) {
         b->landed = 1;
         b->dead_lettered = w->n_dlq;
@@ -672,32 +834,6 @@ static void *writer_main(void *arg)
 
 /* ---- the pool -------------------------------------------------------------------- */
 
-/* clickhouse.settings as URL parameters (escaped). */
-static char *settings_query(const cfg_map *m)
-{
-    buf b;
-    buf_init(&b, 1 << 16);
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < m->n; i++) {
-        if (i) buf_append_byte(&b, '&');
-        for (int half = 0; half < 2; half++) {
-            const char *t = half ? m->values[i] : m->keys[i];
-            if (half) buf_append_byte(&b, '=');
-            for (const unsigned char *q = (const unsigned char *)t; *q; q++) {
-                if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-                    (*q >= '0' && *q <= '9') || strchr("-_.~", *q)) {
-                    buf_append_byte(&b, *q);
-                } else {
-                    buf_append_byte(&b, '%');
-                    buf_append_byte(&b, (uint8_t)hex[*q >> 4]);
-                    buf_append_byte(&b, (uint8_t)hex[*q & 15]);
-                }
-            }
-        }
-    }
-    return buf_detach(&b, NULL);
-}
-
 static void pool_free(writers *p)
 {
     dlq_free(p->dlq);
@@ -715,7 +851,7 @@ int writers_start(pipeline *pl, const char *brokers, writers **out, sluice_error
     if (!p) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     p->pl = pl;
     pthread_mutex_init(&p->rl_mu, NULL);
-    p->ch_settings = settings_query(&cfg->clickhouse.settings);
+    p->ch_settings = ch_settings_query(&cfg->clickhouse.settings);
     p->threads = calloc((size_t)cfg->sink.writers, sizeof *p->threads);
     if (!p->ch_settings || !p->threads) {
         pool_free(p);

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int sink_env_start(sink_env *e, const char *name, int brokers, int registry)
+static int start(sink_env *e, const char *name, int brokers, int registry, int replicas)
 {
     memset(e, 0, sizeof *e);
     e->dir = test_tmpdir(name);
@@ -20,8 +20,17 @@ int sink_env_start(sink_env *e, const char *name, int brokers, int registry)
     snprintf(path, sizeof path, "%s/kafka", e->dir);
     mkdir(path, 0755);
     if (test_kafka_start(&e->kafka, brokers, path) != 0) return -1;
-    snprintf(path, sizeof path, "%s/clickhouse", e->dir);
-    if (test_ch_start(&e->ch, path) != 0) return -1;
+    if (replicas) {
+        e->replicated = 1;
+        snprintf(path, sizeof path, "%s/zookeeper", e->dir);
+        if (test_zk_start(&e->zk, path) != 0) return -1;
+        snprintf(path, sizeof path, "%s/clickhouse", e->dir);
+        mkdir(path, 0755);
+        if (test_ch_cluster_start(&e->cluster, path, replicas, &e->zk) != 0) return -1;
+    } else {
+        snprintf(path, sizeof path, "%s/clickhouse", e->dir);
+        if (test_ch_start(&e->ch, path) != 0) return -1;
+    }
     if (registry) {
         char db[700], log[700];
         snprintf(db, sizeof db, "%s/registry.sqlite", e->dir);
@@ -41,12 +50,33 @@ int sink_env_start(sink_env *e, const char *name, int brokers, int registry)
     return e->prod ? 0 : -1;
 }
 
+int sink_env_start(sink_env *e, const char *name, int brokers, int registry)
+{
+    return start(e, name, brokers, registry, 0);
+}
+
+int sink_env_start_replicated(sink_env *e, const char *name, int brokers, int registry,
+                              int replicas)
+{
+    return start(e, name, brokers, registry, replicas);
+}
+
+test_ch *sink_env_ch(sink_env *e)
+{
+    return e->replicated ? &e->cluster.server[0] : &e->ch;
+}
+
 void sink_env_stop(sink_env *e)
 {
     test_producer_free(e->prod);
     sluice_sr_destroy(e->sr);
     if (e->reg.pid > 0) test_proc_stop(&e->reg, SIGTERM, 10000);
-    test_ch_stop(&e->ch);
+    if (e->replicated) {
+        test_ch_cluster_stop(&e->cluster);
+        test_zk_stop(&e->zk);
+    } else {
+        test_ch_stop(&e->ch);
+    }
     test_kafka_stop(&e->kafka);
     test_rmtree(e->dir);
     free(e->dir);
@@ -56,7 +86,7 @@ void sink_env_stop(sink_env *e)
 int sink_env_sql(sink_env *e, const char *sql)
 {
     char *out = NULL;
-    long st = test_ch_query(&e->ch, sql, &out);
+    long st = test_ch_query(sink_env_ch(e), sql, &out);
     if (st != 200) fprintf(stderr, "clickhouse: %s\n  -> %ld %s\n", sql, st, out ? out : "");
     free(out);
     return st == 200 ? 0 : -1;
@@ -64,12 +94,12 @@ int sink_env_sql(sink_env *e, const char *sql)
 
 double sink_env_scalar(sink_env *e, const char *sql)
 {
-    return test_ch_scalar(&e->ch, sql);
+    return test_ch_scalar(sink_env_ch(e), sql);
 }
 
 int sink_env_config(sink_env *e, const char *name, const char *sink_yaml, char *path_out, size_t n)
 {
-    return sink_env_config_via(e, name, e->ch.url, sink_yaml, path_out, n);
+    return sink_env_config_via(e, name, sink_env_ch(e)->url, sink_yaml, path_out, n);
 }
 
 int sink_env_config_via(sink_env *e, const char *name, const char *ch_url, const char *sink_yaml,

@@ -16,7 +16,11 @@
 typedef struct sink_env {
     char *dir;
     test_kafka kafka;
-    test_ch ch;
+    test_ch ch; /* the server, or unused when replicated */
+    /* sink_env_start_replicated: ZooKeeper and a shard of replicas */
+    test_zk zk;
+    test_ch_cluster cluster;
+    int replicated;
     test_proc reg;
     char reg_url[64];
     sluice_sr *sr;
@@ -28,6 +32,13 @@ typedef struct sink_env {
 
 /* Start Kafka (brokers), ClickHouse, and (if registry) the registry. */
 int sink_env_start(sink_env *e, const char *name, int brokers, int registry);
+/* The same with ZooKeeper and `replicas` ClickHouse servers as one shard
+ * (clickhouse.h, test_ch_cluster_start); statements and the sink's
+ * configuration go to the first. */
+int sink_env_start_replicated(sink_env *e, const char *name, int brokers, int registry,
+                              int replicas);
+/* The server statements go to. */
+test_ch *sink_env_ch(sink_env *e);
 void sink_env_stop(sink_env *e);
 
 /* Run a ClickHouse statement; 0 on success (the error is printed). */

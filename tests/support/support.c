@@ -4,6 +4,7 @@
  */
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +59,28 @@ const char *test_sluice_bin(void)
 {
     const char *b = getenv("SLUICE_BIN");
     return b && *b ? b : "./build/sluice";
+}
+
+int test_free_ports(uint16_t *ports, int n)
+{
+    int fds[16];
+    if (n < 1 || n > 16) return -1;
+    int rc = 0, opened = 0;
+    for (; opened < n; opened++) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof a;
+        fds[opened] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fds[opened] < 0 || bind(fds[opened], (struct sockaddr *)&a, sizeof a) != 0 ||
+            getsockname(fds[opened], (struct sockaddr *)&a, &len) != 0) {
+            if (fds[opened] >= 0) close(fds[opened]);
+            rc = -1;
+            break;
+        }
+        ports[opened] = ntohs(a.sin_port);
+    }
+    for (int i = 0; i < opened; i++)
+        close(fds[i]);
+    return rc;
 }
 
 char *test_tmpdir(const char *prefix)
@@ -198,9 +223,22 @@ int test_read_line(int fd, char *line, size_t n, int timeout_ms)
     }
 }
 
-int test_proc_alive(const test_proc *p)
+int test_proc_alive(test_proc *p)
 {
-    return p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0;
+    if (p->pid <= 0) return 0;
+    int status = 0;
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid) {
+        /* Reaped here, as test_proc_wait_log does: nobody may signal that
+         * pid again (it may be reused), and test_proc_stop reports this. */
+        forget(p->pid);
+        p->pid = 0;
+        p->reaped = 1;
+        p->exit_status = WIFEXITED(status)     ? WEXITSTATUS(status)
+                         : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                               : -1;
+    }
+    return r == 0;
 }
 
 int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *line, size_t n)

@@ -18,12 +18,18 @@
 typedef struct test_proc {
     pid_t pid;
     char log_path[512]; /* the child's stdout+stderr */
-    int reaped;         /* test_proc_wait_log saw it exit: test_proc_stop returns ... */
+    int reaped;         /* test_proc_wait_log or _alive saw it exit: test_proc_stop returns ... */
     int exit_status;    /* ... this, its exit status */
 } test_proc;
 
 /* The sluice binary under test ($SLUICE_BIN, else ./build/sluice). */
 const char *test_sluice_bin(void);
+
+/* n distinct TCP ports on 127.0.0.1 that nothing listens on now (the
+ * kernel's picks, all bound at once so they differ; another process may
+ * still take one before the caller binds it, as with any such helper).
+ * 0 or -1. */
+int test_free_ports(uint16_t *ports, int n);
 
 /* A fresh directory under $TMPDIR (or /tmp); removed by test_rmtree. */
 char *test_tmpdir(const char *prefix);
@@ -48,7 +54,9 @@ int test_proc_wait_log(test_proc *p, const char *needle, int timeout_ms, char *l
 /* Send sig and wait up to timeout_ms for exit; SIGKILL after that. Returns
  * the exit status (0..255), 128+signal if killed by one, -1 on error. */
 int test_proc_stop(test_proc *p, int sig, int timeout_ms);
-int test_proc_alive(const test_proc *p);
+/* Is the child still running? One that has exited is reaped here (as by
+ * test_proc_wait_log): pid becomes 0 and test_proc_stop returns its status. */
+int test_proc_alive(test_proc *p);
 /* Wait up to timeout_ms for the child to exit by itself; same result as
  * test_proc_stop (which it becomes, with SIGKILL, on timeout). */
 int test_proc_wait(test_proc *p, int timeout_ms);

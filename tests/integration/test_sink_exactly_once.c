@@ -1,0 +1,249 @@
+/*
+ * test_sink_exactly_once.c — delivery: exactly_once against real parts:
+ * Debian's ZooKeeper, two ClickHouse 18.16 servers as one shard of two
+ * replicas (ReplicatedMergeTree, which ignores a repeated block), the
+ * librdkafka mock cluster in its own process, and `sluice sink` processes
+ * killed with SIGKILL — at random moments, and at the exact moments that
+ * matter through failpoints (SLUICE_FAILPOINT: the process SIGKILLs itself
+ * after an INSERT landed and before its end offsets were committed, or
+ * after an intent was committed and before the INSERT).
+ *
+ * Every test ends with count() = uniqExact(id) = the ids produced (0
+ * missing, 0 duplicates), the committed offsets at the high watermarks,
+ * and the broker's log start offsets still 0. Events whose id is a
+ * multiple of POISON_EVERY are not JSON: they go to the dead-letter topic
+ * (at least once there), and their absence from the table is checked too.
+ */
+#include "test.h"
+
+#include "common/clock.h"
+#include "fault_proxy.h"
+#include "sink_env.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#define POISON_EVERY 997
+
+static sink_env env;
+
+static int setup(void)
+{
+    if (env.dir) return 0;
+    int rc = sink_env_start_replicated(&env, "sluice-sink-eo", 1, 0, 2);
+    env.kafka_extra = "  properties:\n    session.timeout.ms: \"4000\"\n"
+                      "    heartbeat.interval.ms: \"500\"\n";
+    return rc;
+}
+
+static int poison(int id)
+{
+    return id % POISON_EVERY == 0;
+}
+
+static int good_ids(int n)
+{
+    return n - (n + POISON_EVERY - 1) / POISON_EVERY;
+}
+
+static int produce_range(const char *topic, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        char json[128], key[16];
+        int n = poison(i) ? snprintf(json, sizeof json, "{\"id\":%d,broken", i)
+                          : snprintf(json, sizeof json, "{\"id\":%d,\"v\":\"e%d\"}", i, i);
+        int k = snprintf(key, sizeof key, "%d", i);
+        if (test_produce(env.prod, topic, -1, key, (size_t)k, json, (size_t)n) != 0) return -1;
+    }
+    return test_producer_flush(env.prod, 60000);
+}
+
+static int create_replicated(const char *table)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE %s ON CLUSTER sluice (id UInt64, v String) ENGINE = "
+             "ReplicatedMergeTree('/clickhouse/tables/{shard}/%s', '{replica}') ORDER BY id",
+             table, table);
+    return sink_env_sql(&env, sql);
+}
+
+static void write_config(const char *name, const char *topic, const char *extra_route,
+                         const char *ch_url, char *path, size_t n)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "sink:\n  group_id: %s\n  writers: 2\n  routes:\n"
+             "    - topic: %s\n      table: %s\n      delivery: exactly_once\n"
+             "      batch: {max_rows: 2000, max_age: 50ms}\n%s",
+             topic, topic, topic, extra_route ? extra_route : "");
+    CHECK_EQ(
+        sink_env_config_via(&env, name, ch_url ? ch_url : sink_env_ch(&env)->url, yaml, path, n),
+        0);
+}
+
+/* Exactly the good ids, each once; offsets at the end; nothing dropped. */
+static void check_exact(const char *topic, int n, int parts)
+{
+    char sql[256];
+    int want = good_ids(n);
+    snprintf(sql, sizeof sql, "SELECT uniqExact(id) FROM %s", topic);
+    CHECK_EQ(sink_env_wait_for(&env, sql, want, 120000), want);
+    snprintf(sql, sizeof sql, "SELECT count() FROM %s", topic);
+    double rows = sink_env_scalar(&env, sql);
+    fprintf(stderr, "  %s: %d good ids, %.0f rows, %.0f duplicates\n", topic, want, rows,
+            rows - want);
+    CHECK_EQ(rows, want);
+    snprintf(sql, sizeof sql,
+             "SELECT count() FROM %s WHERE id %% %d = 0 OR id >= %d OR v != concat('e', "
+             "toString(id))",
+             topic, POISON_EVERY, n);
+    CHECK_EQ(sink_env_scalar(&env, sql), 0);
+    int64_t low[64], high[64], committed[64];
+    CHECK_EQ(test_kafka_watermarks(&env.kafka, topic, low, high, 64), parts);
+    CHECK_EQ(test_kafka_committed(&env.kafka, topic, topic, committed, 64), parts);
+    for (int p = 0; p < parts; p++)
+        CHECK_EQ(committed[p], high[p]);
+    CHECK_EQ(test_kafka_nothing_dropped(&env.kafka, topic), 1);
+}
+
+static int run_sink(test_proc *p, const char *config, const char *log, const char *failpoint)
+{
+    if (failpoint) setenv("SLUICE_FAILPOINT", failpoint, 1);
+    int rc = sink_env_run_sink(&env, p, config, log, 1, 60000);
+    unsetenv("SLUICE_FAILPOINT");
+    return rc;
+}
+
+/* The process dies (SIGKILL, by the failpoint) right after an INSERT
+ * landed, before its end offsets are committed: the next sink finds the
+ * intent, inserts the same block again, and the server ignores it. Then
+ * the same right after an intent was committed and before its INSERT:
+ * the replay is the first INSERT of that block. */
+static void test_failpoints(void)
+{
+    CHECK_EQ(setup(), 0);
+    enum { N = 20000, PARTS = 8 };
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eofp", PARTS), 0);
+    CHECK_EQ(create_replicated("eofp"), 0);
+    CHECK_EQ(produce_range("eofp", 0, N), 0);
+    char config[700];
+    write_config("eofp", "eofp", NULL, NULL, config, sizeof config);
+    static const char *points[] = {"eo_after_insert:3", "eo_after_intent:2", "eo_after_insert:1"};
+    for (int k = 0; k < 3; k++) {
+        test_proc s;
+        char log[32];
+        snprintf(log, sizeof log, "eofp-%d", k);
+        CHECK_EQ(run_sink(&s, config, log, points[k]), 0);
+        CHECK_EQ(test_proc_wait(&s, 60000), 128 + SIGKILL);
+        CHECK_EQ(test_proc_wait_log(&s, "failpoint", 0, NULL, 0), 0);
+        fprintf(stderr, "  %s: %.0f rows when it died\n", points[k],
+                sink_env_scalar(&env, "SELECT count() FROM eofp"));
+    }
+    CHECK(sink_env_scalar(&env, "SELECT count() FROM eofp") < good_ids(N));
+    test_proc last;
+    CHECK_EQ(run_sink(&last, config, "eofp-last", NULL), 0);
+    CHECK_EQ(test_proc_wait_log(&last, "replaying an intent found in Kafka", 30000, NULL, 0), 0);
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eofp", good_ids(N), 120000),
+             good_ids(N));
+    double replays = 0;
+    CHECK_EQ(sink_env_metric(&last, "sluice_sink_eo_replayed_batches_total", NULL, &replays), 0);
+    CHECK(replays >= 1);
+    double eo = 0;
+    CHECK_EQ(sink_env_metric(&last, "sluice_sink_route_exactly_once", NULL, &eo), 0);
+    CHECK_EQ(eo, 1);
+    CHECK_EQ(test_proc_stop(&last, SIGTERM, 30000), 0);
+    check_exact("eofp", N, PARTS);
+}
+
+/* 20 sinks killed with SIGKILL at random moments while they drain
+ * 1,000,000 events over 32 partitions (half produced at first, the rest
+ * in steps between kills, so that every sink has work when it dies); a
+ * last one finishes. */
+static void test_kill9_twenty_times(void)
+{
+    CHECK_EQ(setup(), 0);
+    enum { N = 1000000, PARTS = 32, KILLS = 20, STEP = N / 2 / KILLS };
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eok9", PARTS), 0);
+    CHECK_EQ(create_replicated("eok9"), 0);
+    CHECK_EQ(produce_range("eok9", 0, N / 2), 0);
+    int produced = N / 2;
+    char config[700];
+    write_config("eok9", "eok9", NULL, NULL, config, sizeof config);
+    srand(20261207);
+    double last_rows = 0;
+    int mid_run = 0;
+    for (int k = 0; k < KILLS; k++) {
+        test_proc s;
+        char log[32];
+        snprintf(log, sizeof log, "eok9-%d", k);
+        CHECK_EQ(run_sink(&s, config, log, NULL), 0);
+        /* a random moment of its life: 0.2 .. 2.2 s after it got partitions */
+        clock_sleep_ms(200 + rand() % 2000);
+        CHECK_EQ(test_proc_stop(&s, SIGKILL, 5000), 128 + SIGKILL);
+        double rows = sink_env_scalar(&env, "SELECT count() FROM eok9");
+        fprintf(stderr, "  kill %d: %.0f rows of %d produced\n", k + 1, rows, produced);
+        CHECK(rows >= last_rows);
+        if (rows < good_ids(produced)) mid_run++;
+        last_rows = rows;
+        CHECK_EQ(produce_range("eok9", produced, produced + STEP), 0);
+        produced += STEP;
+    }
+    CHECK_EQ(produced, N);
+    fprintf(stderr, "  %d of %d kills with work left\n", mid_run, KILLS);
+    CHECK(mid_run >= KILLS / 2); /* the kills hit running work, not idle sinks */
+    test_proc last;
+    CHECK_EQ(run_sink(&last, config, "eok9-last", NULL), 0);
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eok9", good_ids(N), 300000),
+             good_ids(N));
+    CHECK_EQ(test_proc_stop(&last, SIGTERM, 30000), 0);
+    check_exact("eok9", N, PARTS);
+}
+
+/* A table that cannot deduplicate: with delivery left to auto the route
+ * says at start why it runs at least once; demanding exactly_once stops
+ * the sink with the reason (exit 2). */
+static void test_table_that_cannot(void)
+{
+    CHECK_EQ(setup(), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "eoplain", 2), 0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE eoplain (id UInt64, v String) ENGINE = MergeTree "
+                                "ORDER BY id"),
+             0);
+    char config[700];
+    CHECK_EQ(sink_env_config(&env, "eoplain-auto",
+                             "sink:\n  group_id: eoplain\n  routes:\n"
+                             "    - topic: eoplain\n      table: eoplain\n",
+                             config, sizeof config),
+             0);
+    test_proc s;
+    CHECK_EQ(run_sink(&s, config, "eoplain-auto", NULL), 0);
+    char line[1024];
+    CHECK_EQ(test_proc_wait_log(&s, "route delivers at least once", 0, line, sizeof line), 0);
+    CHECK_CONTAINS(line, "MergeTree on ClickHouse 18.16");
+    double eo = -1;
+    CHECK_EQ(sink_env_metric(&s, "sluice_sink_route_exactly_once", NULL, &eo), 0);
+    CHECK_EQ(eo, 0);
+    CHECK_EQ(produce_range("eoplain", 1, 101), 0);
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM eoplain", 100, 60000), 100);
+    CHECK_EQ(test_proc_stop(&s, SIGTERM, 30000), 0);
+
+    CHECK_EQ(sink_env_config(&env, "eoplain-eo",
+                             "sink:\n  group_id: eoplain\n  routes:\n"
+                             "    - topic: eoplain\n      table: eoplain\n"
+                             "      delivery: exactly_once\n",
+                             config, sizeof config),
+             0);
+    CHECK_EQ(sink_env_run_sink(&env, &s, config, "eoplain-eo", 0, 0), 0);
+    CHECK_EQ(test_proc_wait(&s, 60000), 2);
+    CHECK_EQ(test_proc_wait_log(&s, "delivery: exactly_once, but", 0, line, sizeof line), 0);
+    CHECK_CONTAINS(line, "eoplain");
+}
+
+static void test_cleanup(void)
+{
+    sink_env_stop(&env);
+}
+
+TEST_MAIN(T(test_failpoints), T(test_table_that_cannot), T(test_kill9_twenty_times),
+          T(test_cleanup))
