@@ -10,7 +10,10 @@
  *  - A broken file: every error logged with its file:line, the reload
  *    counted as an error, the sink still consuming on the old
  *    configuration; a file that parses but cannot be applied (two routes
- *    on one topic) is refused the same way; SIGTERM still drains, exit 0.
+ *    on one topic) is refused the same way, and so is one only ClickHouse
+ *    can refuse (exactly_once on a plain MergeTree: the new sink gives up
+ *    and the old configuration's starts again); SIGTERM still drains,
+ *    exit 0.
  *  - ingest's listener moved to another port, then a reload on the same
  *    port, while clients post without pause: no request the server
  *    accepted is dropped (the only transport error allowed is a refused
@@ -284,6 +287,21 @@ static void test_sink_broken_file_keeps_running(void)
     CHECK_EQ(sink_env_metric(&sink, "sluice_config_reloads_total", "result=\"error\"", &v), 0);
     CHECK_EQ(v, 2);
     CHECK_EQ(log_count(log, "draining the sink"), 0);
+
+    /* One that only ClickHouse can refuse: exactly_once on a plain
+     * MergeTree. The sink has drained for it by then; it starts again on
+     * the configuration it ran. */
+    CHECK_EQ(sink_env_config(&env, "broken",
+                             "sink:\n  group_id: reload-broken\n  routes:\n"
+                             "    - topic: rc\n      table: rc\n      batch: {max_age: 200ms}\n"
+                             "      delivery: exactly_once\n",
+                             config, sizeof config),
+             0);
+    CHECK_EQ(kill(sink.pid, SIGHUP), 0);
+    CHECK_EQ(wait_log_count(log, "msg=\"reload refused", 3, 120000), 0);
+    CHECK_EQ(log_count(log, "starting it again on the previous one"), 1);
+    CHECK_EQ(sink_env_metric(&sink, "sluice_config_reloads_total", "result=\"error\"", &v), 0);
+    CHECK_EQ(v, 3);
 
     /* Still running on the first configuration. */
     CHECK(test_proc_alive(&sink));
