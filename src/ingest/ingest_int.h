@@ -104,8 +104,10 @@ typedef struct schema_entry {
 struct ingest {
     const app_config *cfg;
     sluice_sr *sr;
-    httpd *http;
+    httpd *http; /* NULL until ingest_take_over when it waits for its predecessor's socket */
     atomic_int stopping;
+    atomic_int retiring; /* replaced (reload): answers carry Connection: close */
+    httpd_config http_cfg;
 
     /* producer.c */
     rd_kafka_t *rk;
@@ -122,8 +124,9 @@ struct ingest {
     schema_entry *sc;
     size_t sc_n, sc_cap;
 
-    /* ingest.c: metrics */
-    sluice_metrics *m;
+    /* ingest.c: metrics (m is this instance's scope, metrics_scope.h;
+     * registry the process's, rendered on /metrics) */
+    sluice_metrics *m, *registry;
     sluice_counter *m_requests[N_ROUTES][12];
     sluice_counter *m_events, *m_bytes, *m_invalid, *m_delivery_errors;
     sluice_histogram *m_latency;

@@ -1,7 +1,7 @@
 /*
  * test_ddl_mapping.c — the schema → columns mapping of `sluice ddl` (src/codec/ddl.c,
  * ddl_avro.c) and its CREATE TABLE text, without a server: each case's
- * columns are written out by hand from plan.c's rules (the function itself
+ * columns are written out by hand from plan_compile.c's rules (the function itself
  * also compiles the sink's plan against them, so a case that passes here is
  * one the sink accepts field for field). The round trip through ClickHouse
  * and the sink is tests/integration/test_ddl.c.
