@@ -245,11 +245,6 @@ int sink_check_config(const app_config *cfg, const char *brokers, sluice_error *
 {
     const app_sink_config *sc = &cfg->sink;
     const app_route_config *routes = sc->routes.items;
-    /* `sluice run`'s embedded Kafka (brokers given): its backlog guard
-     * counts a partition's unread bytes from the committed offset, so
-     * commit five times a second unless configured otherwise. */
-    int64_t commit_ms =
-        brokers && cfg->sink.commit_interval_ms == 1000 ? 200 : cfg->sink.commit_interval_ms;
     if (!brokers) brokers = cfg->kafka.brokers;
     if (!brokers)
         return sluice_error_set(err, SLUICE_ECONFIG, "kafka.brokers: needed by `sluice sink`");
@@ -285,6 +280,7 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
 {
     const app_sink_config *sc = &cfg->sink;
     const app_route_config *routes = sc->routes.items;
+    int embedded = brokers != NULL; /* sluice run's own cluster */
     if (!brokers) brokers = cfg->kafka.brokers;
     int rc = sink_check_config(cfg, brokers, err);
     if (rc) return rc;
@@ -302,7 +298,11 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     pl->m = metrics_scope_new(m);
     s->own_scope = metrics_scope_new(m);
     pthread_mutex_init(&pl->eo.mu, NULL);
-    pl->commit_interval_ms = commit_ms;
+    /* `sluice run`'s embedded Kafka (brokers given): its backlog guard
+     * counts a partition's unread bytes from the committed offset, so
+     * commit five times a second unless configured otherwise. */
+    pl->commit_interval_ms =
+        embedded && cfg->sink.commit_interval_ms == 1000 ? 200 : cfg->sink.commit_interval_ms;
     s->brokers = strdup(brokers);
     /* The queue is part of the partition budget (what waits in it is
      * counted there); its own bound keeps most of it with the consumer,
