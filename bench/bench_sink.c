@@ -224,7 +224,15 @@ static void prefill(const char *topic, int parts, long n, int avro)
             die("cannot register the Avro schema");
     }
     /* Spread evenly by hand: librdkafka's sticky partitioner puts long runs
-     * of keyless messages on one partition, past what the mock keeps. */
+     * of keyless messages on one partition, past what the mock keeps. A
+     * producer of its own that waits 100 ms to fill its batches: otherwise
+     * the topic's record batches would be as small as the encoding here is
+     * slow (Avro, encoded through jansson, came out at ~9 messages a batch
+     * and the sink's fetches paid for it), which is not what a topic fed by
+     * a busy producer looks like. */
+    static const char *const props[] = {"linger.ms", "100", "batch.num.messages", "10000", NULL};
+    test_producer *prod = test_producer_new_conf(env.kafka.bootstrap, "lz4", props);
+    if (!prod) die("cannot create a producer");
     double t0 = now_s();
     buf msg;
     buf_init(&msg, 4096);
@@ -242,17 +250,17 @@ static void prefill(const char *topic, int parts, long n, int avro)
             if (!v || avro_json_encode(sluice_avro_schema_root(s), v, &msg, &errs) != 0)
                 die("an event does not encode");
             json_decref(v);
-            if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) !=
-                0)
+            if (test_produce(prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) != 0)
                 die("produce failed");
             bytes += msg.len;
         } else {
-            if (test_produce(env.prod, topic, (int32_t)(i % parts), NULL, 0, js, (size_t)len) != 0)
+            if (test_produce(prod, topic, (int32_t)(i % parts), NULL, 0, js, (size_t)len) != 0)
                 die("produce failed");
             bytes += (uint64_t)len;
         }
     }
-    if (test_producer_flush(env.prod, 300000) != 0) die("prefill was not acknowledged");
+    if (test_producer_flush(prod, 300000) != 0) die("prefill was not acknowledged");
+    test_producer_free(prod);
     buf_free(&msg);
     sluice_avro_schema_free(s);
     printf("prefill %s: %ld %s events, %d partitions, %.1f MiB of values (%.0f B/event), "

@@ -512,6 +512,7 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
         return sluice_error_set(err, SLUICE_ENOMEM, "ingest: out of memory");
     }
     int rc = route_check_topics(g, err);
+    g->answer = ingest_answer;
     if (rc == 0) rc = producer_start(g, brokers, err);
     if (rc) {
         route_free(g);
