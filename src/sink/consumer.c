@@ -411,7 +411,7 @@ static void eo_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
 static void on_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
 {
     int n = parts->cnt > 0 ? parts->cnt : 1;
-    /* The partitions' share of the budget, split evenly (sink_int.h). */
+    /* The partitions' share of the budget, split evenly (pipeline.h, sink_budget). */
     int64_t high = (int64_t)(s->pl->budget.partitions / (uint64_t)n);
     if (high < 64 * 1024) high = 64 * 1024;
     s->high_mark = high;
