@@ -15,7 +15,7 @@
  *   - a NaN other than the quiet NaN our encoder writes (JSON says "NaN");
  *   - a map with a key twice (a JSON object keeps one);
  *   - a decimal whose raw bytes read as a decimal number ("12"): the encoder
- *     takes such a string as the number (see src/codec/avro_json.c);
+ *     takes such a string as the number (see src/codec/avro_json_encode.c);
  *   - a uuid-typed string that is not a UUID: the decoder shows what is
  *     there, the encoder accepts only UUIDs;
  *   - (fuzz_avro_decode.c) a map key holding U+0000, which the decoder

@@ -1,6 +1,6 @@
 /*
  * fuzz_avro_decode.c — libFuzzer target for the Avro binary → JSON decoder
- * (src/codec/avro_json.c). The first byte picks one of the fixed schemas of
+ * (src/codec/avro_json_decode.c). The first byte picks one of the fixed schemas of
  * avro_fuzz_common.h; the rest is decoded in both styles. Must never crash;
  * the two styles must agree on success or failure; a failure must name an
  * offset; and when decoding succeeds, encoding the AVRO-style JSON back must

@@ -1,6 +1,6 @@
 /*
  * fuzz_expr.c — libFuzzer target for the transform expression language
- * (src/codec/expr.c). The input is expression text (a little over the
+ * (src/codec/expr_parse.c and expr_eval.c). The input is expression text (a little over the
  * 4096-byte bound is let through, so the bound is exercised); it is compiled
  * with a resolver that knows a field of every cvalue kind and unit, plus
  * edge values (INT64_MIN/MAX, NaN, infinity, a 32-byte decimal, an

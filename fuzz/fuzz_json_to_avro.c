@@ -1,6 +1,6 @@
 /*
  * fuzz_json_to_avro.c — libFuzzer target for the JSON → Avro binary encoder
- * (src/codec/avro_json.c). Any bytes: those that are not JSON are skipped;
+ * (src/codec/avro_json_encode.c). Any bytes: those that are not JSON are skipped;
  * JSON is encoded against every fixed schema of avro_fuzz_common.h. Must
  * never crash. A failure must report at least one error and leave the
  * output as it was; a success must decode (and the decoder must consume

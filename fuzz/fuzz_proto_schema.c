@@ -37,7 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sluice_error err = {0};
     int rc = proto_schema_parse(text, root_len, NULL, &dep, n_deps, &s, &err);
     if (rc != 0) {
-        if (s != NULL || err.code != rc || err.msg[0] == '\0') abort();
+        if (s != NULL || err.code != rc || err.msg[0] == '\0') {
+            fprintf(stderr, "parse failed badly: rc %d, err.code %d, message '%s'\n", rc, err.code,
+                    err.msg);
+            abort();
+        }
         return 0;
     }
     const char *canonical = proto_schema_canonical(s);

@@ -7,7 +7,11 @@
 
 #include <sluice/log.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -384,9 +388,30 @@ static int relative_to(const char *config_path, char **file, sluice_error *err)
 int app_config_load(const char *path, app_config *cfg, sluice_error *err, cfg_error_fn on_error,
                     void *opaque)
 {
+    char hash[APP_CONFIG_HASH_LEN];
+    return app_config_load_hashed(path, cfg, hash, err, on_error, opaque);
+}
+
+int app_config_load_hashed(const char *path, app_config *cfg, char hash[APP_CONFIG_HASH_LEN],
+                           sluice_error *err, cfg_error_fn on_error, void *opaque)
+{
     memset(cfg, 0, sizeof *cfg);
+    snprintf(hash, APP_CONFIG_HASH_LEN, "none");
     if (!path) return cfg_load_defaults(app_config_keys, cfg, err);
-    int rc = cfg_load_file(path, app_config_keys, cfg, err, on_error, opaque);
+    char *text;
+    size_t len;
+    int rc = cfg_read_file(path, &text, &len, err, on_error, opaque);
+    if (rc) return rc;
+    /* The bytes loaded are the bytes hashed: `sha256sum FILE` tells an
+     * operator whether the file on disk is the one running. */
+    unsigned char digest[32];
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, len, digest) == 0) {
+        char *p = hash + snprintf(hash, APP_CONFIG_HASH_LEN, "sha256:");
+        for (size_t i = 0; i < sizeof digest; i++)
+            p += snprintf(p, 3, "%02x", digest[i]);
+    }
+    rc = cfg_load_string(text, len, path, app_config_keys, cfg, err, on_error, opaque);
+    free(text);
     app_ingest_topic_config *t = cfg->ingest.topics.items;
     for (size_t i = 0; rc == 0 && i < cfg->ingest.topics.n; i++)
         rc = relative_to(path, &t[i].value_schema_file, err);

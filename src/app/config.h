@@ -183,6 +183,12 @@ extern const cfg_key app_config_keys[];
  * to on_error (if given) and err holds the first. */
 int app_config_load(const char *path, app_config *cfg, sluice_error *err, cfg_error_fn on_error,
                     void *opaque);
+/* "sha256:" and 64 hex digits, and the NUL. */
+#define APP_CONFIG_HASH_LEN 72
+/* The same, and the SHA-256 of the file's bytes as read ("none" without a
+ * file), which /metrics shows as sluice_config_info{hash=...}. */
+int app_config_load_hashed(const char *path, app_config *cfg, char hash[APP_CONFIG_HASH_LEN],
+                           sluice_error *err, cfg_error_fn on_error, void *opaque);
 void app_config_free(app_config *cfg);
 
 /* The registry client settings of cfg (pointers into cfg; valid while it is). */

@@ -5,6 +5,7 @@
 #include "app/observe.h"
 
 #include "common/httpd.h"
+#include "common/metrics_scope.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 struct observe {
     httpd *http;
     sluice_metrics *m;
+    sluice_metrics *scope; /* its own series, so a successor can take them (reload) */
     observe_ready_fn ready;
     void *opaque;
 };
@@ -71,7 +73,8 @@ int observe_start(const char *listen, sluice_metrics *m, observe_ready_fn ready,
         return rc;
     }
     /* Every process serving /metrics reports its resident set. */
-    sluice_metrics_gauge_fn(m, "sluice_process_resident_bytes", "Resident set size.", NULL,
+    o->scope = metrics_scope_new(m);
+    sluice_metrics_gauge_fn(o->scope, "sluice_process_resident_bytes", "Resident set size.", NULL,
                             process_rss, NULL);
     *out = o;
     return 0;
@@ -81,5 +84,6 @@ void observe_stop(observe *o)
 {
     if (!o) return;
     httpd_stop(o->http);
+    metrics_scope_free(o->scope);
     free(o);
 }

@@ -1,8 +1,7 @@
 /*
  * cli_config.c — the start every long-running `sluice CMD -c FILE` shares:
  * parse -c/-h, load and check the configuration (every error printed),
- * apply the log settings, block the signals the main thread waits for, and
- * create the process's one registry client when registry.urls is set.
+ * apply the log settings, block the signals the main thread waits for.
  */
 #include "cli/cli_config.h"
 
@@ -19,7 +18,8 @@ static void print_error(void *opaque, const char *message)
     fprintf(stderr, "%s\n", message);
 }
 
-static int start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg, int optional)
+static int start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg,
+                 cli_config_file *file, int optional)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
@@ -44,7 +44,8 @@ static int start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg, 
         return CLI_EXIT_USAGE;
     }
     sluice_error err;
-    if (app_config_load(path, cfg, &err, print_error, NULL) != 0) {
+    file->path = path;
+    if (app_config_load_hashed(path, cfg, file->hash, &err, print_error, NULL) != 0) {
         app_config_free(cfg);
         return CLI_EXIT_USAGE;
     }
@@ -53,27 +54,14 @@ static int start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg, 
     return -1;
 }
 
-int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg)
+int cli_config_start(int argc, char **argv, void (*usage)(FILE *), app_config *cfg,
+                     cli_config_file *file)
 {
-    return start(argc, argv, usage, cfg, 0);
+    return start(argc, argv, usage, cfg, file, 0);
 }
 
-int cli_config_start_optional(int argc, char **argv, void (*usage)(FILE *), app_config *cfg)
+int cli_config_start_optional(int argc, char **argv, void (*usage)(FILE *), app_config *cfg,
+                              cli_config_file *file)
 {
-    return start(argc, argv, usage, cfg, 1);
-}
-
-int cli_registry_client(const app_config *cfg, sluice_metrics *m, const char *who, sluice_sr **out)
-{
-    *out = NULL;
-    if (!cfg->registry.urls.n) return 0;
-    sluice_sr_config sc;
-    sluice_error err;
-    app_config_sr(cfg, &sc);
-    sc.metrics = m;
-    if (sluice_sr_new(&sc, out, &err) != 0) {
-        sluice_log(SLUICE_LOG_ERROR, who, "registry client", "error", err.msg, (char *)0);
-        return -1;
-    }
-    return 0;
+    return start(argc, argv, usage, cfg, file, 1);
 }

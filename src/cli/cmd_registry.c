@@ -1,6 +1,9 @@
 /*
  * cmd_registry.c — `sluice registry`: the Confluent-compatible Schema
- * Registry server on a SQLite file, until SIGTERM/SIGINT.
+ * Registry server on a SQLite file, until SIGTERM/SIGINT. Its settings are
+ * flags, so SIGHUP (the systemd unit's ExecReload) has nothing to re-read:
+ * it is logged and the server goes on. It keeps nothing in memory that a
+ * reload could refresh (every request reads SQLite).
  */
 #include "cli/cli.h"
 #include "cli/signals.h"
@@ -27,8 +30,10 @@ static void usage(FILE *f)
            "      --log-level L     debug, info, warn, error (default info)\n"
            "      --log-format F    logfmt or json (default logfmt)\n"
            "  -h, --help            this help\n\n"
-           "Prints `listening port=N` on stderr once ready. SIGTERM/SIGINT finish running\n"
-           "requests and exit 0. Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage.\n");
+           "Prints `listening port=N` on stderr once ready. SIGHUP is logged and changes\n"
+           "nothing (the settings are flags: restart to change them). SIGTERM/SIGINT finish\n"
+           "running requests and exit 0. Exit codes: 0 clean shutdown, 1 runtime failure,\n"
+           "2 bad usage.\n");
 }
 
 int cmd_registry(int argc, char **argv)
@@ -98,7 +103,11 @@ int cmd_registry(int argc, char **argv)
     snprintf(port, sizeof port, "%u", (unsigned)registry_server_port(server));
     sluice_log(SLUICE_LOG_INFO, "registry", "listening", "port", port, "db", cfg.db_path,
                (char *)0);
-    int sig = cli_wait_for_signal();
+    int sig;
+    while ((sig = cli_wait_for_signal()) == SIGHUP)
+        sluice_log(SLUICE_LOG_INFO, "registry",
+                   "SIGHUP: nothing to reload (settings are flags; restart to change them)",
+                   (char *)0);
     sluice_log(SLUICE_LOG_INFO, "registry", "stopping", "signal", strsignal(sig), (char *)0);
     registry_server_stop(server);
     sluice_log(SLUICE_LOG_INFO, "registry", "stopped", (char *)0);

@@ -7,25 +7,26 @@
 #include <signal.h>
 #include <time.h>
 
-static sigset_t termination_set(void)
+static sigset_t waited_set(void)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     return set;
 }
 
 void cli_block_signals(void)
 {
-    sigset_t set = termination_set();
+    sigset_t set = waited_set();
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer closing a socket is an error return, not a death */
 }
 
 int cli_wait_for_signal(void)
 {
-    sigset_t set = termination_set();
+    sigset_t set = waited_set();
     int sig = 0;
     while (sigwait(&set, &sig) != 0) {
     }
@@ -34,7 +35,7 @@ int cli_wait_for_signal(void)
 
 int cli_wait_for_signal_or(int (*stop)(void *), void *arg)
 {
-    sigset_t set = termination_set();
+    sigset_t set = waited_set();
     for (;;) {
         struct timespec t = {0, 200 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &t);

@@ -57,7 +57,7 @@ typedef struct avro_json_errors {
  * SLUICE_EINVAL with every error in *errs (and out rolled back to its length
  * on entry), or SLUICE_ENOMEM when out's cap is reached.
  *
- * Details (avro_json.c says why): a single-key object whose key names a
+ * Details (avro_json_encode.c says why): a single-key object whose key names a
  * union branch is read as Avro's JSON encoding, before any plain reading;
  * float and double also take "NaN", "Infinity" and "-Infinity"; a decimal
  * string that reads as a number ("12.50", "-1e3") is that number, any other

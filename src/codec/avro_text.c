@@ -1,5 +1,5 @@
 /*
- * avro_text.c — see avro_text.h. Moved here from avro_json.c when the
+ * avro_text.c — see avro_text.h. Moved here from the tree encoder (avro_json_encode.c) when the
  * streaming encoder (json_avro.c) arrived, so that both encoders share one
  * copy of every rule that decides what text an Avro value accepts.
  */

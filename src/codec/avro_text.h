@@ -1,6 +1,6 @@
 /*
  * avro_text.h — Avro values as text, shared by the two JSON → Avro encoders
- * (json_avro.c, the streaming one ingest runs; avro_json.c, the tree one
+ * (json_avro.c, the streaming one ingest runs; avro_json_encode.c, the tree one
  * that encodes schema defaults and serves as the tests' oracle) and the
  * Avro → JSON decoder, so that all of them accept the same text and word
  * their errors the same way:

@@ -1,8 +1,8 @@
 /*
  * avro_to_json.c — the public face of the Avro → JSON decoder
  * (sluice_avro_to_json in include/sluice/avro.h) for programs that link
- * libsluice: a bounded buffer around avro_json_decode (avro_json.c), whose
- * result is handed over as a malloc'd string. Kept apart from avro_json.c
+ * libsluice: a bounded buffer around avro_json_decode (avro_json_decode.c), whose
+ * result is handed over as a malloc'd string. Kept apart from avro_json_decode.c
  * so the decoder's internal interface (buf, avro_json_style) can change
  * without touching the library's API. Pure; any thread.
  */

@@ -1,9 +1,9 @@
 /*
  * ddl_avro.c — the Avro front end of `sluice ddl` (ddl.h): the columns the
- * sink's plan compiler (plan.c) maps an Avro record onto, then that plan
+ * sink's plan compiler (plan_compile.c) maps an Avro record onto, then that plan
  * compiled against them as proof.
  *
- * The walk follows plan.c's map_value / map_record / map_nested / map_map
+ * The walk follows plan_compile.c's map_value / map_record / map_nested / map_map
  * decision by decision, proposing at each the column the compiler looks
  * for by name:
  *   record            flattened: one column per field, "parent<sep>field"
@@ -29,7 +29,7 @@
  *
  * Then plan_compile_avro runs on the proposal with extra fields rejected:
  * every field must land in a column and every column must be fed, or the
- * proposal is an internal error. If plan.c's rules change, this walk must
+ * proposal is an internal error. If plan_compile.c's rules change, this walk must
  * follow, and tests/unit/test_ddl_mapping.c and tests/integration/test_ddl.c (which
  * runs the real sink into a table made from this output) say so.
  */
@@ -154,7 +154,7 @@ static const char *maybe_nullable(walker *w, const char *type, int nullable)
     return type && nullable ? fmt(w, "Nullable(%s)", type) : type;
 }
 
-/* The type of one element inside an Array or Map column (plan.c's `level`
+/* The type of one element inside an Array or Map column (plan_compile.c's `level`
  * below an array): scalars as above, Nullable for [null, scalar], nested
  * arrays as Array, maps as Map where the server has it, and records, maps
  * without Map and several-branch unions as String (JSON / text). NULL on
@@ -209,7 +209,7 @@ static int add_grouped(walker *w, const char *name, const char *sub, const char 
                            nested ? elem : NULL, src, w->err);
 }
 
-/* An array of records: one Array column per field of the items (plan.c's
+/* An array of records: one Array column per field of the items (plan_compile.c's
  * map_nested and map_record with array_level). */
 static int walk_nested(walker *w, const sluice_avro_node *items, const char *name, const char *src)
 {
@@ -239,7 +239,7 @@ static int walk_record(walker *w, const sluice_avro_node *t, const char *prefix,
     return rc;
 }
 
-/* One top-level (flattened) field: plan.c's map_value with no column yet. */
+/* One top-level (flattened) field: plan_compile.c's map_value with no column yet. */
 static int walk_field(walker *w, const sluice_avro_node *t, const char *name, const char *src,
                       int nullable)
 {

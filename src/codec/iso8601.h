@@ -4,11 +4,11 @@
  * days_from_civil / civil_from_days).
  *
  * Three places read dates from text, with different strictness on purpose:
- *   - Avro logical types from JSON (json_avro.c, avro_json.c) are strict:
+ *   - Avro logical types from JSON (json_avro.c, avro_json_encode.c) are strict:
  *     YYYY-MM-DD, 'T', HH:MM:SS[.f{1,9}], and a zone that is exactly Z or
  *     ±HH:MM — what Avro's and JavaScript's writers produce;
  *   - ClickHouse Date/DateTime columns from text (ch_encode.c) and time
- *     literals in transform expressions (expr.c) are lenient: 't' or a space
+ *     literals in transform expressions (expr_parse.c) are lenient: 't' or a space
  *     for 'T', seconds optional, ',' for '.', and zones z, ±HH, ±HHMM — what
  *     log lines and SQL clients write.
  * The flags below say which; everything else (range checks, leap years,

@@ -4,7 +4,7 @@
  * RowBinary). jansson stays for cold paths (config, registry answers,
  * schema defaults).
  *
- * Why hand-written (STYLE.md: a maintained library unless a measured hot
+ * Why hand-written (the project prefers a maintained library unless a measured hot
  * path says otherwise): ingest spent 8.1 µs of its ~14 µs per 600-byte
  * event in jansson building a tree that was thrown away (docs/BENCHMARKS.md,
  * "JSON → Avro"). libyajl, the SAX parser Debian ships, avoids the tree but

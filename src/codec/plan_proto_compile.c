@@ -97,37 +97,6 @@ static char *join_path(arena *a, const char *parent, const char *name, int item)
     return s;
 }
 
-int plan_proto_wire_of(int ptype)
-{
-    switch (ptype) {
-    case PROTO_DOUBLE:
-    case PROTO_FIXED64:
-    case PROTO_SFIXED64:
-        return PROTO_WIRE_I64;
-    case PROTO_FLOAT:
-    case PROTO_FIXED32:
-    case PROTO_SFIXED32:
-        return PROTO_WIRE_I32;
-    case PROTO_STRING:
-    case PROTO_BYTES:
-    case PROTO_MESSAGE:
-        return PROTO_WIRE_LEN;
-    case PROTO_GROUP:
-        return PROTO_WIRE_SGROUP;
-    default:
-        return PROTO_WIRE_VARINT;
-    }
-}
-
-const char *plan_proto_type_name(int ptype)
-{
-    static const char *const names[] = {"?",        "double",   "float",   "int64",  "uint64",
-                                        "int32",    "fixed64",  "fixed32", "bool",   "string",
-                                        "group",    "message",  "bytes",   "uint32", "enum",
-                                        "sfixed32", "sfixed64", "sint32",  "sint64"};
-    return ptype > 0 && ptype <= 18 ? names[ptype] : "?";
-}
-
 /* Well-known message types that are values, not records. */
 static int wrapper_type(const proto_message *m)
 {

@@ -31,6 +31,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A field type's wire type, and its name for messages (the compiler uses
+ * both too; they live here, with the reader, which the compiler calls down
+ * into). */
+int plan_proto_wire_of(int ptype)
+{
+    switch (ptype) {
+    case PROTO_DOUBLE:
+    case PROTO_FIXED64:
+    case PROTO_SFIXED64:
+        return PROTO_WIRE_I64;
+    case PROTO_FLOAT:
+    case PROTO_FIXED32:
+    case PROTO_SFIXED32:
+        return PROTO_WIRE_I32;
+    case PROTO_STRING:
+    case PROTO_BYTES:
+    case PROTO_MESSAGE:
+        return PROTO_WIRE_LEN;
+    case PROTO_GROUP:
+        return PROTO_WIRE_SGROUP;
+    default:
+        return PROTO_WIRE_VARINT;
+    }
+}
+
+const char *plan_proto_type_name(int ptype)
+{
+    static const char *const names[] = {"?",        "double",   "float",   "int64",  "uint64",
+                                        "int32",    "fixed64",  "fixed32", "bool",   "string",
+                                        "group",    "message",  "bytes",   "uint32", "enum",
+                                        "sfixed32", "sfixed64", "sint32",  "sint64"};
+    return ptype > 0 && ptype <= 18 ? names[ptype] : "?";
+}
+
 #define RESTART 1 /* run_message: start over with straight writes off */
 
 /* ---- values into column bytes --------------------------------------------------------- */

@@ -207,6 +207,26 @@ void drop_default_json_names(gp::DescriptorProto *m, int depth)
 
 /* ---- errors ------------------------------------------------------------- */
 
+/* Names and messages as they go into an error: a descriptor's name is
+ * whatever bytes the base64 held, and a NUL in it would end the message
+ * there (the fuzzer found a name starting with one: an empty message).
+ * Control bytes and DEL are written as \xNN. */
+static std::string Printable(const std::string &in)
+{
+    std::string out;
+    out.reserve(in.size());
+    for (unsigned char c : in) {
+        if (c < 0x20 || c == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        } else {
+            out += (char)c;
+        }
+    }
+    return out;
+}
+
 /* The first error the tokenizer or parser reports, with its place. */
 class TextErrors : public gp::io::ErrorCollector
 {
@@ -217,7 +237,7 @@ class TextErrors : public gp::io::ErrorCollector
         if (!first_.empty()) return;
         char where[64];
         std::snprintf(where, sizeof where, ":%d:%d: ", line + 1, column + 1);
-        first_ = file_ + where + message;
+        first_ = Printable(file_) + where + Printable(message);
     }
     const std::string &first() const
     {
@@ -245,9 +265,11 @@ class PoolErrors : public gp::DescriptorPool::ErrorCollector
         char where[64];
         if (line >= 0) {
             std::snprintf(where, sizeof where, ":%d:%d: ", line + 1, column + 1);
-            first_ = filename + where + message;
+            first_ = Printable(filename) + where + Printable(message);
         } else {
-            first_ = filename + ": " + (element_name.empty() ? "" : element_name + ": ") + message;
+            first_ = Printable(filename) + ": " +
+                     (element_name.empty() ? "" : Printable(element_name) + ": ") +
+                     Printable(message);
         }
     }
     const std::string &first() const
@@ -375,7 +397,7 @@ class PoolBuilder
         const gp::FileDescriptor *fd = pool_.BuildFileCollectingErrors(fdp, &errors);
         if (!fd) {
             Fail(SLUICE_EINVAL, "%s",
-                 errors.first().empty() ? (fdp.name() + ": invalid").c_str()
+                 errors.first().empty() ? (Printable(fdp.name()) + ": invalid").c_str()
                                         : errors.first().c_str());
             return nullptr;
         }
@@ -394,8 +416,8 @@ class PoolBuilder
         gp::FileDescriptorProto scratch;
         gp::compiler::SourceLocationTable table;
         if (ParseText(fd->name(), text.data(), text.size(), &scratch, &table)) return true;
-        sluice_error_prefix(err_,
-                            "descriptor %s cannot be written as .proto text: ", fd->name().c_str());
+        sluice_error_prefix(err_, "descriptor %s cannot be written as .proto text: ",
+                            Printable(fd->name()).c_str());
         return false;
     }
 
@@ -408,7 +430,8 @@ class PoolBuilder
             for (auto it = std::find(building_.begin(), building_.end(), dep);
                  it != building_.end(); ++it)
                 chain += *it + " -> ";
-            Fail(SLUICE_EINVAL, "import cycle: %s%s", chain.c_str(), dep.c_str());
+            Fail(SLUICE_EINVAL, "import cycle: %s%s", Printable(chain).c_str(),
+                 Printable(dep).c_str());
             return false;
         }
         auto given = deps_.find(dep);
@@ -418,8 +441,8 @@ class PoolBuilder
             o.subject = src->ref_subject;
             o.version = src->ref_version;
             if (!Build(dep, src->text ? src->text : "", src->text ? src->len : 0, false, o)) {
-                sluice_error_prefix(err_, "import \"%s\" of %s: ", dep.c_str(),
-                                    importer.name().c_str());
+                sluice_error_prefix(err_, "import \"%s\" of %s: ", Printable(dep).c_str(),
+                                    Printable(importer.name()).c_str());
                 return false;
             }
             return true;
@@ -444,10 +467,10 @@ class PoolBuilder
         if (table) table->FindImport(&importer, dep, &line, &col);
         if (line >= 0)
             Fail(SLUICE_EINVAL, "%s:%d:%d: import \"%s\" not found: no reference has that name",
-                 importer.name().c_str(), line + 1, col + 1, dep.c_str());
+                 Printable(importer.name()).c_str(), line + 1, col + 1, Printable(dep).c_str());
         else
             Fail(SLUICE_EINVAL, "%s: import \"%s\" not found: no reference has that name",
-                 importer.name().c_str(), dep.c_str());
+                 Printable(importer.name()).c_str(), Printable(dep).c_str());
         return false;
     }
 

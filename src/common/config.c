@@ -1134,9 +1134,11 @@ int cfg_load_string(const char *text, size_t len, const char *name, const cfg_ke
     return 0;
 }
 
-int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
+int cfg_read_file(const char *path, char **text_out, size_t *len_out, sluice_error *err,
                   cfg_error_fn on_error, void *opaque)
 {
+    *text_out = NULL;
+    *len_out = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         char msg[600];
@@ -1183,7 +1185,19 @@ int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error
         if (on_error) on_error(opaque, msg);
         return SLUICE_ECONFIG;
     }
-    int rc = cfg_load_string(text, len, path, root, out, err, on_error, opaque);
+    *text_out = text;
+    *len_out = len;
+    return 0;
+}
+
+int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
+                  cfg_error_fn on_error, void *opaque)
+{
+    char *text;
+    size_t len;
+    int rc = cfg_read_file(path, &text, &len, err, on_error, opaque);
+    if (rc) return rc;
+    rc = cfg_load_string(text, len, path, root, out, err, on_error, opaque);
     free(text);
     return rc;
 }
@@ -1191,6 +1205,85 @@ int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error
 int cfg_load_defaults(const cfg_key *root, void *out, sluice_error *err)
 {
     return cfg_load_string("", 0, "(defaults)", root, out, err, NULL, NULL);
+}
+
+/* ---- comparing -------------------------------------------------------------- */
+
+static bool same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_strings(char *const *a, char *const *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!same_string(a[i], b[i])) return false;
+    return true;
+}
+
+static bool same_key(const cfg_key *k, const char *fa, const char *fb)
+{
+    switch (k->kind) {
+    case CFG_STRING:
+        return same_string(*(char *const *)fa, *(char *const *)fb);
+    case CFG_BOOL:
+    case CFG_ENUM:
+        return *(const int *)fa == *(const int *)fb;
+    case CFG_INT:
+    case CFG_DURATION:
+        return *(const int64_t *)fa == *(const int64_t *)fb;
+    case CFG_SIZE:
+        return *(const uint64_t *)fa == *(const uint64_t *)fb;
+    case CFG_STRING_LIST: {
+        const cfg_strings *x = (const cfg_strings *)fa, *y = (const cfg_strings *)fb;
+        return x->n == y->n && same_strings(x->items, y->items, x->n);
+    }
+    case CFG_STRING_MAP: {
+        /* In file order: a reordered map is a change, which costs at most
+         * a restart of what uses it. */
+        const cfg_map *x = (const cfg_map *)fa, *y = (const cfg_map *)fb;
+        return x->n == y->n && same_strings(x->keys, y->keys, x->n) &&
+               same_strings(x->values, y->values, x->n);
+    }
+    case CFG_SECTION:
+        return cfg_equal(k->children, fa, fb);
+    case CFG_SECTION_LIST: {
+        const cfg_list *x = (const cfg_list *)fa, *y = (const cfg_list *)fb;
+        if (x->n != y->n) return false;
+        for (size_t i = 0; i < x->n; i++)
+            if (!cfg_equal(k->children, (const char *)x->items + i * k->elem_size,
+                           (const char *)y->items + i * k->elem_size))
+                return false;
+        return true;
+    }
+    }
+    return false;
+}
+
+bool cfg_equal(const cfg_key *table, const void *a, const void *b)
+{
+    for (const cfg_key *k = table; k->name; k++)
+        if (!same_key(k, (const char *)a + k->offset, (const char *)b + k->offset)) return false;
+    return true;
+}
+
+bool cfg_equal_at(const cfg_key *root, const void *a, const void *b, const char *path)
+{
+    const char *fa = a, *fb = b;
+    const cfg_key *table = root;
+    while (table) {
+        size_t n = strcspn(path, ".");
+        const cfg_key *k = table;
+        while (k->name && (strlen(k->name) != n || strncmp(k->name, path, n) != 0))
+            k++;
+        if (!k->name) return false; /* no such key: a caller's typo, never "equal" */
+        fa += k->offset;
+        fb += k->offset;
+        if (path[n] == '\0') return same_key(k, fa, fb);
+        path += n + 1;
+        table = k->kind == CFG_SECTION ? k->children : NULL;
+    }
+    return false;
 }
 
 /* ---- freeing -------------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #ifndef SLUICE_COMMON_CONFIG_H
 #define SLUICE_COMMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,6 +83,11 @@ typedef void (*cfg_error_fn)(void *opaque, const char *message);
  * SLUICE_ECONFIG; err holds the first error, on_error (may be NULL) sees all. */
 int cfg_load_file(const char *path, const cfg_key *root, void *out, sluice_error *err,
                   cfg_error_fn on_error, void *opaque);
+/* Read a configuration file whole (at most 16 MiB), as cfg_load_file does:
+ * *text is malloc'd (free it). 0, or SLUICE_ECONFIG / SLUICE_ENOMEM with
+ * the reason reported as a load error would be. */
+int cfg_read_file(const char *path, char **text, size_t *len, sluice_error *err,
+                  cfg_error_fn on_error, void *opaque);
 /* Same from memory; `name` stands in for the file name in messages. */
 int cfg_load_string(const char *text, size_t len, const char *name, const cfg_key *root, void *out,
                     sluice_error *err, cfg_error_fn on_error, void *opaque);
@@ -90,6 +96,14 @@ int cfg_load_defaults(const cfg_key *root, void *out, sluice_error *err);
 
 /* Free everything the loader allocated inside `out` (strings, lists, maps). */
 void cfg_free(const cfg_key *root, void *out);
+
+/* Do two structs filled from `table` hold the same values? Strings by
+ * content, lists and maps in order. For reloads: what changed decides
+ * which parts restart. */
+bool cfg_equal(const cfg_key *table, const void *a, const void *b);
+/* The same for one key or section, named by its dotted path under root
+ * ("sink", "metrics.listen"); an unknown path is never equal. */
+bool cfg_equal_at(const cfg_key *root, const void *a, const void *b, const char *path);
 
 /* Write a Markdown table of every key: path, type, default, doc. */
 void cfg_describe(FILE *f, const cfg_key *root);

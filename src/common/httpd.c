@@ -40,6 +40,8 @@
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -72,6 +74,7 @@ struct httpd {
     uint64_t inflight_limit; /* 0: no budget */
     unsigned retry_after_s;
     _Atomic uint64_t inflight;
+    bool quiesced; /* the listening socket is closed or handed over (owner's thread) */
 };
 
 /* Deferred answers: the handler thread, the MHD thread that resumes the
@@ -689,22 +692,45 @@ static int load_tls(httpd *h, const httpd_config *cfg, sluice_error *err)
     return 0;
 }
 
+/* The address a handed-over socket listens on, for logs and the port. */
+static int socket_address(int fd, struct sockaddr_storage *addr, char *host, size_t host_len,
+                          uint16_t *port, sluice_error *err)
+{
+    socklen_t len = sizeof *addr;
+    memset(addr, 0, sizeof *addr);
+    if (getsockname(fd, (struct sockaddr *)addr, &len) != 0)
+        return sluice_error_set(err, SLUICE_EIO, "httpd: handed-over socket: %s", strerror(errno));
+    const void *a = addr->ss_family == AF_INET6
+                        ? (const void *)&((struct sockaddr_in6 *)addr)->sin6_addr
+                        : (const void *)&((struct sockaddr_in *)addr)->sin_addr;
+    if (!inet_ntop(addr->ss_family, a, host, (socklen_t)host_len)) snprintf(host, host_len, "?");
+    *port = ntohs(addr->ss_family == AF_INET6 ? ((struct sockaddr_in6 *)addr)->sin6_port
+                                              : ((struct sockaddr_in *)addr)->sin_port);
+    return 0;
+}
+
 int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
 {
     *out = NULL;
+    int handed = cfg->listen_fd > 0 ? cfg->listen_fd : -1;
+    int rc = 0;
     if (!cfg->handler || cfg->threads < 1)
-        return sluice_error_set(err, SLUICE_EINVAL, "httpd %s: need a handler and threads >= 1",
-                                cfg->name ? cfg->name : "?");
+        rc = sluice_error_set(err, SLUICE_EINVAL, "httpd %s: need a handler and threads >= 1",
+                              cfg->name ? cfg->name : "?");
     char host[128];
-    uint16_t port;
-    int rc = httpd_parse_listen(cfg->listen, host, sizeof host, &port, err);
-    if (rc) return rc;
+    uint16_t port = 0;
     struct sockaddr_storage addr;
-    rc = resolve_listen(host, port, &addr, err);
-    if (rc) return rc;
-
-    httpd *h = calloc(1, sizeof *h);
-    if (!h) return sluice_error_set(err, SLUICE_ENOMEM, "httpd: out of memory");
+    if (rc == 0 && handed >= 0) {
+        rc = socket_address(handed, &addr, host, sizeof host, &port, err);
+    } else if (rc == 0) {
+        rc = httpd_parse_listen(cfg->listen, host, sizeof host, &port, err);
+        if (rc == 0) rc = resolve_listen(host, port, &addr, err);
+    }
+    httpd *h = rc ? NULL : calloc(1, sizeof *h);
+    if (!h) {
+        if (handed >= 0) close(handed);
+        return rc ? rc : sluice_error_set(err, SLUICE_ENOMEM, "httpd: out of memory");
+    }
     h->handler = cfg->handler;
     h->opaque = cfg->opaque;
     h->max_body_bytes = cfg->max_body_bytes;
@@ -724,6 +750,7 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
         if (rc) {
             free_tls(h);
             free(h);
+            if (handed >= 0) close(handed);
             return rc;
         }
         flags |= MHD_USE_TLS;
@@ -732,7 +759,10 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
         if (h->tls_trust)
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls_trust};
     }
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+    if (handed >= 0)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, handed, NULL};
+    else
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     if (cfg->max_connections > 0)
@@ -746,18 +776,25 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
 
     /* The logger goes first: MHD only routes messages about later options
      * through it. */
-    h->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-                                 mhd_log, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_ARRAY,
-                                 opts, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        flags, handed >= 0 ? 0 : port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!h->daemon) {
         free_tls(h);
         free(h);
+        if (handed >= 0) close(handed);
         return sluice_error_set(err, SLUICE_EIO, "httpd %s: cannot listen on %s",
-                                cfg->name ? cfg->name : "httpd", cfg->listen);
+                                cfg->name ? cfg->name : "httpd",
+                                handed >= 0 ? "a handed-over socket" : cfg->listen);
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = info ? info->port : port;
+    if (handed < 0) {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = info ? info->port : port;
+    } else {
+        h->port = port;
+    }
 
     char threads[16];
     if (addr.ss_family == AF_INET6)
@@ -766,7 +803,8 @@ int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err)
         snprintf(h->listen, sizeof h->listen, "%s:%u", host, h->port);
     snprintf(threads, sizeof threads, "%u", cfg->threads);
     sluice_log(SLUICE_LOG_INFO, h->name, "listening", "addr", h->listen, "threads", threads, "poll",
-               (flags & MHD_USE_EPOLL) ? "epoll" : "poll", NULL);
+               (flags & MHD_USE_EPOLL) ? "epoll" : "poll", "socket",
+               handed >= 0 ? "handed over" : "new", NULL);
     *out = h;
     return 0;
 }
@@ -776,11 +814,54 @@ uint16_t httpd_port(const httpd *h)
     return h ? h->port : 0;
 }
 
+/* MHD would return the socket again from a second quiesce: only the
+ * first one gives it up. Connections the kernel completed but nobody
+ * accepted yet would be reset by the close; they are accepted and served
+ * like the others first (a handler sees them as any late request), so
+ * only one arriving in the instant between the last accept and the close
+ * can still be reset. */
 void httpd_quiesce(httpd *h)
 {
-    if (!h) return;
+    if (!h || h->quiesced) return;
+    h->quiesced = true;
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    if (fd == MHD_INVALID_SOCKET) return;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        close(fd);
+        return;
+    }
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int c = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            break; /* EAGAIN: the queue is empty */
+        }
+        /* MHD closes the socket itself when it cannot take it. */
+        (void)MHD_add_connection(h->daemon, c, (struct sockaddr *)&peer, len);
+    }
+    close(fd);
+}
+
+int httpd_hand_over(httpd *h)
+{
+    if (!h || h->quiesced) return -1;
+    MHD_socket fd = MHD_quiesce_daemon(h->daemon);
+    if (fd == MHD_INVALID_SOCKET) return -1;
+    h->quiesced = true;
+    sluice_log(SLUICE_LOG_INFO, h->name, "handing over the listening socket", "addr", h->listen,
+               NULL);
+    return fd;
+}
+
+unsigned httpd_connections(const httpd *h)
+{
+    if (!h) return 0;
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
 }
 
 void httpd_stop(httpd *h)

@@ -82,6 +82,10 @@ typedef struct httpd_config {
     const char *tls_client_ca_file;
     uint64_t inflight_limit; /* bytes; 0 = no budget */
     unsigned retry_after_s;  /* Retry-After of the budget's 429s (default 1) */
+    /* A socket already listening, served instead of binding `listen` (the
+     * one httpd_hand_over took from the server this one replaces); 0 for
+     * none. The server owns it from then on, also when the start fails. */
+    int listen_fd;
 } httpd_config;
 
 int httpd_start(const httpd_config *cfg, httpd **out, sluice_error *err);
@@ -91,6 +95,13 @@ uint16_t httpd_port(const httpd *h);
 void httpd_stop(httpd *h);
 /* Stop accepting new connections; open ones are still served. */
 void httpd_quiesce(httpd *h);
+/* The same, but the listening socket is kept open and returned for a new
+ * server to serve (httpd_config.listen_fd): connections that arrive in
+ * between wait in the kernel's backlog, so none is refused or reset. -1
+ * if the server could not give it up. */
+int httpd_hand_over(httpd *h);
+/* Connections open now (being read, handled, deferred, or idle). */
+unsigned httpd_connections(const httpd *h);
 /* Bytes currently counted against the in-flight budget. */
 uint64_t httpd_inflight_bytes(const httpd *h);
 

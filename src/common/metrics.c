@@ -23,6 +23,16 @@
  * Refusals (over max_series, bad name or labels, type/help mismatch) hand
  * out a detached series whose updates are ignored, so callers never check
  * for NULL on the hot path.
+ *
+ * Scopes (metrics_scope.h) let a part that is stopped and started again in
+ * the same process (a reload) take its callback series with it: a scope is
+ * a second handle on the same registry whose *_fn series are bound to it.
+ * Freeing the scope unbinds them (they stop being rendered, so nothing is
+ * ever called on freed memory), and registering one again from another
+ * scope binds it anew. The binding (fn, opaque, owner) is guarded by
+ * `fn_lock`: rendering holds it shared while it calls callbacks, binding
+ * and unbinding hold it exclusively. So a callback must not register
+ * callback series itself (plain series are fine).
  */
 #include <sluice/metrics.h>
 
@@ -30,6 +40,7 @@
 #include <sluice/log.h>
 
 #include "common/buf.h"
+#include "common/metrics_scope.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -77,9 +88,12 @@ typedef struct series {
     struct family *family;
     uint64_t hash;
     char *labels; /* "" when none */
+    /* Callback series: `is_fn` for life; the binding under fn_lock. */
+    bool is_fn;
     uint64_t (*counter_fn)(void *opaque);
     double (*gauge_fn)(void *opaque);
     void *fn_opaque;
+    const struct sluice_metrics *owner; /* the registry or scope that bound it; NULL: unbound */
     union {
         sluice_counter counter;
         sluice_gauge gauge;
@@ -98,6 +112,11 @@ typedef struct family {
 } family;
 
 struct sluice_metrics {
+    /* The registry itself, or (in a scope) the registry it is a handle
+     * on; a scope uses no other field. */
+    struct sluice_metrics *root;
+    bool closed;              /* a scope: metrics_scope_close ran (under the root's fn_lock) */
+    pthread_rwlock_t fn_lock; /* callback bindings (see the top of this file) */
     pthread_mutex_t mu;
     _Atomic(family *) first_family;
     family *last_family;
@@ -250,8 +269,15 @@ sluice_metrics *sluice_metrics_new(size_t max_series)
     m->n_buckets = 64;
     while (m->n_buckets < m->max_series && m->n_buckets < (1u << 16))
         m->n_buckets <<= 1;
+    m->root = m;
     m->table = calloc(m->n_buckets, sizeof *m->table);
     if (!m->table || pthread_mutex_init(&m->mu, NULL) != 0) {
+        free(m->table);
+        free(m);
+        return NULL;
+    }
+    if (pthread_rwlock_init(&m->fn_lock, NULL) != 0) {
+        pthread_mutex_destroy(&m->mu);
         free(m->table);
         free(m);
         return NULL;
@@ -286,6 +312,10 @@ static void free_series(series *s)
 void sluice_metrics_free(sluice_metrics *m)
 {
     if (!m) return;
+    if (m->root != m) {
+        metrics_scope_free(m);
+        return;
+    }
     family *f = atomic_load(&m->first_family);
     while (f) {
         family *fn = atomic_load(&f->next);
@@ -300,9 +330,48 @@ void sluice_metrics_free(sluice_metrics *m)
         free(f);
         f = fn;
     }
+    pthread_rwlock_destroy(&m->fn_lock);
     pthread_mutex_destroy(&m->mu);
     free(m->table);
     free(m);
+}
+
+sluice_metrics *metrics_scope_new(sluice_metrics *m)
+{
+    if (!m) return NULL;
+    sluice_metrics *scope = calloc(1, sizeof *scope);
+    if (scope) scope->root = m->root;
+    return scope;
+}
+
+void metrics_scope_close(sluice_metrics *scope)
+{
+    if (!scope || scope->root == scope) return;
+    sluice_metrics *m = scope->root;
+    pthread_rwlock_wrlock(&m->fn_lock);
+    scope->closed = true;
+    for (family *f = atomic_load_explicit(&m->first_family, memory_order_acquire); f;
+         f = atomic_load_explicit(&f->next, memory_order_acquire))
+        for (series *s = atomic_load_explicit(&f->first, memory_order_acquire); s;
+             s = atomic_load_explicit(&s->next, memory_order_acquire))
+            if (s->is_fn && s->owner == scope) {
+                s->owner = NULL;
+                s->counter_fn = NULL;
+                s->gauge_fn = NULL;
+                s->fn_opaque = NULL;
+            }
+    pthread_rwlock_unlock(&m->fn_lock);
+}
+
+void metrics_scope_free(sluice_metrics *scope)
+{
+    if (!scope) return;
+    if (scope->root == scope) {
+        sluice_metrics_free(scope);
+        return;
+    }
+    metrics_scope_close(scope);
+    free(scope);
 }
 
 static family *find_family(sluice_metrics *m, const char *name)
@@ -367,6 +436,7 @@ typedef struct create_args {
     uint64_t (*counter_fn)(void *);
     double (*gauge_fn)(void *);
     void *fn_opaque;
+    const sluice_metrics *owner; /* fn series: the registry or scope registering it */
 } create_args;
 
 static series *new_series(const create_args *a, family *f, uint64_t h)
@@ -376,9 +446,11 @@ static series *new_series(const create_args *a, family *f, uint64_t h)
     s->family = f;
     s->hash = h;
     s->labels = strdup(a->labels);
+    s->is_fn = a->counter_fn || a->gauge_fn;
     s->counter_fn = a->counter_fn;
     s->gauge_fn = a->gauge_fn;
     s->fn_opaque = a->fn_opaque;
+    s->owner = s->is_fn ? a->owner : NULL;
     if (!s->labels) {
         free(s);
         return NULL;
@@ -439,7 +511,7 @@ static series *get_or_create(sluice_metrics *m, const create_args *a, bool *exis
     if (s) {
         bool same_kind =
             s->family->type == a->type && strcmp(s->family->help, a->help) == 0 &&
-            (s->counter_fn || s->gauge_fn) == (a->counter_fn || a->gauge_fn) &&
+            s->is_fn == (a->counter_fn || a->gauge_fn) &&
             (a->type != TYPE_HISTOGRAM || same_bounds(&s->u.histogram, a->bounds, a->n_bounds));
         pthread_mutex_unlock(&m->mu);
         if (!same_kind) {
@@ -486,6 +558,7 @@ sluice_counter *sluice_metrics_counter(sluice_metrics *m, const char *name, cons
                                        const char *labels)
 {
     if (!m) return &g_detached_counter;
+    m = m->root;
     create_args a = {.name = name,
                      .help = help ? help : "",
                      .labels = labels ? labels : "",
@@ -499,6 +572,7 @@ sluice_gauge *sluice_metrics_gauge(sluice_metrics *m, const char *name, const ch
                                    const char *labels)
 {
     if (!m) return &g_detached_gauge;
+    m = m->root;
     create_args a = {
         .name = name, .help = help ? help : "", .labels = labels ? labels : "", .type = TYPE_GAUGE};
     bool existed;
@@ -511,6 +585,7 @@ sluice_histogram *sluice_metrics_histogram(sluice_metrics *m, const char *name, 
                                            size_t n_bounds)
 {
     if (!m) return &g_detached_histogram;
+    m = m->root;
     create_args a = {.name = name,
                      .help = help ? help : "",
                      .labels = labels ? labels : "",
@@ -522,19 +597,45 @@ sluice_histogram *sluice_metrics_histogram(sluice_metrics *m, const char *name, 
     return s ? &s->u.histogram : &m->detached_histogram;
 }
 
-/* A second registration of the same fn series is refused: two callbacks
- * cannot both be the value, and silently keeping either would hide a bug. */
+/* A second registration of the same fn series by the same registry or
+ * scope is refused: two callbacks cannot both be the value, and silently
+ * keeping either would hide a bug. An unbound series (its scope was freed)
+ * is bound again; one bound to another scope is taken over (a part being
+ * replaced by its successor, both alive for a moment). */
 static int register_fn(sluice_metrics *m, create_args *a)
 {
     if (!m || (!a->counter_fn && !a->gauge_fn)) return -1;
-    bool existed;
-    series *s = get_or_create(m, a, &existed);
-    if (s && existed) {
-        sluice_log(SLUICE_LOG_ERROR, "metrics", "callback series registered twice", "name", a->name,
-                   "labels", a->labels, NULL);
+    a->owner = m;
+    sluice_metrics *scope = m;
+    m = m->root;
+    /* Exclusive for the whole registration, so a scope being closed
+     * (whose part may be freeing what the callback reads) never gets a
+     * series bound after it closed. get_or_create takes `mu` inside. */
+    pthread_rwlock_wrlock(&m->fn_lock);
+    if (scope->closed) {
+        pthread_rwlock_unlock(&m->fn_lock);
         return -1;
     }
-    return s ? 0 : -1;
+    bool existed;
+    series *s = get_or_create(m, a, &existed);
+    bool ok = s != NULL, twice = false;
+    if (s && existed) {
+        bool scopes = s->owner != m && a->owner != m;
+        if (s->owner == NULL || (scopes && s->owner != a->owner)) {
+            s->counter_fn = a->counter_fn;
+            s->gauge_fn = a->gauge_fn;
+            s->fn_opaque = a->fn_opaque;
+            s->owner = a->owner;
+        } else {
+            ok = false;
+            twice = true;
+        }
+    }
+    pthread_rwlock_unlock(&m->fn_lock);
+    if (twice)
+        sluice_log(SLUICE_LOG_ERROR, "metrics", "callback series registered twice", "name", a->name,
+                   "labels", a->labels, NULL);
+    return ok ? 0 : -1;
 }
 
 int sluice_metrics_counter_fn(sluice_metrics *m, const char *name, const char *help,
@@ -695,6 +796,7 @@ static int render_histogram(buf *b, const family *f, const series *s)
 static int render_series(buf *b, const family *f, const series *s)
 {
     if (f->type == TYPE_HISTOGRAM) return render_histogram(b, f, s);
+    if (s->is_fn && !s->owner) return 0; /* unbound: its part has stopped */
     int rc = render_name(b, f->name, "", s->labels, NULL);
     if (rc) return rc;
     if (f->type == TYPE_COUNTER) {
@@ -713,6 +815,8 @@ int sluice_metrics_render(sluice_metrics *m, char **out, size_t *len)
     buf_init(&b, RENDER_CAP);
     int rc = 0;
     if (m) {
+        m = m->root;
+        pthread_rwlock_rdlock(&m->fn_lock);
         for (family *f = atomic_load_explicit(&m->first_family, memory_order_acquire); f && !rc;
              f = atomic_load_explicit(&f->next, memory_order_acquire)) {
             rc = render_help(&b, f);
@@ -720,6 +824,7 @@ int sluice_metrics_render(sluice_metrics *m, char **out, size_t *len)
                  s = atomic_load_explicit(&s->next, memory_order_acquire))
                 rc = render_series(&b, f, s);
         }
+        pthread_rwlock_unlock(&m->fn_lock);
     }
     char *text = rc ? NULL : buf_detach(&b, len);
     if (!text) {

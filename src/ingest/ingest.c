@@ -15,6 +15,7 @@
 #include "ingest/ingest_int.h"
 
 #include "common/clock.h"
+#include "common/metrics_scope.h"
 #include "ingest/body.h"
 
 #include <sluice/log.h>
@@ -214,6 +215,7 @@ void ingest_answer(ingest_req *r, bool timed_out)
         sluice_counter_add(g->m_bytes, r->payload.len + r->keys.len);
     }
     sluice_histogram_observe(g->m_latency, (double)(clock_mono_ns() - r->start_ns) / 1e9);
+    if (atomic_load(&g->retiring)) httpd_add_header(&resp, "Connection", "close");
     httpd_complete(r->pending, &resp);
 }
 
@@ -363,7 +365,7 @@ static void handle_health(ingest *g, const httpd_request *req, httpd_response *r
     } else {
         char *text = NULL;
         size_t len = 0;
-        if (sluice_metrics_render(g->m, &text, &len) != 0) {
+        if (sluice_metrics_render(g->registry, &text, &len) != 0) {
             httpd_respond(resp, 500, "text/plain", "metrics unavailable\n", 20);
         } else {
             resp->status = 200;
@@ -374,9 +376,21 @@ static void handle_health(ingest *g, const httpd_request *req, httpd_response *r
     }
 }
 
+static void route_request(ingest *g, const httpd_request *req, httpd_response *resp);
+
+/* A replaced instance (ingest_take_over) still answers on the connections
+ * it accepted, and closes each after its answer: the client's next request
+ * opens a connection to the instance that replaced it. */
 static void handler(void *opaque, const httpd_request *req, httpd_response *resp)
 {
     ingest *g = opaque;
+    route_request(g, req, resp);
+    if (resp->status && atomic_load(&g->retiring) && !atomic_load(&g->stopping))
+        httpd_add_header(resp, "Connection", "close");
+}
+
+static void route_request(ingest *g, const httpd_request *req, httpd_response *resp)
+{
     const char *topic = NULL;
     int route = ROUTE_OTHER;
     if (strncmp(req->path, "/v1/topics/", 11) == 0) {
@@ -484,25 +498,31 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
     if (!g) return sluice_error_set(err, SLUICE_ENOMEM, "ingest: out of memory");
     g->cfg = cfg;
     g->sr = sr;
-    g->m = m;
+    /* A scope, so that this instance's callback series can be unbound
+     * before it is freed and a successor's bound (metrics_scope.h). */
+    g->m = metrics_scope_new(m);
+    g->registry = m;
     if (opt) {
         g->admit = opt->admit;
         g->admit_opaque = opt->admit_opaque;
     }
     if (route_init(g) != 0) {
+        metrics_scope_free(g->m);
         free(g);
         return sluice_error_set(err, SLUICE_ENOMEM, "ingest: out of memory");
     }
     int rc = route_check_topics(g, err);
+    g->answer = ingest_answer;
     if (rc == 0) rc = producer_start(g, brokers, err);
     if (rc) {
         route_free(g);
+        metrics_scope_free(g->m);
         free(g);
         return rc;
     }
     register_metrics(g);
 
-    httpd_config hc = {
+    g->http_cfg = (httpd_config){
         .listen = ic->listen,
         .max_body_bytes = ic->max_body_bytes,
         .threads = (unsigned)ic->threads,
@@ -517,8 +537,11 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
         .inflight_limit = ic->max_inflight_bytes,
         .retry_after_s = (unsigned)((ic->retry_after_ms + 999) / 1000),
     };
-    rc = httpd_start(&hc, &g->http, err);
+    const ingest *prev = opt ? opt->replaces : NULL;
+    if (!prev || strcmp(prev->cfg->ingest.listen, ic->listen) != 0)
+        rc = httpd_start(&g->http_cfg, &g->http, err);
     if (rc) {
+        metrics_scope_free(g->m);
         producer_stop(g, false);
         route_free(g);
         free(g);
@@ -527,6 +550,30 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
     sluice_log(SLUICE_LOG_INFO, "ingest", "started", "brokers", brokers, "registry",
                sr ? "yes" : "no", (char *)0);
     *out = g;
+    return 0;
+}
+
+int ingest_take_over(ingest *g, ingest *old, sluice_error *err)
+{
+    if (!g->http) {
+        int fd = httpd_hand_over(old->http);
+        if (fd < 0)
+            return sluice_error_set(err, SLUICE_EIO,
+                                    "ingest: the running server could not hand over its socket");
+        atomic_store(&old->retiring, 1);
+        g->http_cfg.listen_fd = fd;
+        int rc = httpd_start(&g->http_cfg, &g->http, err);
+        if (rc)
+            return sluice_error_set(err, SLUICE_EINTERNAL,
+                                    "ingest: the listening socket was handed over but the new "
+                                    "server cannot serve it (%s); nothing listens on %s any more",
+                                    err->msg, g->cfg->ingest.listen);
+    } else {
+        atomic_store(&old->retiring, 1);
+        httpd_quiesce(old->http);
+    }
+    sluice_log(SLUICE_LOG_INFO, "ingest", "took over from the previous configuration", "listen",
+               g->cfg->ingest.listen, (char *)0);
     return 0;
 }
 
@@ -554,12 +601,21 @@ int ingest_ready(ingest *g, char *why, size_t n)
 int ingest_stop(ingest *g)
 {
     if (!g) return 0;
-    atomic_store(&g->stopping, 1);
+    /* A replaced instance serves its open connections until they close
+     * (each answer closes its connection); only then are latecomers 503. */
+    int retiring = atomic_load(&g->retiring);
+    if (!retiring) atomic_store(&g->stopping, 1);
     httpd_quiesce(g->http);
     int64_t deadline = clock_mono_ms() + g->cfg->ingest.shutdown_timeout_ms;
+    while ((atomic_load(&g->pending) > 0 || (retiring && httpd_connections(g->http) > 0)) &&
+           clock_mono_ms() < deadline)
+        clock_sleep_ms(10);
+    atomic_store(&g->stopping, 1);
     while (atomic_load(&g->pending) > 0 && clock_mono_ms() < deadline)
         clock_sleep_ms(10);
     int clean = atomic_load(&g->pending) == 0;
+    /* The gauges read the producer and the server: unbound before either goes. */
+    metrics_scope_free(g->m);
     producer_stop(g, !clean);
     httpd_stop(g->http);
     route_free(g);

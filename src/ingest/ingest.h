@@ -44,19 +44,35 @@ typedef struct ingest_options {
     const char *brokers;   /* NULL: kafka.brokers */
     ingest_admit_fn admit; /* NULL: none */
     void *admit_opaque;
+    /* The instance this one will replace (a reload), or NULL. When both
+     * listen on the same ingest.listen, the new one does not listen until
+     * ingest_take_over hands it the old one's socket. */
+    ingest *replaces;
 } ingest_options;
 
 /* opt may be NULL. */
 int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr, sluice_metrics *m,
                  ingest **out, sluice_error *err);
+/* Reload: g (started with opt->replaces = old) takes new connections from
+ * now on. On the same address the listening socket itself moves from old
+ * to g, so connections arriving meanwhile wait in the kernel's backlog and
+ * none is refused; on another address g listens already and old stops
+ * listening. Either way old keeps answering what it has accepted, each
+ * answer with `Connection: close`, until ingest_stop(old), which waits (up
+ * to ingest.shutdown_timeout) for its requests and connections to end.
+ * Returns 0; -1 if old could not give up its socket (nothing changed: stop
+ * g); SLUICE_EINTERNAL if the socket was handed over but g could not serve
+ * it (nothing listens any more: the caller should stop the process). */
+int ingest_take_over(ingest *g, ingest *old, sluice_error *err);
 uint16_t ingest_port(const ingest *g);
 /* 1 when Kafka answers a metadata request (and the registry, if any, a
  * lookup); else 0 with why filled. */
 int ingest_ready(ingest *g, char *why, size_t why_len);
-/* Drain: stop accepting connections, answer new requests on open ones 503,
- * wait (up to ingest.shutdown_timeout) for in-flight requests' delivery
- * reports, flush the producer, stop. Returns 0 if every request was
- * answered in time. */
+/* Drain: stop accepting connections, answer new requests on open ones 503
+ * (an instance replaced by ingest_take_over serves them instead, until its
+ * connections close), wait (up to ingest.shutdown_timeout) for in-flight
+ * requests' delivery reports, flush the producer, stop. Returns 0 if every
+ * request was answered in time. */
 int ingest_stop(ingest *g);
 
 #endif

@@ -14,7 +14,7 @@
  *
  * and its acknowledgement flows back through one narrow call: when the
  * last delivery report of a request arrives (or its deadline passes) the
- * producer calls ingest_answer() (ingest.c), which builds the HTTP answer
+ * producer calls g->answer — ingest_answer() (ingest.c) — which builds the HTTP answer
  * from the per-event outcomes. The producer knows nothing of HTTP.
  *
  * Ownership: an ingest_req belongs to the worker thread that builds it
@@ -104,10 +104,16 @@ typedef struct schema_entry {
 struct ingest {
     const app_config *cfg;
     sluice_sr *sr;
-    httpd *http;
+    httpd *http; /* NULL until ingest_take_over when it waits for its predecessor's socket */
     atomic_int stopping;
+    atomic_int retiring; /* replaced (reload): answers carry Connection: close */
+    httpd_config http_cfg;
 
     /* producer.c */
+    /* How a finished request is answered: set by ingest.c (ingest_answer)
+     * before the producer starts, so the producer calls back up without
+     * depending on the edge. */
+    void (*answer)(ingest_req *r, bool timed_out);
     rd_kafka_t *rk;
     pthread_t poller;
     atomic_int stop_poll;
@@ -122,8 +128,9 @@ struct ingest {
     schema_entry *sc;
     size_t sc_n, sc_cap;
 
-    /* ingest.c: metrics */
-    sluice_metrics *m;
+    /* ingest.c: metrics (m is this instance's scope, metrics_scope.h;
+     * registry the process's, rendered on /metrics) */
+    sluice_metrics *m, *registry;
     sluice_counter *m_requests[N_ROUTES][12];
     sluice_counter *m_events, *m_bytes, *m_invalid, *m_delivery_errors;
     sluice_histogram *m_latency;
@@ -180,8 +187,9 @@ int producer_ready(ingest *g, char *why, size_t n);
 
 /* ---- ingest.c ------------------------------------------------------------------------ */
 
-/* The producer's call back into the edge: every event of r has its report
- * (or, timed_out, the deadline passed first). Builds and sends the answer. */
+/* The producer's call back into the edge (through g->answer): every event
+ * of r has its report (or, timed_out, the deadline passed first). Builds
+ * and sends the answer. */
 void ingest_answer(ingest_req *r, bool timed_out);
 
 #endif

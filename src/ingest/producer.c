@@ -15,7 +15,7 @@
  * report may take is the list lock, once per request, when it finishes it.
  *
  * Threads: producer_send runs on an HTTP worker; on_delivery and expire on
- * the poll thread; ingest_answer is called on either (under list_mu).
+ * the poll thread; g->answer (ingest_answer) is called on either (under list_mu).
  */
 #include "ingest/ingest_int.h"
 
@@ -94,7 +94,7 @@ static void finish(ingest_req *r)
     pthread_mutex_lock(&g->list_mu);
     if (!r->answered) {
         r->answered = 1;
-        ingest_answer(r, false);
+        g->answer(r, false);
     }
     unlink_req(g, r);
     pthread_mutex_unlock(&g->list_mu);
@@ -142,7 +142,7 @@ static void expire(ingest *g)
         unlink_req(g, r);
         if (!r->answered) {
             r->answered = 1;
-            ingest_answer(r, true);
+            g->answer(r, true);
         }
     }
     pthread_mutex_unlock(&g->list_mu);

@@ -52,6 +52,8 @@ int api_parse_stored(reg_conn *c, const reg_version *v, reg_schema **out, sluice
 /* The JSON answer for a version: subject, version, id, schema and, when not
  * AVRO / not empty, schemaType and references. */
 json_t *api_version_json(const char *subject, const reg_version *v);
+/* schemaType (unless AVRO) and references (unless none) of v, into o. */
+void api_add_type_and_refs(json_t *o, const reg_version *v);
 
 /* api_schemas.c */
 void api_register(struct reply *r, reg_conn *c, const httpd_request *req, const char *subject);

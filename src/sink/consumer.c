@@ -411,7 +411,7 @@ static void eo_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
 static void on_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
 {
     int n = parts->cnt > 0 ? parts->cnt : 1;
-    /* The partitions' share of the budget, split evenly (sink_int.h). */
+    /* The partitions' share of the budget, split evenly (pipeline.h, sink_budget). */
     int64_t high = (int64_t)(s->pl->budget.partitions / (uint64_t)n);
     if (high < 64 * 1024) high = 64 * 1024;
     s->high_mark = high;
@@ -727,7 +727,7 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
      * their part of the budget; a small queue also means pausing (which
      * discards a partition's prefetched messages) has little to throw away. */
     char queued_kb[32], fetch_max[32], commit_ms[32];
-    snprintf(commit_ms, sizeof commit_ms, "%lld", (long long)sc->commit_interval_ms);
+    snprintf(commit_ms, sizeof commit_ms, "%lld", (long long)pl->commit_interval_ms);
     uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 2;
     snprintf(queued_kb, sizeof queued_kb, "%llu",
              (unsigned long long)(q < 512     ? 512

@@ -94,6 +94,7 @@ typedef struct pipeline {
     sink_times times;
     eo_kafka eo;
     _Atomic uint64_t ch_failovers; /* writers' moves between clickhouse.urls */
+    int64_t commit_interval_ms;    /* at-least-once routes' auto.commit.interval.ms */
 } pipeline;
 
 #endif

@@ -7,13 +7,22 @@
  * here; each stage registers its own.
  *
  * Threads: sink_start and sink_stop run on the caller's (main) thread.
+ *
+ * Metrics go through two scopes of the process's registry
+ * (common/metrics_scope.h), so that a sink can be stopped and another
+ * started in the same process (a reload): the stages' (pl->m; the
+ * partitions' gauges read the consumer's table) are unbound when the
+ * sink starts to stop, before the consumer frees that; sink.c's own (the queue and
+ * time accounting, read from `pl`) stay until the sink is freed.
  */
 #include "sink/sink.h"
 
 #include <sluice/log.h>
 
+#include "codec/expr.h"
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "common/metrics_scope.h"
 #include "sink/ch_http.h"
 #include "sink/consumer.h"
 #include "sink/delivery.h"
@@ -31,7 +40,8 @@ struct sink {
     char *brokers;
     consumer *consumer; /* set by the starter once every route's delivery is decided */
     writers *writers;
-    time_series *time_series; /* one per exported time series */
+    time_series *time_series;  /* one per exported time series */
+    sluice_metrics *own_scope; /* sink.c's series */
     pthread_t starter;
     int starter_running;
     _Atomic int started; /* the consumer runs */
@@ -87,17 +97,17 @@ static void time_metrics(sink *s)
     for (int i = 0; i < N_STAGES; i++) {
         s->time_series[i] = (time_series){&s->pl.times.stage_row_us[i], 1e-6};
         snprintf(labels, sizeof labels, "stage=\"%s\"", stages[i]);
-        sluice_metrics_gauge_fn(s->pl.m, "sluice_sink_stage_row_seconds",
+        sluice_metrics_gauge_fn(s->own_scope, "sluice_sink_stage_row_seconds",
                                 "Rows x seconds that landed batches spent in each stage, since "
                                 "start (divide by sluice_sink_stage_rows for a row's mean)",
                                 labels, g_time, &s->time_series[i]);
     }
-    sluice_metrics_gauge_fn(s->pl.m, "sluice_sink_stage_rows", "Rows of the batches accounted",
+    sluice_metrics_gauge_fn(s->own_scope, "sluice_sink_stage_rows", "Rows of the batches accounted",
                             NULL, g_stage_rows, &s->pl);
     for (int i = 0; i < N_WRITER_STATES; i++) {
         s->time_series[N_STAGES + i] = (time_series){&s->pl.times.writer_ns[i], 1e-9};
         snprintf(labels, sizeof labels, "state=\"%s\"", wstates[i]);
-        sluice_metrics_gauge_fn(s->pl.m, "sluice_sink_writer_seconds",
+        sluice_metrics_gauge_fn(s->own_scope, "sluice_sink_writer_seconds",
                                 "Seconds the writer threads together spent in each state, since "
                                 "start",
                                 labels, g_time, &s->time_series[N_STAGES + i]);
@@ -106,7 +116,7 @@ static void time_metrics(sink *s)
         s->time_series[N_STAGES + N_WRITER_STATES + i] =
             (time_series){&s->pl.times.consumer_ns[i], 1e-9};
         snprintf(labels, sizeof labels, "state=\"%s\"", cstates[i]);
-        sluice_metrics_gauge_fn(s->pl.m, "sluice_sink_consumer_seconds",
+        sluice_metrics_gauge_fn(s->own_scope, "sluice_sink_consumer_seconds",
                                 "Seconds the consumer thread spent polling librdkafka and working, "
                                 "since start",
                                 labels, g_time, &s->time_series[N_STAGES + N_WRITER_STATES + i]);
@@ -115,7 +125,7 @@ static void time_metrics(sink *s)
 
 static void sink_metrics(sink *s)
 {
-    sluice_metrics *m = s->pl.m;
+    sluice_metrics *m = s->own_scope;
     sluice_metrics_gauge_fn(m, "sluice_sink_queue_batches", "Batches waiting for a writer", NULL,
                             g_queue_depth, &s->pl);
     sluice_metrics_gauge_fn(m, "sluice_sink_queue_bytes", "Message bytes waiting for a writer",
@@ -188,6 +198,8 @@ static void *starter_main(void *arg)
 static void free_sink(sink *s)
 {
     pipeline *pl = &s->pl;
+    metrics_scope_free(pl->m);
+    metrics_scope_free(s->own_scope);
     /* Batches nobody took: their offsets were never committed. */
     batch *b;
     while ((b = wq_pop(&pl->q)) != NULL)
@@ -203,8 +215,33 @@ static void free_sink(sink *s)
     free(s);
 }
 
-int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
-               sink **out, sluice_error *err)
+/* Any expression that parses resolves here: fields are checked when the
+ * plan is built against a schema, syntax and arity now. */
+static int resolve_any_field(void *ctx, const char *path)
+{
+    const app_route_config *r = ctx;
+    return strcmp(path, "#index") == 0 && !r->transform.explode ? -1 : 0;
+}
+
+static int check_expression(const app_route_config *r, size_t i, const char *what, const char *text,
+                            sluice_error *err)
+{
+    if (!text) return 0;
+    arena a;
+    arena_init(&a, 4096, SIZE_MAX);
+    expr_resolver res = {resolve_any_field, (void *)r};
+    const expr *e;
+    sluice_error why;
+    int rc = expr_compile(text, &res, &a, &e, &why);
+    arena_free(&a);
+    if (rc == SLUICE_ENOMEM) return sluice_error_set(err, rc, "out of memory");
+    if (rc)
+        return sluice_error_set(err, SLUICE_ECONFIG, "sink.routes[%zu].transform.%s: %s", i, what,
+                                why.msg);
+    return 0;
+}
+
+int sink_check_config(const app_config *cfg, const char *brokers, sluice_error *err)
 {
     const app_sink_config *sc = &cfg->sink;
     const app_route_config *routes = sc->routes.items;
@@ -220,6 +257,33 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
                                         "sink.routes[%zu].topic: '%s' is already routed by "
                                         "sink.routes[%zu] (one route per topic)",
                                         i, routes[i].topic, k);
+    for (size_t i = 0; i < sc->routes.n; i++) {
+        route_rt r;
+        memset(&r, 0, sizeof r);
+        int rc = sink_route_setup(&r, (int)i, &routes[i], NULL, err);
+        sink_route_free(&r);
+        if (rc == 0)
+            rc = check_expression(&routes[i], i, "filter", routes[i].transform.filter, err);
+        const cfg_map *cols = &routes[i].transform.columns;
+        for (size_t c = 0; rc == 0 && c < cols->n; c++) {
+            char what[320];
+            snprintf(what, sizeof what, "columns.%s", cols->keys[c]);
+            rc = check_expression(&routes[i], i, what, cols->values[c], err);
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
+               sink **out, sluice_error *err)
+{
+    const app_sink_config *sc = &cfg->sink;
+    const app_route_config *routes = sc->routes.items;
+    int embedded = brokers != NULL; /* sluice run's own cluster */
+    if (!brokers) brokers = cfg->kafka.brokers;
+    int rc = sink_check_config(cfg, brokers, err);
+    if (rc) return rc;
     sink *s = calloc(1, sizeof *s);
     if (!s) return sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     pipeline *pl = &s->pl;
@@ -231,8 +295,14 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     if (pl->budget.writer_rows < (1u << 20)) pl->budget.writer_rows = 1u << 20;
     pl->budget.kafka_queue = rest / 8;
     pl->sr = sr;
-    pl->m = m;
+    pl->m = metrics_scope_new(m);
+    s->own_scope = metrics_scope_new(m);
     pthread_mutex_init(&pl->eo.mu, NULL);
+    /* `sluice run`'s embedded Kafka (brokers given): its backlog guard
+     * counts a partition's unread bytes from the committed offset, so
+     * commit five times a second unless configured otherwise. */
+    pl->commit_interval_ms =
+        embedded && cfg->sink.commit_interval_ms == 1000 ? 200 : cfg->sink.commit_interval_ms;
     s->brokers = strdup(brokers);
     /* The queue is part of the partition budget (what waits in it is
      * counted there); its own bound keeps most of it with the consumer,
@@ -240,9 +310,9 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     wq_init(&pl->q, pl->budget.partitions / 2);
     acks_init(&pl->acks);
     pl->routes = calloc(sc->routes.n, sizeof *pl->routes);
-    int rc = pl->routes ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
+    rc = pl->routes ? 0 : sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < sc->routes.n; i++) {
-        rc = sink_route_setup(&pl->routes[i], (int)i, &routes[i], m, err);
+        rc = sink_route_setup(&pl->routes[i], (int)i, &routes[i], pl->m, err);
         pl->n_routes = i + 1;
     }
     if (rc == 0 && !s->brokers) rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
@@ -280,6 +350,11 @@ int sink_blocked(const sink *s, char *why, size_t n)
     return 0;
 }
 
+int sink_started(const sink *s)
+{
+    return atomic_load(&((sink *)s)->started);
+}
+
 int sink_failed(const sink *s, char *why, size_t n)
 {
     int f = atomic_load(&((sink *)s)->failed);
@@ -303,6 +378,10 @@ int sink_stop(sink *s)
     pipeline *pl = &s->pl;
     atomic_store(&pl->stopping, 1);
     if (s->starter_running) pthread_join(s->starter, NULL);
+    /* The partitions' gauges read the consumer's table, which
+     * consumer_stop frees once the consumer thread has drained; closed
+     * now, the scope also refuses a partition assigned while it drains. */
+    metrics_scope_close(pl->m);
     int result = s->consumer ? consumer_stop(s->consumer) : 1;
     /* Writers still retrying give up at the drain deadline; then they see
      * the closed queue and leave. */

@@ -22,6 +22,14 @@ typedef struct sink sink;
 int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
                sink **out, sluice_error *err);
 
+/* What sink_start checks of the configuration before it starts anything:
+ * brokers, at least one route and one route per topic, each route's own
+ * settings, and the syntax of its transform expressions (fields are
+ * checked against the schema when a writer builds the plan). 0, or
+ * SLUICE_ECONFIG with err naming the key. A reload runs it before it
+ * stops the running sink. */
+int sink_check_config(const app_config *cfg, const char *brokers, sluice_error *err);
+
 /* Drain: stop fetching, let open batches land (up to sink.shutdown_timeout),
  * commit, stop the threads, free. Returns 0 when everything consumed landed
  * and was committed, 1 when the timeout left some uncommitted (it will be
@@ -35,6 +43,10 @@ int sink_ready(const sink *s);
  * (unknown table, column or setting, authentication)? 1 with the route
  * and ClickHouse's message in why. Its batches wait; nothing is dropped. */
 int sink_blocked(const sink *s, char *why, size_t n);
+
+/* Its consumer runs: every route's delivery was decided (asking
+ * ClickHouse) and the consumer started. */
+int sink_started(const sink *s);
 
 /* The sink could not start after all (it decides each route's delivery
  * before consuming, asking ClickHouse; a route that demands exactly_once

@@ -206,7 +206,7 @@ function twosComplement(n, size) {
 // sluice reads a string that looks like a decimal number ("12", "-3.5e2")
 // as that number, and any other string as Avro's raw bytes; raw bytes that
 // happen to look like a number are the one case its JSON input cannot tell
-// apart (documented in src/codec/avro_json.c and tested in
+// apart (documented in src/codec/avro_json_encode.c and tested in
 // tests/unit/test_avro_json.c). They are redrawn here so the corpus checks
 // everything else byte for byte.
 const LOOKS_DECIMAL = /^[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;

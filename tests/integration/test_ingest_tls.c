@@ -6,7 +6,9 @@
  *  - ingest.tls.client_ca_file: a request without a client certificate, or
  *    with one from another CA, gets 403 (the handshake completes, the
  *    request is refused before it is read); one signed by the CA gets 200;
- *  - only the acknowledged events are in Kafka.
+ *  - only the acknowledged events are in Kafka;
+ *  - a certificate renewed in place (same file names, another CA) is
+ *    served after a SIGHUP, which restarts ingest on it.
  * Certificates are made here with the openssl command.
  */
 #include "test.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 
 static ingest_env env;
+static const char *trusted_ca = "ca.pem"; /* what post() trusts */
 
 static int sh(const char *cmd)
 {
@@ -64,7 +67,7 @@ static long post(const char *scheme, int with_ca, const char *cert, const char *
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     if (with_ca) {
-        snprintf(path, sizeof path, "%s/ca.pem", env.dir);
+        snprintf(path, sizeof path, "%s/%s", env.dir, trusted_ca);
         curl_easy_setopt(c, CURLOPT_CAINFO, path);
     }
     if (cert) {
@@ -134,4 +137,45 @@ static void test_https_and_mutual_tls(void)
     ingest_env_stop(&env);
 }
 
-TEST_MAIN(T(test_https_and_mutual_tls))
+static void test_certificate_renewed_in_place_by_reload(void)
+{
+    CHECK_EQ(ingest_env_start(&env, "sluice-ingest-tls-reload"), 0);
+    CHECK_EQ(make_certs(), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "secure", 2), 0);
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "ingest:\n  listen: 127.0.0.1:0\n"
+             "  tls: {cert_file: %s/server.pem, key_file: %s/server.key}\n"
+             "  topics:\n    - {name: secure, schemaless: true}\n",
+             env.dir, env.dir);
+    CHECK_EQ(ingest_env_run(&env, yaml), 0);
+    trusted_ca = "ca.pem";
+    CHECK_EQ(post("https", 1, NULL, NULL, NULL), 200);
+
+    /* Another CA signs a new certificate, written over the old files; the
+     * configuration itself does not change. */
+    CHECK_EQ(sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                "-keyout ca2.key -out ca2.pem -days 2 -subj /CN=sluice-ingest-ca-2"),
+             0);
+    CHECK_EQ(sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                "-keyout server2.key -out server2.csr -subj /CN=127.0.0.1 && "
+                "openssl x509 -req -in server2.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial "
+                "-out server2.pem -days 2 -extfile san.ext && "
+                "cp server2.pem server.pem && cp server2.key server.key"),
+             0);
+    CHECK_EQ(kill(env.ingest.pid, SIGHUP), 0);
+    char line[512];
+    CHECK_EQ(
+        test_proc_wait_log(&env.ingest, "msg=\"configuration reloaded\"", 30000, line, sizeof line),
+        0);
+    CHECK(strstr(line, "restarted=ingest") != NULL);
+    trusted_ca = "ca2.pem";
+    CHECK_EQ(post("https", 1, NULL, NULL, NULL), 200);
+    trusted_ca = "ca.pem";
+    CHECK_EQ(post("https", 1, NULL, NULL, NULL), -(long)CURLE_PEER_FAILED_VERIFICATION);
+    CHECK_EQ(ingest_env_stop_ingest(&env), 0);
+    CHECK_EQ(secure_count(), 2);
+    ingest_env_stop(&env);
+}
+
+TEST_MAIN(T(test_https_and_mutual_tls), T(test_certificate_renewed_in_place_by_reload))

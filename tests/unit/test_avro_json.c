@@ -1,5 +1,6 @@
 /*
- * test_avro_json.c — JSON ⇄ Avro binary (src/codec/avro_json.c).
+ * test_avro_json.c — JSON ⇄ Avro binary (src/codec/avro_json_encode.c,
+ * avro_json_decode.c).
  *
  * Expected bytes are written by hand from the Avro 1.11 specification
  * (zigzag varints, little-endian IEEE floats, length-prefixed bytes, one

@@ -958,8 +958,51 @@ static void test_describe(void)
     free(text);
 }
 
+/* What a reload compares: equal when only formatting differs; each kind of
+ * change seen, at the section and at the key. */
+static void test_equal(void)
+{
+    test_cfg a, b;
+    errors e;
+    sluice_error err;
+    CHECK_EQ(load(full_yaml, &a, &e, &err), 0);
+    CHECK_EQ(load(full_yaml, &b, &e, &err), 0);
+    CHECK(cfg_equal(root_keys, &a, &b));
+    CHECK(cfg_equal_at(root_keys, &a, &b, "sink"));
+    CHECK(cfg_equal_at(root_keys, &a, &b, "ingest.listen"));
+    CHECK(!cfg_equal_at(root_keys, &a, &b, "ingest.nope"));
+    CHECK(!cfg_equal_at(root_keys, &a, &b, "ingest.listen.x"));
+    cfg_free(root_keys, &b);
+
+    /* Another file with the same values in another layout. */
+    CHECK_EQ(load("kafka: {brokers: [b1:9092, b2:9092], properties: {acks: all, linger.ms: '5'}}\n"
+                  "registry:\n  urls: [http://r1:8081, http://r2:8081]\n"
+                  "  cache:\n    max_bytes: 1572864\n    ttl: 1500ms\n",
+                  &b, &e, &err),
+             0);
+    CHECK(cfg_equal_at(root_keys, &a, &b, "kafka"));
+    CHECK(cfg_equal_at(root_keys, &a, &b, "registry"));
+    CHECK(!cfg_equal_at(root_keys, &a, &b, "clickhouse"));
+    CHECK(!cfg_equal(root_keys, &a, &b));
+    cfg_free(root_keys, &b);
+
+    /* One route's batch age. */
+    const char *at = strstr(full_yaml, "max_age: ");
+    CHECK(at != NULL);
+    char changed[4096];
+    snprintf(changed, sizeof changed, "%.*smax_age: 9s%s", (int)(at - full_yaml), full_yaml,
+             strchr(at, '}'));
+    CHECK_EQ(load(changed, &b, &e, &err), 0);
+    CHECK(cfg_equal_at(root_keys, &a, &b, "kafka"));
+    CHECK(!cfg_equal_at(root_keys, &a, &b, "sink"));
+    CHECK(cfg_equal_at(root_keys, &a, &b, "sink.group_id"));
+    CHECK(!cfg_equal_at(root_keys, &a, &b, "sink.routes"));
+    cfg_free(root_keys, &b);
+    cfg_free(root_keys, &a);
+}
+
 TEST_MAIN(T(test_full_file), T(test_empty_file_is_all_defaults), T(test_defaults_use_the_parser),
           T(test_env_substitution), T(test_error_messages), T(test_missing_required_at_top_level),
           T(test_errors_are_collected), T(test_null_and_lone_scalar_values), T(test_file_loading),
           T(test_alias_expansion_is_bounded), T(test_parse_size), T(test_parse_duration),
-          T(test_describe))
+          T(test_describe), T(test_equal))

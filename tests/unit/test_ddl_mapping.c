@@ -4,8 +4,8 @@
  * without a server: each case's columns are written out by hand from the
  * plans' rules (plan_compile.c, plan_proto_compile.c, plan_json.c; the
  * function itself also compiles the sink's plan against them, so a case
- * that passes here is one the sink accepts). The round trip through
- * ClickHouse and the sink is tests/integration/test_ddl.c.
+ * that passes here is one the sink accepts). The round trips through
+ * ClickHouse and the sink are tests/integration/test_ddl.c and test_ddl_types.c.
  */
 #include "codec/ddl.h"
 

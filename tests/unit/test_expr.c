@@ -1,5 +1,6 @@
 /*
- * test_expr.c — the transform expression language (src/codec/expr.c).
+ * test_expr.c — the transform expression language (src/codec/expr_parse.c,
+ * expr_eval.c).
  *
  * Most cases are rows of one table: an expression, optional values for the
  * generic slots a, b and c, and the expected result rendered as text (see

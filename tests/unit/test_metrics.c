@@ -2,13 +2,16 @@
  * test_metrics.c — the metrics registry: exact Prometheus text for every
  * series kind, get-or-create identity, the max_series bound and its counter,
  * refusals (bad names, labels, type/help mismatches), exact sums under
- * concurrent updates, and the process RSS reader. Single process; the
+ * concurrent updates, scopes (callback series unbound when a part stops,
+ * bound again by its successor), and the process RSS reader. Single process; the
  * concurrency test uses plain pthreads.
  */
 #include "test.h"
 
 #include <sluice/log.h>
 #include <sluice/metrics.h>
+
+#include "common/metrics_scope.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -412,7 +415,94 @@ static void test_process_rss(void)
     free(p);
 }
 
+static double one_fn(void *opaque)
+{
+    return *(double *)opaque;
+}
+
+/* A part replaced on reload: its callback series leave /metrics with its
+ * scope, its successor binds them again (or takes them over while both
+ * live), plain series are the registry's and keep their values, and the
+ * old part's memory is never read after its scope is freed. */
+static void test_scopes_unbind_and_rebind(void)
+{
+    sluice_metrics *m = sluice_metrics_new(100);
+    CHECK(m != NULL);
+    sluice_metrics *a = metrics_scope_new(m);
+    CHECK(a != NULL);
+    double *va = malloc(sizeof *va);
+    *va = 1;
+    CHECK_EQ(sluice_metrics_gauge_fn(a, "part_gauge", "G.", "p=\"0\"", one_fn, va), 0);
+    sluice_counter *c = sluice_metrics_counter(a, "part_total", "C.", NULL);
+    sluice_counter_add(c, 5);
+    char *text = render(m);
+    CHECK(text && strstr(text, "part_gauge{p=\"0\"} 1\n") && strstr(text, "part_total 5\n"));
+    free(text);
+    /* The same scope registering again is still a bug. */
+    capture_logs();
+    CHECK_EQ(sluice_metrics_gauge_fn(a, "part_gauge", "G.", "p=\"0\"", one_fn, va), -1);
+    CHECK(strstr(g_last_log, "registered twice") != NULL);
+    sluice_log_set_sink(NULL, NULL);
+
+    /* A successor takes the series over while the first still lives. */
+    sluice_metrics *b = metrics_scope_new(m);
+    double vb = 2;
+    CHECK_EQ(sluice_metrics_gauge_fn(b, "part_gauge", "G.", "p=\"0\"", one_fn, &vb), 0);
+    text = render(m);
+    CHECK(text && strstr(text, "part_gauge{p=\"0\"} 2\n"));
+    free(text);
+    /* Freeing the first unbinds nothing of the second's. */
+    metrics_scope_free(a);
+    free(va);
+    text = render(m);
+    CHECK(text && strstr(text, "part_gauge{p=\"0\"} 2\n"));
+    free(text);
+    /* The plain counter is the registry's: same handle, same value. */
+    CHECK(sluice_metrics_counter(b, "part_total", "C.", NULL) == c);
+
+    /* Freeing the second: the series is gone from the text, the family
+     * header stays, the counter stays. */
+    metrics_scope_free(b);
+    text = render(m);
+    CHECK(text && !strstr(text, "part_gauge{") && strstr(text, "part_total 5\n"));
+    free(text);
+    /* A third binds it again. */
+    sluice_metrics *c3 = metrics_scope_new(m);
+    double v3 = 3;
+    CHECK_EQ(sluice_metrics_gauge_fn(c3, "part_gauge", "G.", "p=\"0\"", one_fn, &v3), 0);
+    text = render(m);
+    CHECK(text && strstr(text, "part_gauge{p=\"0\"} 3\n"));
+    free(text);
+    /* A scope of a scope is a scope of the registry. */
+    sluice_metrics *nested = metrics_scope_new(c3);
+    CHECK(nested != NULL);
+    CHECK_EQ(sluice_metrics_gauge_fn(nested, "nested_gauge", "N.", NULL, one_fn, &v3), 0);
+    metrics_scope_free(nested);
+    text = render(m);
+    CHECK(text && !strstr(text, "nested_gauge 3"));
+    free(text);
+    /* A closed scope refuses callbacks; its plain series still count. */
+    metrics_scope_close(c3);
+    text = render(m);
+    CHECK(text && !strstr(text, "part_gauge{"));
+    free(text);
+    CHECK_EQ(sluice_metrics_gauge_fn(c3, "late_gauge", "L.", NULL, one_fn, &v3), -1);
+    sluice_counter_inc(sluice_metrics_counter(c3, "part_total", "C.", NULL));
+    CHECK_EQ(sluice_counter_value(c), 6);
+    metrics_scope_free(c3);
+    metrics_scope_free(NULL);
+    CHECK(metrics_scope_new(NULL) == NULL);
+    /* A plain fn series of the registry itself is not taken over. */
+    CHECK_EQ(sluice_metrics_gauge_fn(m, "root_gauge", "R.", NULL, one_fn, &v3), 0);
+    sluice_metrics *d = metrics_scope_new(m);
+    capture_logs();
+    CHECK_EQ(sluice_metrics_gauge_fn(d, "root_gauge", "R.", NULL, one_fn, &vb), -1);
+    sluice_log_set_sink(NULL, NULL);
+    metrics_scope_free(d);
+    sluice_metrics_free(m);
+}
+
 TEST_MAIN(T(test_render_every_kind), T(test_help_is_escaped), T(test_label_escape),
           T(test_get_or_create_returns_same_handle), T(test_max_series_bound), T(test_refusals),
           T(test_null_registry_is_detached), T(test_concurrent_updates_sum_exactly),
-          T(test_process_rss))
+          T(test_process_rss), T(test_scopes_unbind_and_rebind))
