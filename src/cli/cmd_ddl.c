@@ -1,7 +1,7 @@
 /*
  * cmd_ddl.c — `sluice ddl`: print a CREATE TABLE for a registry subject's
  * schema (its latest version or a given one; Avro, Protobuf or JSON
- * Schema), with the columns the sink maps that schema onto (src/codec/ddl.h:
+ * Schema), with the columns the sink maps that schema onto (src/codec/ddl_columns.h:
  * the mapping is proved against the sink's own plan before anything is
  * printed), so a table starts from the schema instead of hand-written DDL.
  *

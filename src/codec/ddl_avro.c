@@ -1,5 +1,5 @@
 /*
- * ddl_avro.c — the Avro front end of `sluice ddl` (ddl.h): the columns the
+ * ddl_avro.c — the Avro front end of `sluice ddl` (ddl_columns.h): the columns the
  * sink's plan compiler (plan_compile.c) maps an Avro record onto, then that plan
  * compiled against them as proof.
  *
@@ -33,7 +33,7 @@
  * follow, and tests/unit/test_ddl_mapping.c and tests/integration/test_ddl.c (which
  * runs the real sink into a table made from this output) say so.
  */
-#include "codec/ddl.h"
+#include "codec/ddl_columns.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,7 +159,7 @@ static const char *maybe_nullable(walker *w, const char *type, int nullable)
  * arrays as Array, maps as Map where the server has it, and records, maps
  * without Map and several-branch unions as String (JSON / text). NULL on
  * error (err set). */
-static const char *elem_type(walker *w, const sluice_avro_node *t, int depth)
+static const char *item_type(walker *w, const sluice_avro_node *t, int depth)
 {
     if (depth > SLUICE_AVRO_MAX_DEPTH) {
         sluice_error_set(w->err, SLUICE_EINVAL, "the schema nests deeper than %d levels",
@@ -172,11 +172,11 @@ static const char *elem_type(walker *w, const sluice_avro_node *t, int depth)
     const char *inner;
     switch (b->type) {
     case SLUICE_AVRO_ARRAY:
-        inner = elem_type(w, b->items, depth + 1);
+        inner = item_type(w, b->items, depth + 1);
         return inner ? fmt(w, "Array(%s)", inner) : NULL;
     case SLUICE_AVRO_MAP:
         if (!w->opt->features.map) return maybe_nullable(w, "String", has_null);
-        inner = elem_type(w, b->values, depth + 1);
+        inner = item_type(w, b->values, depth + 1);
         return inner ? fmt(w, "Map(String, %s)", inner) : NULL;
     case SLUICE_AVRO_RECORD:
         return maybe_nullable(w, "String", has_null);
@@ -215,7 +215,7 @@ static int walk_nested(walker *w, const sluice_avro_node *items, const char *nam
 {
     for (size_t i = 0; i < items->n_fields; i++) {
         const sluice_avro_field *f = &items->fields[i];
-        int rc = add_grouped(w, name, f->name, elem_type(w, f->type, 0),
+        int rc = add_grouped(w, name, f->name, item_type(w, f->type, 0),
                              fmt(w, "%s[].%s", src, f->name));
         if (rc) return rc;
     }
@@ -256,11 +256,11 @@ static int walk_field(walker *w, const sluice_avro_node *t, const char *name, co
     case SLUICE_AVRO_ARRAY: {
         if (b->items->type == SLUICE_AVRO_RECORD && !on_path(w, b->items))
             return walk_nested(w, b->items, name, src);
-        const char *elem = elem_type(w, b->items, 0);
+        const char *elem = item_type(w, b->items, 0);
         return add(w, name, elem ? fmt(w, "Array(%s)", elem) : NULL, src);
     }
     case SLUICE_AVRO_MAP: {
-        const char *elem = elem_type(w, b->values, 0);
+        const char *elem = item_type(w, b->values, 0);
         if (w->opt->features.map)
             return add(w, name, elem ? fmt(w, "Map(String, %s)", elem) : NULL, src);
         int rc = add_grouped(w, name, "keys", "String", fmt(w, "%s (keys)", src));

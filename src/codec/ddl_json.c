@@ -1,5 +1,5 @@
 /*
- * ddl_json.c — the JSON Schema front end of `sluice ddl` (ddl.h): the
+ * ddl_json.c — the JSON Schema front end of `sluice ddl` (ddl_columns.h): the
  * columns the sink's JSON plan (plan_json.c) fills from messages a JSON
  * Schema allows, then that plan run as proof.
  *
@@ -45,7 +45,7 @@
  * the empty object into one row each. tests/integration/test_ddl.c runs
  * the real sink into a table made from this output.
  */
-#include "codec/ddl.h"
+#include "codec/ddl_columns.h"
 
 #include "codec/json_schema_validate.h"
 
@@ -238,7 +238,7 @@ static mapped not_mapped(const char *why)
     return (mapped){.why = why};
 }
 
-static mapped elem_type(walker *w, const json_schema_node *n, int depth);
+static mapped item_type(walker *w, const json_schema_node *n, int depth);
 
 /* An object of any keys (additionalProperties a schema, no properties):
  * Map(String, V) where the server has it. */
@@ -251,7 +251,7 @@ static mapped map_of(walker *w, const json_schema_node *n, int depth)
                                 : "an object with no properties");
     if (!w->opt->features.map)
         return not_mapped("an object of any keys needs a Map column (ClickHouse 21.1+)");
-    mapped v = elem_type(w, ap, depth + 1);
+    mapped v = item_type(w, ap, depth + 1);
     if (!v.type) return v;
     json_t *sample = json_object();
     json_object_set_new(sample, "k", v.sample);
@@ -260,7 +260,7 @@ static mapped map_of(walker *w, const json_schema_node *n, int depth)
 
 /* The type of a value inside an array (or a map): no flattening there, so
  * objects with properties cannot be mapped. */
-static mapped elem_type(walker *w, const json_schema_node *n, int depth)
+static mapped item_type(walker *w, const json_schema_node *n, int depth)
 {
     n = json_schema_deref(n);
     if (depth > 64) return not_mapped("nested too deeply");
@@ -280,7 +280,7 @@ static mapped elem_type(walker *w, const json_schema_node *n, int depth)
         if (nonnull != JSON_SCHEMA_ARRAY || has_null)
             return not_mapped("items that may be an array or something else (or null)");
         if (n->items_is_tuple || !n->items) return not_mapped("arrays of any items");
-        mapped v = elem_type(w, n->items, depth + 1);
+        mapped v = item_type(w, n->items, depth + 1);
         if (!v.type) return v;
         json_t *sample = json_array();
         json_array_append_new(sample, v.sample);
@@ -336,7 +336,7 @@ static int walk_property(walker *w, const json_schema_node *n, const char *key, 
             m = not_mapped(n->items_is_tuple ? "a tuple (items as a list)"
                                              : "an array of any items");
         } else {
-            m = elem_type(w, n->items, 0);
+            m = item_type(w, n->items, 0);
             if (m.type) {
                 json_t *a = json_array();
                 json_array_append_new(a, m.sample);

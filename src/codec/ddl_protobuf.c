@@ -1,5 +1,5 @@
 /*
- * ddl_protobuf.c — the Protobuf front end of `sluice ddl` (ddl.h): the
+ * ddl_protobuf.c — the Protobuf front end of `sluice ddl` (ddl_columns.h): the
  * columns the sink's Protobuf plan (plan_proto_compile.c) feeds from one
  * message type, then that plan compiled against them as proof.
  *
@@ -32,7 +32,7 @@
  * Not mapped (listed, with the reason, by ddl_columns_skip): maps and
  * repeated messages inside a repeated message, maps whose values are
  * messages, proto2 groups, a message met again inside itself, messages
- * flattened deeper than the plan goes (PROTO_MAX_FLATTEN), a repeated
+ * flattened deeper than the plan goes (PLAN_PROTO_MAX_FLATTEN), a repeated
  * message whose items map onto nothing.
  *
  * Then plan_compile_proto runs on the proposal — with extra fields
@@ -42,9 +42,7 @@
  * tests/integration/test_ddl.c (the real sink into a table made from this
  * output) say so.
  */
-#include "codec/ddl.h"
-
-#include "codec/plan_proto_int.h" /* PROTO_MAX_FLATTEN: how deep the plan flattens */
+#include "codec/ddl_columns.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -56,7 +54,7 @@ typedef struct walker {
     ddl_columns *out;
     sluice_error *err;
     arena scratch; /* names and types while walking; ddl_columns_add copies them */
-    const proto_message *stack[PROTO_MAX_FLATTEN + 1]; /* messages being flattened */
+    const proto_message *stack[PLAN_PROTO_MAX_FLATTEN + 1]; /* messages being flattened */
     size_t depth;
     const char *group; /* the repeated message's column prefix while walking its items */
     int has_required;  /* a proto2 required field: an empty message is not a message */
@@ -228,8 +226,8 @@ static int walk_nested(walker *w, const proto_field *f, const char *name, const 
                        int in_item)
 {
     if (in_item) return skip(w, src, "a repeated message inside a repeated message");
-    if (w->depth >= PROTO_MAX_FLATTEN)
-        return skip(w, src, FMT(w, "nested deeper than %d messages", PROTO_MAX_FLATTEN));
+    if (w->depth >= PLAN_PROTO_MAX_FLATTEN)
+        return skip(w, src, FMT(w, "nested deeper than %d messages", PLAN_PROTO_MAX_FLATTEN));
     size_t before = w->out->n;
     const char *saved = w->group;
     w->group = name;
@@ -257,8 +255,8 @@ static int walk_field(walker *w, const proto_field *f, const char *prefix, const
             if (w->stack[i] == f->message)
                 return skip(w, fsrc,
                             FMT(w, "message %s inside itself (recursive)", f->message->full_name));
-        if (w->depth >= PROTO_MAX_FLATTEN)
-            return skip(w, fsrc, FMT(w, "nested deeper than %d messages", PROTO_MAX_FLATTEN));
+        if (w->depth >= PLAN_PROTO_MAX_FLATTEN)
+            return skip(w, fsrc, FMT(w, "nested deeper than %d messages", PLAN_PROTO_MAX_FLATTEN));
         w->stack[w->depth++] = f->message;
         int rc = walk_message(w, f->message, name, fsrc, in_item, nullable || absent_is_null(f));
         w->depth--;

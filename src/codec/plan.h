@@ -97,6 +97,10 @@ int plan_compile_avro(const sluice_avro_node *writer, const sluice_avro_node *re
 int plan_compile_proto(const proto_message *message, const plan_column *columns, size_t n_columns,
                        const plan_options *opt, plan **out, sluice_error *err);
 
+/* Messages a Protobuf plan flattens inside each other; deeper ones are
+ * skipped (sluice ddl follows the same bound). */
+#define PLAN_PROTO_MAX_FLATTEN 32
+
 /* Schemaless JSON messages (one JSON object each): every insertable column
  * is written; a field found by name (or by flattened path: column "a.b" ←
  * {"a":{"b":…}}) is encoded with ch_encode_json, an absent one gets the

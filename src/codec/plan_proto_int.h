@@ -14,8 +14,8 @@
 #include "codec/plan_int.h"
 #include "codec/proto_schema.h"
 
-#define PROTO_MAX_FLATTEN 32 /* messages flattened inside each other */
-#define DENSE_MAX 1024       /* field numbers below this are looked up directly */
+#define PROTO_MAX_FLATTEN PLAN_PROTO_MAX_FLATTEN /* messages flattened inside each other */
+#define DENSE_MAX 1024 /* field numbers below this are looked up directly */
 
 enum shape { SH_SKIP, SH_LEAF, SH_REPEATED, SH_MESSAGE, SH_NESTED, SH_MAP };
 enum leaf_kind { LK_SCALAR, LK_TIMESTAMP, LK_WRAPPER };
