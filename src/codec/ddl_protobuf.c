@@ -43,6 +43,7 @@
  * output) say so.
  */
 #include "codec/ddl_columns.h"
+#include "codec/proto_wire.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -65,45 +66,19 @@ static int walk_message(walker *w, const proto_message *m, const char *prefix, c
 
 #define FMT(w, ...) ddl_fmt(&(w)->scratch, (w)->err, __VA_ARGS__)
 
-/* The same lists as plan_proto_compile.c's wrapper_type and is_timestamp:
- * well-known messages that are values, not records. (If they drift, the
- * proof below fails.) */
-static proto_type wrapper_type(const proto_message *m)
-{
-    static const struct {
-        const char *name;
-        proto_type type;
-    } wrappers[] = {{"google.protobuf.DoubleValue", PROTO_DOUBLE},
-                    {"google.protobuf.FloatValue", PROTO_FLOAT},
-                    {"google.protobuf.Int64Value", PROTO_INT64},
-                    {"google.protobuf.UInt64Value", PROTO_UINT64},
-                    {"google.protobuf.Int32Value", PROTO_INT32},
-                    {"google.protobuf.UInt32Value", PROTO_UINT32},
-                    {"google.protobuf.BoolValue", PROTO_BOOL},
-                    {"google.protobuf.StringValue", PROTO_STRING},
-                    {"google.protobuf.BytesValue", PROTO_BYTES}};
-    for (size_t i = 0; m && i < sizeof wrappers / sizeof wrappers[0]; i++)
-        if (strcmp(m->full_name, wrappers[i].name) == 0) return wrappers[i].type;
-    return 0;
-}
-
-static int is_timestamp(const proto_message *m)
-{
-    return m && strcmp(m->full_name, "google.protobuf.Timestamp") == 0;
-}
-
 /* A field that is one value (a scalar, an enum, a Timestamp, a wrapper). */
 static int is_leaf(const proto_field *f)
 {
     if (f->type == PROTO_GROUP) return 0;
-    return f->type != PROTO_MESSAGE || is_timestamp(f->message) || wrapper_type(f->message);
+    return f->type != PROTO_MESSAGE || proto_is_timestamp(f->message) ||
+           proto_wrapper_type(f->message);
 }
 
 /* Told apart from its default when absent, and written NULL then. */
 static int absent_is_null(const proto_field *f)
 {
     return f->proto3_optional || f->oneof_index >= 0 ||
-           (f->type == PROTO_MESSAGE && wrapper_type(f->message));
+           (f->type == PROTO_MESSAGE && proto_wrapper_type(f->message));
 }
 
 /* Enum8/Enum16 of the enum's names with its numbers (the first name of a
@@ -164,9 +139,10 @@ static const char *scalar_type(walker *w, proto_type t, const proto_enum *e)
 /* The type of a leaf's value (no Nullable, no Array). */
 static const char *value_type(walker *w, const proto_field *f)
 {
-    if (f->type == PROTO_MESSAGE && is_timestamp(f->message))
+    if (f->type == PROTO_MESSAGE && proto_is_timestamp(f->message))
         return w->opt->features.datetime64 ? "DateTime64(9)" : "DateTime";
-    if (f->type == PROTO_MESSAGE) return scalar_type(w, wrapper_type(f->message), NULL);
+    if (f->type == PROTO_MESSAGE)
+        return scalar_type(w, (proto_type)proto_wrapper_type(f->message), NULL);
     return scalar_type(w, f->type, f->enum_type);
 }
 

@@ -22,6 +22,7 @@
  * state.
  */
 #include "codec/json_proto.h"
+#include "codec/proto_wire.h"
 
 #include "codec/avro_text.h"
 #include "codec/iso8601.h"
@@ -143,27 +144,11 @@ static const char *type_name(int t)
 
 static int well_known(const proto_message *m, int *wrapped)
 {
-    static const struct {
-        const char *name;
-        int type;
-    } w[] = {{"google.protobuf.DoubleValue", PROTO_DOUBLE},
-             {"google.protobuf.FloatValue", PROTO_FLOAT},
-             {"google.protobuf.Int64Value", PROTO_INT64},
-             {"google.protobuf.UInt64Value", PROTO_UINT64},
-             {"google.protobuf.Int32Value", PROTO_INT32},
-             {"google.protobuf.UInt32Value", PROTO_UINT32},
-             {"google.protobuf.BoolValue", PROTO_BOOL},
-             {"google.protobuf.StringValue", PROTO_STRING},
-             {"google.protobuf.BytesValue", PROTO_BYTES}};
     if (!m) return WK_NONE;
     const char *n = m->full_name;
-    if (strcmp(n, "google.protobuf.Timestamp") == 0) return WK_TIMESTAMP;
+    if (proto_is_timestamp(m)) return WK_TIMESTAMP;
     if (strcmp(n, "google.protobuf.Duration") == 0) return WK_DURATION;
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
-        if (strcmp(n, w[i].name) == 0) {
-            *wrapped = w[i].type;
-            return WK_WRAPPER;
-        }
+    if ((*wrapped = proto_wrapper_type(m)) != 0) return WK_WRAPPER;
     if (strcmp(n, "google.protobuf.Struct") == 0 || strcmp(n, "google.protobuf.Value") == 0 ||
         strcmp(n, "google.protobuf.ListValue") == 0 || strcmp(n, "google.protobuf.Any") == 0 ||
         strcmp(n, "google.protobuf.FieldMask") == 0)

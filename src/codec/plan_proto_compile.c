@@ -97,32 +97,6 @@ static char *join_path(arena *a, const char *parent, const char *name, int item)
     return s;
 }
 
-/* Well-known message types that are values, not records. */
-static int wrapper_type(const proto_message *m)
-{
-    static const struct {
-        const char *name;
-        int type;
-    } w[] = {{"google.protobuf.DoubleValue", PROTO_DOUBLE},
-             {"google.protobuf.FloatValue", PROTO_FLOAT},
-             {"google.protobuf.Int64Value", PROTO_INT64},
-             {"google.protobuf.UInt64Value", PROTO_UINT64},
-             {"google.protobuf.Int32Value", PROTO_INT32},
-             {"google.protobuf.UInt32Value", PROTO_UINT32},
-             {"google.protobuf.BoolValue", PROTO_BOOL},
-             {"google.protobuf.StringValue", PROTO_STRING},
-             {"google.protobuf.BytesValue", PROTO_BYTES}};
-    if (!m) return 0;
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
-        if (strcmp(m->full_name, w[i].name) == 0) return w[i].type;
-    return 0;
-}
-
-static int is_timestamp(const proto_message *m)
-{
-    return m && strcmp(m->full_name, "google.protobuf.Timestamp") == 0;
-}
-
 static int is_integer_kind(ch_kind k)
 {
     return k >= CH_INT8 && k <= CH_UINT64;
@@ -340,12 +314,12 @@ static int compile_leaf(pcomp *pc, pleaf *l, const proto_field *f, int column, c
     l->once = (uint8_t)once;
     l->kind = LK_SCALAR;
     l->ptype = (uint8_t)f->type;
-    if (f->type == PROTO_MESSAGE && is_timestamp(f->message)) {
+    if (f->type == PROTO_MESSAGE && proto_is_timestamp(f->message)) {
         l->kind = LK_TIMESTAMP;
         l->ptype = PROTO_INT64;
     } else if (f->type == PROTO_MESSAGE) {
         l->kind = LK_WRAPPER;
-        l->ptype = (uint8_t)wrapper_type(f->message);
+        l->ptype = (uint8_t)proto_wrapper_type(f->message);
     }
     l->en = f->type == PROTO_ENUM ? f->enum_type : NULL;
     l->wire = (uint8_t)(l->kind == LK_SCALAR ? plan_proto_wire_of(l->ptype) : PROTO_WIRE_LEN);
@@ -474,7 +448,8 @@ static int compile_map(pcomp *pc, pfield *pf, const proto_field *f, const char *
     if (pf->in_item)
         return plan_fail(&pc->c, SLUICE_EINVAL,
                          "field %s: maps inside repeated messages cannot go into columns", path);
-    if (vf->type == PROTO_MESSAGE && !is_timestamp(vf->message) && !wrapper_type(vf->message))
+    if (vf->type == PROTO_MESSAGE && !proto_is_timestamp(vf->message) &&
+        !proto_wrapper_type(vf->message))
         return plan_fail(&pc->c, SLUICE_EINVAL,
                          "field %s: map values of message type %s cannot go into columns", path,
                          vf->message->full_name);
@@ -565,7 +540,8 @@ static int compile_field(pcomp *pc, pfield *pf, const proto_field *f, const char
     if (!name) return plan_fail(&pc->c, SLUICE_ENOMEM, "out of memory");
     int repeated = f->label == PROTO_REPEATED;
     int leafish = f->type != PROTO_MESSAGE && f->type != PROTO_GROUP;
-    leafish |= f->type == PROTO_MESSAGE && (is_timestamp(f->message) || wrapper_type(f->message));
+    leafish |= f->type == PROTO_MESSAGE &&
+               (proto_is_timestamp(f->message) || proto_wrapper_type(f->message));
 
     if (f->type == PROTO_GROUP) {
         pf->shape = SH_SKIP;
@@ -730,7 +706,8 @@ static void enumerate_paths(pcomp *pc, const proto_message *m, const char *prefi
         if (f->label == PROTO_REPEATED || f->type == PROTO_GROUP) continue;
         char *name = join_name(&c->p->a, prefix, c->p->separator, f->name);
         if (!name) return;
-        if (f->type == PROTO_MESSAGE && !is_timestamp(f->message) && !wrapper_type(f->message)) {
+        if (f->type == PROTO_MESSAGE && !proto_is_timestamp(f->message) &&
+            !proto_wrapper_type(f->message)) {
             int recursive = 0;
             for (size_t k = 0; k < depth; k++)
                 recursive |= pc->stack[k] == f->message;

@@ -13,6 +13,7 @@
 
 #include "codec/plan_int.h"
 #include "codec/proto_schema.h"
+#include "codec/proto_wire.h"
 
 #define PROTO_MAX_FLATTEN PLAN_PROTO_MAX_FLATTEN /* messages flattened inside each other */
 #define DENSE_MAX 1024 /* field numbers below this are looked up directly */

@@ -230,3 +230,28 @@ int proto_frame_resolve(const proto_file *root, const uint8_t *msg, size_t len,
         why = p;
     return sluice_error_set(err, why->err.code ? why->err.code : SLUICE_EINVAL, "%s", why->err.msg);
 }
+
+int proto_wrapper_type(const proto_message *m)
+{
+    static const struct {
+        const char *name;
+        proto_type type;
+    } wrappers[] = {{"google.protobuf.DoubleValue", PROTO_DOUBLE},
+                    {"google.protobuf.FloatValue", PROTO_FLOAT},
+                    {"google.protobuf.Int64Value", PROTO_INT64},
+                    {"google.protobuf.UInt64Value", PROTO_UINT64},
+                    {"google.protobuf.Int32Value", PROTO_INT32},
+                    {"google.protobuf.UInt32Value", PROTO_UINT32},
+                    {"google.protobuf.BoolValue", PROTO_BOOL},
+                    {"google.protobuf.StringValue", PROTO_STRING},
+                    {"google.protobuf.BytesValue", PROTO_BYTES}};
+    if (!m || !m->full_name) return 0;
+    for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++)
+        if (strcmp(m->full_name, wrappers[i].name) == 0) return wrappers[i].type;
+    return 0;
+}
+
+int proto_is_timestamp(const proto_message *m)
+{
+    return m && m->full_name && strcmp(m->full_name, "google.protobuf.Timestamp") == 0;
+}

@@ -178,4 +178,11 @@ int proto_frame_resolve(const proto_file *root, const uint8_t *msg, size_t len,
                         proto_index_mode mode, int32_t *path, size_t *n_path,
                         const proto_message **message, size_t *payload_at, sluice_error *err);
 
+/* google.protobuf's well-known messages that are one value, not a record
+ * (the plan, ingest's JSON mapping and sluice ddl all read them so): the
+ * scalar type a *Value wrapper wraps (Int64Value: PROTO_INT64), 0 for any
+ * other message or NULL; and whether m is google.protobuf.Timestamp. */
+int proto_wrapper_type(const proto_message *m);
+int proto_is_timestamp(const proto_message *m);
+
 #endif
