@@ -317,6 +317,8 @@ static void check_distinct(const char *table, long n)
 
 typedef struct sink_run {
     double rows_s, wall_s, cpu_us_row, ch_cpu_us_row;
+    double consumed_s;  /* assignment -> every message consumed */
+    double read_rows_s; /* messages/s between 10 % and 90 % consumed */
     uint64_t hwm;
     double inserts, pause_calls, resume_calls, pauses, rows, refetched;
     /* where the time went (the sink's own accounting) */
@@ -395,8 +397,31 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
     test_proc sink;
     if (sink_env_run_sink(&env, &sink, config, name, 1, 60000) != 0)
         die("the sink did not get its partitions");
-    double assigned = now_s(), first, done;
-    if (wait_rows(table, n, 900, &first, &done) != 0) die("the sink did not land every row");
+    double assigned = now_s(), first = 0, done = 0;
+    /* Every 50 ms: the sink's consumed-messages counter and the table's
+     * rows, so the run tells the rate at which the sink read the topic
+     * (between 10 % and 90 % of it, no start or tail) apart from the time
+     * the last batch took to come of age and land. */
+    double t10 = 0, t90 = 0, tall = 0;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count() FROM %s", table);
+    for (double deadline = assigned + 900;;) {
+        double consumed = 0, t = now_s();
+        sink_env_metric(&sink, "sluice_sink_messages_total", NULL, &consumed);
+        if (t10 == 0 && consumed >= 0.1 * (double)n) t10 = t;
+        if (t90 == 0 && consumed >= 0.9 * (double)n) t90 = t;
+        if (tall == 0 && consumed >= (double)n) tall = t;
+        double c = sink_env_scalar(&env, sql);
+        if (c > 0 && first == 0) first = now_s();
+        if (c >= (double)n) {
+            done = now_s();
+            break;
+        }
+        if (t > deadline) die("the sink did not land every row");
+        clock_sleep_ms(50);
+    }
+    r.consumed_s = tall > 0 ? tall - assigned : done - assigned;
+    r.read_rows_s = t90 > t10 ? 0.8 * (double)n / (t90 - t10) : 0;
     r.wall_s = done - t0;
     r.rows_s = (double)n / (done - assigned);
     r.cpu_us_row = proc_cpu_s(sink.pid) * 1e6 / (double)n;
@@ -533,6 +558,9 @@ static void print_sluice(const char *what, const sink_run *r, long n)
            "RSS %.1f MiB, %.0f INSERTs (%.0f rows each)\n",
            what, r->rows_s, r->wall_s, r->cpu_us_row, r->ch_cpu_us_row, (double)r->hwm / (1 << 20),
            r->inserts, r->inserts ? (double)n / r->inserts : 0);
+    printf("  %s, reading: every message consumed %.2f s after assignment (%.0f msgs/s), "
+           "%.0f msgs/s between 10 %% and 90 %% of the topic\n",
+           what, r->consumed_s, r->consumed_s > 0 ? (double)n / r->consumed_s : 0, r->read_rows_s);
     fflush(stdout);
 }
 

@@ -78,7 +78,12 @@ void sink_env_stop(sink_env *e)
         test_ch_stop(&e->ch);
     }
     test_kafka_stop(&e->kafka);
-    test_rmtree(e->dir);
+    /* SLUICE_KEEP_DIR=1: leave the logs and configs for a look afterwards. */
+    const char *keep = getenv("SLUICE_KEEP_DIR");
+    if (keep && *keep == '1')
+        fprintf(stderr, "kept %s\n", e->dir);
+    else
+        test_rmtree(e->dir);
     free(e->dir);
     memset(e, 0, sizeof *e);
 }
