@@ -240,35 +240,51 @@ static void prefill(const char *topic, int parts, long n, int avro)
     static const char *const props[] = {"linger.ms", "100", "batch.num.messages", "10000", NULL};
     test_producer *prod = test_producer_new_conf(env.kafka.bootstrap, "lz4", props);
     if (!prod) die("cannot create a producer");
+    /* Encoded 65 536 at a time, then produced in one burst: encoding Avro
+     * through jansson between produce calls would cut smaller record
+     * batches than JSON's, and the mock broker hands out one record batch
+     * per partition per fetch, so the sink's reading would pay for the
+     * prefill's speed (measured: 0.27-1.1 M msgs/s over the same events). */
+    enum { CHUNK = 65536 };
+    size_t *ends = malloc(CHUNK * sizeof *ends);
+    if (!ends) die("out of memory");
     double t0 = now_s();
-    buf msg;
-    buf_init(&msg, 4096);
+    buf chunk;
+    buf_init(&chunk, SIZE_MAX);
     uint64_t bytes = 0;
-    for (long i = 0; i < n; i++) {
-        char js[1024];
-        int len = event_json(i, avro, js, sizeof js);
-        if (avro) {
-            json_t *v = json_loadb(js, (size_t)len, 0, NULL);
-            uint8_t hdr[5];
-            sluice_wire_write_header(hdr, id);
-            buf_reset(&msg);
-            buf_append(&msg, hdr, 5);
-            avro_json_errors errs;
-            if (!v || avro_json_encode(sluice_avro_schema_root(s), v, &msg, &errs) != 0)
-                die("an event does not encode");
-            json_decref(v);
-            if (test_produce(prod, topic, (int32_t)(i % parts), NULL, 0, msg.data, msg.len) != 0)
-                die("produce failed");
-            bytes += msg.len;
-        } else {
-            if (test_produce(prod, topic, (int32_t)(i % parts), NULL, 0, js, (size_t)len) != 0)
-                die("produce failed");
-            bytes += (uint64_t)len;
+    for (long first = 0; first < n; first += CHUNK) {
+        long count = n - first < CHUNK ? n - first : CHUNK;
+        buf_reset(&chunk);
+        for (long k = 0; k < count; k++) {
+            char js[1024];
+            int len = event_json(first + k, avro, js, sizeof js);
+            if (avro) {
+                json_t *v = json_loadb(js, (size_t)len, 0, NULL);
+                uint8_t hdr[5];
+                sluice_wire_write_header(hdr, id);
+                buf_append(&chunk, hdr, 5);
+                avro_json_errors errs;
+                if (!v || avro_json_encode(sluice_avro_schema_root(s), v, &chunk, &errs) != 0)
+                    die("an event does not encode");
+                json_decref(v);
+            } else {
+                buf_append(&chunk, js, (size_t)len);
+            }
+            ends[k] = chunk.len;
         }
+        for (long k = 0; k < count; k++) {
+            size_t from = k ? ends[k - 1] : 0;
+            long i = first + k;
+            if (test_produce(prod, topic, (int32_t)(i % parts), NULL, 0, chunk.data + from,
+                             ends[k] - from) != 0)
+                die("produce failed");
+        }
+        bytes += chunk.len;
     }
     if (test_producer_flush(prod, 300000) != 0) die("prefill was not acknowledged");
     test_producer_free(prod);
-    buf_free(&msg);
+    buf_free(&chunk);
+    free(ends);
     sluice_avro_schema_free(s);
     printf("prefill %s: %ld %s events, %d partitions, %.1f MiB of values (%.0f B/event), "
            "%.1f s (lz4)\n",
@@ -319,6 +335,7 @@ typedef struct sink_run {
     double rows_s, wall_s, cpu_us_row, ch_cpu_us_row;
     double consumed_s;  /* assignment -> every message consumed */
     double read_rows_s; /* messages/s between 10 % and 90 % consumed */
+    double rows_s_99;   /* rows/s from assignment until 99 % had landed */
     uint64_t hwm;
     double inserts, pause_calls, resume_calls, pauses, rows, refetched;
     /* where the time went (the sink's own accounting) */
@@ -402,7 +419,7 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
      * rows, so the run tells the rate at which the sink read the topic
      * (between 10 % and 90 % of it, no start or tail) apart from the time
      * the last batch took to come of age and land. */
-    double t10 = 0, t90 = 0, tall = 0;
+    double t10 = 0, t90 = 0, tall = 0, t99 = 0;
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count() FROM %s", table);
     for (double deadline = assigned + 900;;) {
@@ -413,6 +430,7 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
         if (tall == 0 && consumed >= (double)n) tall = t;
         double c = sink_env_scalar(&env, sql);
         if (c > 0 && first == 0) first = now_s();
+        if (t99 == 0 && c >= 0.99 * (double)n) t99 = now_s();
         if (c >= (double)n) {
             done = now_s();
             break;
@@ -422,6 +440,7 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
     }
     r.consumed_s = tall > 0 ? tall - assigned : done - assigned;
     r.read_rows_s = t90 > t10 ? 0.8 * (double)n / (t90 - t10) : 0;
+    r.rows_s_99 = t99 > assigned ? 0.99 * (double)n / (t99 - assigned) : 0;
     r.wall_s = done - t0;
     r.rows_s = (double)n / (done - assigned);
     r.cpu_us_row = proc_cpu_s(sink.pid) * 1e6 / (double)n;
@@ -559,8 +578,10 @@ static void print_sluice(const char *what, const sink_run *r, long n)
            what, r->rows_s, r->wall_s, r->cpu_us_row, r->ch_cpu_us_row, (double)r->hwm / (1 << 20),
            r->inserts, r->inserts ? (double)n / r->inserts : 0);
     printf("  %s, reading: every message consumed %.2f s after assignment (%.0f msgs/s), "
-           "%.0f msgs/s between 10 %% and 90 %% of the topic\n",
-           what, r->consumed_s, r->consumed_s > 0 ? (double)n / r->consumed_s : 0, r->read_rows_s);
+           "%.0f msgs/s between 10 %% and 90 %% of the topic; landing: %.0f rows/s until 99 %% "
+           "had landed (a last, partial batch closes only at its max_age)\n",
+           what, r->consumed_s, r->consumed_s > 0 ? (double)n / r->consumed_s : 0, r->read_rows_s,
+           r->rows_s_99);
     fflush(stdout);
 }
 

@@ -724,15 +724,34 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
     const app_config *cfg = pl->cfg;
     int rc = 0;
     /* The consumer: librdkafka's prefetch queue and fetch responses share
-     * their part of the budget; a small queue also means pausing (which
-     * discards a partition's prefetched messages) has little to throw away. */
+     * their part of the budget, K, sized so that fetching does not stall:
+     *  - librdkafka 2.0 (Debian 12's) decides whether to fetch a partition
+     *    again right after queuing a response. If the consumer queue then
+     *    holds more than queued.max.messages.kbytes, or more messages than
+     *    queued.min.messages (100,000 by default), it stops fetching until
+     *    its broker thread wakes for something else: up to a second
+     *    (librdkafka #2879; 2.1 added fetch.queue.backoff.ms). Responses
+     *    are counted decompressed there. Seen with debug=fetch in the
+     *    benchmark: "queued.min.messages exceeded", then no fetch for
+     *    0.84 s, with responses of K/8. Responses are kept to K/16
+     *    compressed and the queue gets K/2, so a response's messages stay
+     *    well under both limits while the consumer thread drains the
+     *    queue; at most about K/2 + K/16 plus one decompressed response
+     *    is held.
+     *  - fetch.wait.max.ms 100 (librdkafka's default is 500): a fetch in
+     *    which every partition is at its end is held that long by the
+     *    broker, and partitions resumed meanwhile wait for the next one.
+     * Measured in docs/BENCHMARKS.md (Sink, section 1). A small queue also
+     * means pausing (which discards a partition's prefetched messages) has
+     * little to throw away. */
     char queued_kb[32], fetch_max[32], commit_ms[32];
     snprintf(commit_ms, sizeof commit_ms, "%lld", (long long)pl->commit_interval_ms);
-    uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 2;
+    uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 16;
     snprintf(queued_kb, sizeof queued_kb, "%llu",
              (unsigned long long)(q < 512     ? 512
                                   : q > 65536 ? 65536
                                               : q));
+    /* librdkafka wants fetch.max.bytes >= message.max.bytes (1,000,000). */
     snprintf(fetch_max, sizeof fetch_max, "%llu",
              (unsigned long long)(f < (1u << 20)    ? (1u << 20)
                                   : f > (32u << 20) ? (32u << 20)
@@ -741,6 +760,7 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
         {"queued.max.messages.kbytes", queued_kb},
         {"fetch.max.bytes", fetch_max},
         {"max.partition.fetch.bytes", "1048576"},
+        {"fetch.wait.max.ms", "100"},
         {"partition.assignment.strategy", "range,roundrobin"},
         {"session.timeout.ms", "30000"},
         /* Stored offsets go to the broker every sink.commit_interval: after
