@@ -528,7 +528,7 @@ static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
     size_t ranges_before = (*open)->n_ranges;
     uint64_t bytes = batch_add(*open, (uint32_t)slot, p->partition, p->generation, m->offset, ts,
                                m->key, m->key_len, m->payload, m->len);
-    if ((*open)->n_ranges > ranges_before)
+    if ((*open)->eo.on && (*open)->n_ranges > ranges_before)
         (*open)->eo.members_bytes += eo_member_bytes_max(p->partition, m->offset);
     if (!bytes) {
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
@@ -543,8 +543,8 @@ static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
      * Kafka's commit metadata (one more partition must still fit). */
     if ((int64_t)(*open)->n_msgs >= r->cfg->batch.max_rows ||
         (*open)->bytes >= r->cfg->batch.max_bytes ||
-        (*open)->eo.members_bytes + eo_member_bytes_max(INT32_MAX, INT64_MAX) >
-            EO_MEMBERS_MAX_BYTES)
+        ((*open)->eo.on && (*open)->eo.members_bytes + eo_member_bytes_max(INT32_MAX, INT64_MAX) >
+                               EO_MEMBERS_MAX_BYTES))
         close_batch(s, route);
 }
 
@@ -607,9 +607,17 @@ static void one_turn(consumer *s, int64_t *last_lag)
     }
     int64_t t0 = clock_mono_ns(), polling = 0;
     for (int n = 0; n < MAX_MESSAGES_PER_TURN && !atomic_load(&s->pl->stopping); n++) {
-        int64_t p0 = clock_mono_ns();
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, n == 0 ? timeout : 0);
-        polling += clock_mono_ns() - p0;
+        /* Only the first poll of a turn waits; the ones after it take what
+         * is queued and count as work (a clock read per message was 1 % of
+         * the machine's samples at 900 k messages/s). */
+        rd_kafka_message_t *m;
+        if (n == 0) {
+            int64_t p0 = clock_mono_ns();
+            m = rd_kafka_consumer_poll(s->rk, timeout);
+            polling = clock_mono_ns() - p0;
+        } else {
+            m = rd_kafka_consumer_poll(s->rk, 0);
+        }
         if (!m) break;
         take(s, m, &t, now);
         rd_kafka_message_destroy(m);
