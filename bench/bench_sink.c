@@ -403,12 +403,24 @@ static void write_config(const char *name, const char *topic, const char *table,
 }
 
 /* Run `sluice sink` over topic → table until n rows landed. */
+/* Wait until ClickHouse merges nothing (at most 120 s): what one run's
+ * INSERTs leave to merge would otherwise be counted as the next run's
+ * server CPU, and take its cores. */
+static void settle(void)
+{
+    for (int i = 0; i < 1200; i++) {
+        if (sink_env_scalar(&env, "SELECT count() FROM system.merges") == 0) return;
+        clock_sleep_ms(100);
+    }
+}
+
 static sink_run run_sluice(const char *name, const char *topic, const char *table, long n,
                            const char *extra, const char *ch_url)
 {
     sink_run r = {0};
     char config[700];
     write_config(name, topic, table, extra, ch_url, config, sizeof config);
+    settle();
     double ch0 = proc_cpu_s(ch_pid());
     double t0 = now_s();
     test_proc sink;
@@ -479,6 +491,7 @@ static int run_shell(const char *cmd, double *wall, double *cpu, long *maxrss_kb
 static double peer_kcat(const char *topic, long n)
 {
     create_table("peer_kcat");
+    settle();
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "set -o pipefail; kcat -C -q -e -o beginning -b '%s' -t %s -f '%%s\\n' | "
@@ -505,6 +518,7 @@ static double peer_kcat(const char *topic, long n)
 static void peer_kafka_engine(const char *topic, long n)
 {
     create_table("peer_engine");
+    settle();
     char sql[1400];
     snprintf(sql, sizeof sql,
              "CREATE TABLE peer_engine_queue (" COLUMNS ") ENGINE = Kafka('%s', '%s', "
@@ -541,6 +555,7 @@ static void peer_kafka_engine(const char *topic, long n)
 static void peer_python(const char *topic, long n)
 {
     create_table("peer_python");
+    settle();
     const char *src = getenv("SLUICE_SOURCE_DIR");
     char out[600], cmd[2048];
     snprintf(out, sizeof out, "%s/peer_python.out", env.dir);
@@ -635,6 +650,7 @@ static void insert_ceiling_with(const char *format, const char *engine, const ch
         snprintf(sql, sizeof sql,
                  "CREATE TABLE %s (" COLUMNS ") ENGINE = MergeTree ORDER BY (type, ts)", table);
     if (sink_env_sql(&env, sql) != 0) die("cannot create a ceiling table");
+    settle();
     snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT %s", table, format);
     double wall, cpu;
     if (ch_post_file(sql, params, file, &wall, &cpu) != 0) die("a ceiling INSERT failed");
@@ -667,6 +683,7 @@ static ceiling ceilings(const char *topic, const char *table, long n)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "kcat -C -q -e -o beginning -b '%s' -t %s -f '%%s\n' > /dev/null",
              env.kafka.bootstrap, topic);
+    settle();
     double b0 = proc_cpu_s(env.kafka.proc.pid), wall, cpu;
     long rss;
     if (run_shell(cmd, &wall, &cpu, &rss) != 0) die("kcat -C failed");
@@ -715,8 +732,11 @@ static void rss_vs_backlog(const char *topic, long backlog)
 {
     fault_proxy *fp = fault_proxy_start(env.ch.url);
     if (!fp) die("cannot start the proxy");
-    fault_proxy_set_delay_ms(fp,
-                             20000); /* longer than the sampling; the proxy's stop waits it out */
+    /* INSERTs only: the sink's start-up questions (version, table, columns)
+     * must be answered for it to subscribe. Longer than the sampling; the
+     * proxy's stop waits it out. */
+    fault_proxy_match(fp, "INSERT");
+    fault_proxy_set_delay_ms(fp, 20000);
     char name[64], config[700];
     snprintf(name, sizeof name, "stall-%ld", backlog);
     write_config(name, topic, "stalled", "  memory_limit: 64MiB\n  shutdown_timeout: 0s\n",
@@ -1075,6 +1095,7 @@ int main(int argc, char **argv)
      * small buffers: hysteresis against resume-as-soon-as-below. */
     fault_proxy *fp = fault_proxy_start(env.ch.url);
     if (!fp) die("cannot start the proxy");
+    fault_proxy_match(fp, "INSERT");
     fault_proxy_set_delay_ms(fp, 300);
     const int pcts[2] = {50, 100};
     for (int k = 0; k < 2; k++) {

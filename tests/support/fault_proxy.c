@@ -181,7 +181,7 @@ static void proxy_handle(void *opaque, const httpd_request *req, httpd_response 
     int serial = atomic_load(&p->serial);
     if (serial) pthread_mutex_lock(&p->serial_mu);
     int delay = atomic_load(&p->delay_ms);
-    if (delay > 0) clock_sleep_ms(delay);
+    if (delay > 0 && matches) clock_sleep_ms(delay);
     if (take_one(&p->fail_left)) {
         int status = atomic_load(&p->fail_status);
         httpd_respond_printf(resp, status, "application/json",

@@ -29,7 +29,8 @@ const char *fault_proxy_url(const fault_proxy *p);
 
 /* Answer the next n requests with `status` (and a JSON error body). */
 void fault_proxy_fail_next(fault_proxy *p, int n, int status);
-/* Hold every answer for ms milliseconds before sending it. */
+/* Hold every matching request (fault_proxy_match; all of them by default)
+ * ms milliseconds before forwarding it. */
 void fault_proxy_set_delay_ms(fault_proxy *p, int ms);
 /* Serve one request at a time (with the delay above: at most 1000/ms
  * requests a second, however many clients) — a rate-limited upstream. */
