@@ -133,6 +133,10 @@ static const cfg_key batch_keys[] = {
      .max = (int64_t)1 << 40, .doc = "... or at this many message bytes."},
     {"max_age", CFG_DURATION, K(app_batch_config, max_age_ms), 0, "1s", .min = 1, .max = 3600000,
      .doc = "... or this long after its first message."},
+    {"close_caught_up", CFG_BOOL, K(app_batch_config, close_caught_up), 0, "true",
+     .doc = "... or as soon as the sink has read every message there is on the route's "
+            "partitions, at most once per max_age (a burst's last rows land without waiting for "
+            "max_age; a trickle still makes one INSERT per max_age or so)."},
     {NULL},
 };
 

@@ -74,6 +74,7 @@ typedef struct app_batch_config {
     int64_t max_rows;
     uint64_t max_bytes;
     int64_t max_age_ms;
+    int close_caught_up;
 } app_batch_config;
 
 typedef struct app_transform_config {

@@ -85,6 +85,7 @@ void part_assign(part *p, int64_t high_mark, int64_t low_mark)
     p->generation++;
     p->assigned = 1;
     p->paused = 0;
+    p->at_end = 0;
     p->buffered = 0;
     p->high_mark = high_mark;
     p->low_mark = low_mark;
@@ -102,6 +103,7 @@ void part_revoke(part *p)
     p->generation++;
     p->assigned = 0;
     p->paused = 0;
+    p->at_end = 0;
     p->refetch_from = -1;
     p->buffered = 0;
     p->head = p->count = 0;

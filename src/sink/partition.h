@@ -38,6 +38,9 @@ typedef struct part {
     uint32_t generation; /* bumped on every assign and revoke */
     int assigned;
     int paused;
+    /* librdkafka said end of partition and no message came since: the
+     * consumer has read everything there is (consumer.c, caught up). */
+    int at_end;
     int64_t buffered; /* bytes held (consumer thread's count) */
     int64_t high_mark, low_mark;
     /* The first offset polled while paused and not taken (-1: none): the

@@ -326,10 +326,46 @@ static void test_poison_to_dlq_good_rows_land(void)
     CHECK(test_kafka_nothing_dropped(&env.kafka, "mixed"));
 }
 
+/* A burst's last batch closes when the sink has read every partition to its
+ * end, not at max_age: with max_age an hour, the rows land anyway, in one
+ * INSERT, and the sink says why. */
+static void test_caught_up_closes_the_batch(void)
+{
+    CHECK_EQ(setup(), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "burst", 4), 0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE burst (id UInt64, msg String) "
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
+    enum { N = 3000 };
+    for (int i = 0; i < N; i++) {
+        char json[128];
+        int n = snprintf(json, sizeof json, "{\"id\":%d,\"msg\":\"m%d\"}", i, i);
+        CHECK_EQ(test_produce(env.prod, "burst", -1, NULL, 0, json, (size_t)n), 0);
+    }
+    CHECK_EQ(test_producer_flush(env.prod, 30000), 0);
+    char config[700];
+    CHECK_EQ(sink_env_config(&env, "burst",
+                             "sink:\n  group_id: burst\n  routes:\n"
+                             "    - topic: burst\n      table: burst\n"
+                             "      batch: {max_rows: 100000, max_age: 1h}\n",
+                             config, sizeof config),
+             0);
+    test_proc sink;
+    CHECK_EQ(sink_env_run_sink(&env, &sink, config, "burst-sink", 1, 30000), 0);
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM burst", N, 60000), N);
+    double closes = -1, inserts = -1;
+    CHECK_EQ(sink_env_metric(&sink, "sluice_sink_caught_up_closes_total", NULL, &closes), 0);
+    CHECK_EQ(closes, 1);
+    CHECK_EQ(sink_env_metric(&sink, "sluice_sink_inserts_total", NULL, &inserts), 0);
+    CHECK_EQ(inserts, 1); /* every partition was read to its end before the batch closed */
+    CHECK_EQ(test_proc_stop(&sink, SIGTERM, 30000), 0);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT uniqExact(id) FROM burst"), N);
+}
+
 static void test_cleanup(void)
 {
     sink_env_stop(&env);
 }
 
 TEST_MAIN(T(test_avro_versions_every_row_exact), T(test_json_and_explode_routes),
-          T(test_poison_to_dlq_good_rows_land), T(test_cleanup))
+          T(test_poison_to_dlq_good_rows_land), T(test_caught_up_closes_the_batch), T(test_cleanup))
