@@ -18,6 +18,7 @@
  *     naive policy (resume as soon as below it, resume_percent 100).
  *  4. rows/s at 8 and 256 partitions.
  *  5. (SLUICE_BENCH_ONLY=eo) exactly-once against at-least-once.
+ *  (SLUICE_BENCH_ONLY=slow runs section 3 alone.)
  *  6. (SLUICE_BENCH_ONLY=types) the same events as Avro, Protobuf and
  *     JSON-Schema topics of the same size, alternating runs: rows/s and
  *     sink CPU per row of each, and the ratio to Avro.
@@ -1031,6 +1032,35 @@ static void types_compare(void)
     printf("every run's table holds the same rows, column for column (fingerprint %.0f)\n", want);
 }
 
+/* 3. Pause/resume calls, slow ClickHouse (each INSERT held 300 ms), small
+ * buffers: hysteresis against resume-as-soon-as-below. */
+static void slow_clickhouse(void)
+{
+    fault_proxy *fp = fault_proxy_start(env.ch.url);
+    if (!fp) die("cannot start the proxy");
+    fault_proxy_match(fp, "INSERT");
+    fault_proxy_set_delay_ms(fp, 300);
+    const int pcts[2] = {50, 100};
+    for (int k = 0; k < 2; k++) {
+        char name[32], table[32], extra[256];
+        snprintf(name, sizeof name, "pr%d", pcts[k]);
+        snprintf(table, sizeof table, "pr%d_t", pcts[k]);
+        create_table(table);
+        snprintf(extra, sizeof extra, "  memory_limit: 48MiB\n  resume_percent: %d\n  writers: 4\n",
+                 pcts[k]);
+        char ext2[400];
+        snprintf(ext2, sizeof ext2, "%s", extra);
+        sink_run r = run_sluice(name, "ev_json", table, events, ext2, fault_proxy_url(fp));
+        double per_m = 1e6 / (double)events;
+        printf("slow ClickHouse (300 ms an INSERT), memory_limit 48 MiB, resume_percent %d: "
+               "%.0f pause calls and %.0f resume calls per million messages (%.0f partition "
+               "pauses), %.0f rows/s, peak RSS %.1f MiB\n",
+               pcts[k], r.pause_calls * per_m, r.resume_calls * per_m, r.pauses * per_m, r.rows_s,
+               (double)r.hwm / (1 << 20));
+    }
+    fault_proxy_stop(fp);
+}
+
 int main(int argc, char **argv)
 {
     int part1_only = 0;
@@ -1060,6 +1090,12 @@ int main(int argc, char **argv)
     printf("events: %ld\n", events);
     if (eo_only) {
         eo_compare();
+        sink_env_stop(&env);
+        return 0;
+    }
+    if (only && !strcmp(only, "slow")) { /* section 3 alone */
+        prefill("ev_json", 64, events, 0);
+        slow_clickhouse();
         sink_env_stop(&env);
         return 0;
     }
@@ -1112,31 +1148,7 @@ int main(int argc, char **argv)
     rss_vs_backlog("backlog_small", events / 10);
     rss_vs_backlog("ev_json", events);
 
-    /* 3. Pause/resume calls, slow ClickHouse (each INSERT held 300 ms),
-     * small buffers: hysteresis against resume-as-soon-as-below. */
-    fault_proxy *fp = fault_proxy_start(env.ch.url);
-    if (!fp) die("cannot start the proxy");
-    fault_proxy_match(fp, "INSERT");
-    fault_proxy_set_delay_ms(fp, 300);
-    const int pcts[2] = {50, 100};
-    for (int k = 0; k < 2; k++) {
-        char name[32], table[32], extra[256];
-        snprintf(name, sizeof name, "pr%d", pcts[k]);
-        snprintf(table, sizeof table, "pr%d_t", pcts[k]);
-        create_table(table);
-        snprintf(extra, sizeof extra, "  memory_limit: 48MiB\n  resume_percent: %d\n  writers: 4\n",
-                 pcts[k]);
-        char ext2[400];
-        snprintf(ext2, sizeof ext2, "%s", extra);
-        sink_run r = run_sluice(name, "ev_json", table, events, ext2, fault_proxy_url(fp));
-        double per_m = 1e6 / (double)events;
-        printf("slow ClickHouse (300 ms an INSERT), memory_limit 48 MiB, resume_percent %d: "
-               "%.0f pause calls and %.0f resume calls per million messages (%.0f partition "
-               "pauses), %.0f rows/s, peak RSS %.1f MiB\n",
-               pcts[k], r.pause_calls * per_m, r.resume_calls * per_m, r.pauses * per_m, r.rows_s,
-               (double)r.hwm / (1 << 20));
-    }
-    fault_proxy_stop(fp);
+    slow_clickhouse();
 
     /* 4. Partition count. 8 partitions hold less before the mock drops
      * data, so this part uses a quarter of the events. */

@@ -198,7 +198,7 @@ static const cfg_key sink_keys[] = {
      .doc = "Where a new group starts: earliest (as Kafka Connect sinks do) or latest."},
     {"memory_limit", CFG_SIZE, K(app_sink_config, memory_limit), 0, "256MiB", .min = 48 << 20,
      .max = (int64_t)1 << 40,
-     .doc = "What the sink process may use (its resident set): 24 MiB are set aside for the "
+     .doc = "What the sink process may use (its resident set): 28 MiB are set aside for the "
             "process itself, the rest is split between partition buffers, writers' rows and "
             "librdkafka's queue (docs/OPERATIONS.md, Memory)."},
     {"writers", CFG_INT, K(app_sink_config, writers), 0, "2", .min = 1, .max = 64,

@@ -834,15 +834,23 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
              (unsigned long long)(q < 512     ? 512
                                   : q > 65536 ? 65536
                                               : q));
-    /* librdkafka wants fetch.max.bytes >= message.max.bytes (1,000,000). */
-    snprintf(fetch_max, sizeof fetch_max, "%llu",
-             (unsigned long long)(f < (1u << 20)    ? (1u << 20)
-                                  : f > (32u << 20) ? (32u << 20)
-                                                    : f));
+    /* A response is at most fetch.max.bytes compressed, and librdkafka
+     * holds it decompressed: with compressible messages (10x for repetitive
+     * JSON) a 1 MiB floor alone took the 48 MiB minimum over its limit.
+     * librdkafka wants fetch.max.bytes >= message.max.bytes, so the
+     * consumer's message.max.bytes (which only bounds what a handle
+     * produces; this one produces nothing) follows it down; a record batch
+     * larger than a fetch is still returned whole, as Kafka does. */
+    uint64_t fb = f < (256u << 10) ? (256u << 10) : f > (32u << 20) ? (32u << 20) : f;
+    char part_max[32];
+    snprintf(fetch_max, sizeof fetch_max, "%llu", (unsigned long long)fb);
+    snprintf(part_max, sizeof part_max, "%llu",
+             (unsigned long long)(fb < (1u << 20) ? fb : (1u << 20)));
     const kafka_setting defaults[] = {
         {"queued.max.messages.kbytes", queued_kb},
         {"fetch.max.bytes", fetch_max},
-        {"max.partition.fetch.bytes", "1048576"},
+        {"message.max.bytes", fetch_max},
+        {"max.partition.fetch.bytes", part_max},
         {"fetch.wait.max.ms", "100"},
         {"partition.assignment.strategy", "range,roundrobin"},
         {"session.timeout.ms", "30000"},

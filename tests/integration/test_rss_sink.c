@@ -9,6 +9,9 @@
  *  2. ClickHouse rate-limited to one INSERT a second (a proxy in front of
  *     the real server serves one request at a time, each held a second)
  *     with a growing backlog: RSS stays under the limit throughout.
+ *  3. The smallest limit (48 MiB) with 4 writers and 64 partitions, every
+ *     INSERT held 300 ms: the allocator's slack (main.c,
+ *     bound_allocator_slack) is part of the RSS too, and must fit.
  *
  * RSS only means something in an uninstrumented build (ASan's shadow memory
  * and quarantine would dominate it), so `make test` runs tests named
@@ -190,10 +193,55 @@ static void test_rate_limited_clickhouse_memory_flat(void)
     CHECK(test_kafka_nothing_dropped(&env.kafka, "slow"));
 }
 
+static void test_smallest_limit_four_writers(void)
+{
+    CHECK_EQ(setup(), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "small", 64), 0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE small (id UInt64, note String) "
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
+    fault_proxy *fp = fault_proxy_start(env.ch.url);
+    CHECK(fp);
+    fault_proxy_match(fp, "INSERT");
+    fault_proxy_set_delay_ms(fp, 300);
+    char config[700];
+    CHECK_EQ(sink_env_config_via(&env, "small", fault_proxy_url(fp),
+                                 "sink:\n  group_id: small\n  memory_limit: 48MiB\n  writers: 4\n"
+                                 "  routes:\n    - topic: small\n      table: small\n",
+                                 config, sizeof config),
+             0);
+    test_proc sink;
+    CHECK_EQ(sink_env_run_sink(&env, &sink, config, "small-sink", 1, 30000), 0);
+    clock_sleep_ms(1000);
+    fprintf(stderr, "smallest limit: sink RSS when assigned and idle %.1f MiB\n",
+            (double)sink_env_rss(sink.pid) / (1 << 20));
+    feeder fd = {.p = env.prod, .topic = "small", .per_s = 20000};
+    pthread_t th;
+    pthread_create(&th, NULL, feed, &fd);
+    uint64_t max_rss = sample_for(sink.pid, 20000);
+    atomic_store(&fd.stop, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ(test_producer_flush(env.prod, 60000), 0);
+    long total = atomic_load(&fd.next);
+    double landed = sink_env_scalar(&env, "SELECT count() FROM small");
+    fprintf(stderr,
+            "smallest limit: produced %ld events, %.0f landed during the 20 s, sink max RSS "
+            "%.1f MiB, limit 48 MiB\n",
+            total, landed, (double)max_rss / (1 << 20));
+    CHECK(landed < (double)total); /* INSERTs were the bottleneck */
+    CHECK(max_rss < (uint64_t)48 << 20);
+    fault_proxy_set_delay_ms(fp, 0);
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM small", (double)total, 240000),
+             (double)total);
+    CHECK_EQ(test_proc_stop(&sink, SIGTERM, 60000), 0);
+    fault_proxy_stop(fp);
+    CHECK(test_kafka_nothing_dropped(&env.kafka, "small"));
+}
+
 static void test_cleanup(void)
 {
     sink_env_stop(&env);
 }
 
 TEST_MAIN(T(test_clickhouse_outage_memory_flat), T(test_rate_limited_clickhouse_memory_flat),
-          T(test_cleanup))
+          T(test_smallest_limit_four_writers), T(test_cleanup))
