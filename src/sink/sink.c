@@ -29,6 +29,7 @@
 #include "sink/pipeline.h"
 #include "sink/writer.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,32 @@ int sink_check_config(const app_config *cfg, const char *brokers, sluice_error *
     return 0;
 }
 
+/*
+ * glibc's allocator raises its mmap threshold to the size of the largest
+ * block freed (up to 32 MiB) and keeps up to twice that free at the top of
+ * each thread's heap, so after a few large batch, fetch and INSERT buffers
+ * come and go, every arena (one per busy thread) holds megabytes nobody
+ * uses — outside the budget. At the 48 MiB minimum with 4 writers the sink
+ * peaked at 51-56 MiB that way. Fixed thresholds bound it: blocks from
+ * R/64 up (256 KiB..4 MiB) are mapped and unmapped instead of kept. Small
+ * thresholds cost CPU (at 256 KiB librdkafka's fetch and decompression
+ * buffers are mapped too: page faults and unmaps), large ones memory (at
+ * 1 and 4 MiB the 48 MiB case peaked at 42.7-48.1 MiB against 39.1-42.6 at
+ * 256 KiB), hence the fraction of R (docs/OPERATIONS.md, Memory).
+ * GLIBC_TUNABLES naming either threshold wins over this. Process-wide:
+ * `sluice run`'s ingest shares the setting.
+ */
+static void bound_allocator_slack(uint64_t rest)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (t && (strstr(t, "malloc.mmap_threshold") || strstr(t, "malloc.trim_threshold"))) return;
+    uint64_t th = rest / 64;
+    if (th < (256u << 10)) th = 256u << 10;
+    if (th > (4u << 20)) th = 4u << 20;
+    mallopt(M_MMAP_THRESHOLD, (int)th);
+    mallopt(M_TRIM_THRESHOLD, (int)(2 * th));
+}
+
 int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice_metrics *m,
                sink **out, sluice_error *err)
 {
@@ -294,6 +321,7 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     pl->budget.writer_rows = rest / 4 / (uint64_t)sc->writers;
     if (pl->budget.writer_rows < (1u << 20)) pl->budget.writer_rows = 1u << 20;
     pl->budget.kafka_queue = rest / 8;
+    bound_allocator_slack(rest);
     pl->sr = sr;
     pl->m = metrics_scope_new(m);
     s->own_scope = metrics_scope_new(m);

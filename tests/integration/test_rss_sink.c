@@ -10,7 +10,7 @@
  *     the real server serves one request at a time, each held a second)
  *     with a growing backlog: RSS stays under the limit throughout.
  *  3. The smallest limit (48 MiB) with 4 writers and 64 partitions, every
- *     INSERT held 300 ms: the allocator's slack (main.c,
+ *     INSERT held 300 ms: the allocator's slack (sink.c,
  *     bound_allocator_slack) is part of the RSS too, and must fit.
  *
  * RSS only means something in an uninstrumented build (ASan's shadow memory
