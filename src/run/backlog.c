@@ -21,11 +21,17 @@ typedef struct topic_state {
     char name[256];
     atomic_ullong admitted_bytes; /* cumulative, counted at admission */
     atomic_ullong admitted_events;
-    atomic_ullong window_base;        /* admitted_bytes two polls ago */
-    atomic_ullong backlog_bytes;      /* fullest partition's estimate at the last poll */
+    atomic_ullong window_base;   /* admitted_bytes two polls ago */
+    atomic_ullong backlog_bytes; /* fullest partition's estimate at the last poll */
+    /* Of the topic's recent growth, the largest share one partition took
+     * (per mille; 1000 until measured): recent admissions are counted
+     * against the fullest partition at twice that share. */
+    atomic_uint share_pm;
     unsigned long long prev_snapshot; /* guard thread only */
-    int warned_unread;                /* guard thread only */
-    struct timespec unread_since;     /* guard thread only; 0: read or empty */
+    int64_t *prev_hi;                 /* guard thread only: per partition, at the last poll */
+    int n_prev_hi;
+    int warned_unread;            /* guard thread only */
+    struct timespec unread_since; /* guard thread only; 0: read or empty */
 } topic_state;
 
 struct backlog_guard {
@@ -58,10 +64,22 @@ static topic_state *find_or_add(backlog_guard *g, const char *topic)
     if (!t && n < BACKLOG_MAX_TOPICS) {
         t = &g->topics[n];
         snprintf(t->name, sizeof t->name, "%s", topic);
+        atomic_store(&t->share_pm, 1000);
         atomic_store_explicit(&g->n, n + 1, memory_order_release);
     }
     pthread_mutex_unlock(&g->add_mu);
     return t;
+}
+
+/* The fullest partition's unconsumed bytes at the last poll, plus its
+ * share of what was admitted since (twice the largest share a partition
+ * took of the topic's last growth, all of it while unmeasured or uneven). */
+static unsigned long long estimate(topic_state *t)
+{
+    unsigned long long recent = atomic_load(&t->admitted_bytes) - atomic_load(&t->window_base);
+    unsigned pm = atomic_load(&t->share_pm);
+    if (pm < 500) recent = recent * 2 * (pm ? pm : 1) / 1000;
+    return atomic_load(&t->backlog_bytes) + recent;
 }
 
 int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t bytes, char *why,
@@ -74,8 +92,7 @@ int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t by
         sluice_counter_inc(g->m_refused);
         return -1;
     }
-    unsigned long long recent = atomic_load(&t->admitted_bytes) - atomic_load(&t->window_base);
-    unsigned long long est = atomic_load(&t->backlog_bytes) + recent;
+    unsigned long long est = estimate(t);
     /* A request is admitted into an empty topic whatever its size, or a
      * request larger than the limit could never be written. */
     if (est > 0 && est + bytes > g->limit) {
@@ -114,6 +131,18 @@ static long long worst_partition(backlog_guard *g, topic_state *t, int *unread)
         return -1;
     }
     *unread = 1;
+    if (t->n_prev_hi != parts) {
+        int64_t *q = realloc(t->prev_hi, (size_t)(parts > 0 ? parts : 1) * sizeof *q);
+        if (!q) {
+            rd_kafka_topic_partition_list_destroy(l);
+            return -1;
+        }
+        for (int i = 0; i < parts; i++)
+            q[i] = -1;
+        t->prev_hi = q;
+        t->n_prev_hi = parts;
+    }
+    int64_t grew_total = 0, grew_max = 0;
     for (int i = 0; i < l->cnt; i++) {
         int64_t lo, hi;
         if (rd_kafka_query_watermark_offsets(g->rk, t->name, l->elems[i].partition, &lo, &hi,
@@ -121,12 +150,22 @@ static long long worst_partition(backlog_guard *g, topic_state *t, int *unread)
             worst = -1;
             break;
         }
+        if (t->prev_hi[i] >= 0 && hi > t->prev_hi[i]) {
+            grew_total += hi - t->prev_hi[i];
+            if (hi - t->prev_hi[i] > grew_max) grew_max = hi - t->prev_hi[i];
+        }
+        t->prev_hi[i] = hi;
         int64_t from = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
         if (l->elems[i].offset >= 0) *unread = 0;
         if (from < lo) from = lo;
         if (hi - from > worst) worst = hi - from;
     }
     rd_kafka_topic_partition_list_destroy(l);
+    /* How evenly the topic grew since the last poll (keys hash unevenly; a
+     * single key puts everything in one partition): enough growth to tell,
+     * or the last measure stands. */
+    if (worst >= 0 && grew_total >= 1000)
+        atomic_store(&t->share_pm, (unsigned)(grew_max * 1000 / grew_total));
     return worst;
 }
 
@@ -177,8 +216,7 @@ uint64_t backlog_guard_max_bytes(backlog_guard *g)
     size_t n = atomic_load_explicit(&g->n, memory_order_acquire);
     for (size_t i = 0; i < n; i++) {
         topic_state *t = &g->topics[i];
-        uint64_t v = atomic_load(&t->backlog_bytes) +
-                     (atomic_load(&t->admitted_bytes) - atomic_load(&t->window_base));
+        uint64_t v = estimate(t);
         if (v > m) m = v;
     }
     return m;
@@ -241,6 +279,8 @@ void backlog_guard_stop(backlog_guard *g)
     if (!g) return;
     atomic_store(&g->stop, 1);
     pthread_join(g->thread, NULL);
+    for (size_t i = 0; i < atomic_load(&g->n); i++)
+        free(g->topics[i].prev_hi);
     rd_kafka_destroy(g->rk);
     pthread_mutex_destroy(&g->add_mu);
     free(g);

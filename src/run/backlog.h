@@ -6,9 +6,15 @@
  * could not keep up (ClickHouse down, say), accepted events would vanish.
  * The guard estimates, per topic, the unconsumed bytes of its fullest
  * partition — (high watermark − the sink group's committed offset) × the
- * mean size of the events ingest produced to that topic — plus what ingest
- * admitted since, and refuses a request (ingest answers 429) that would
- * take it over `limit` bytes. The estimate errs high: sizes are counted
+ * mean size of the events ingest produced to that topic — plus that
+ * partition's part of what ingest admitted since, and refuses a request
+ * (ingest answers 429) that would take it over `limit` bytes. The part is
+ * twice the largest share one partition took of the topic's growth
+ * between the last two polls (all of it until measured, or when one
+ * partition took half or more): counting all of a 4-partition topic's
+ * recent admissions against one partition refused two requests in three
+ * at 300 k events/s while the sink kept up (docs/BENCHMARKS.md, One
+ * process). The estimate errs high: sizes are counted
  * uncompressed, the committed offset trails what the sink has landed (by
  * sink.commit_interval, 200 ms in `sluice run`), and
  * admissions count until two polls after they were made.
