@@ -88,6 +88,20 @@ static uint64_t sample_for(pid_t pid, int ms)
     return max;
 }
 
+/* Feed `topic` at per_s events a second for 20 s while sampling the sink's
+ * RSS; the events produced (all flushed) into *total, the peak RSS back. */
+static uint64_t feed_for_20s(const test_proc *sink, const char *topic, long per_s, long *total)
+{
+    feeder fd = {.p = env.prod, .topic = topic, .per_s = per_s};
+    pthread_t th;
+    pthread_create(&th, NULL, feed, &fd);
+    uint64_t max_rss = sample_for(sink->pid, 20000);
+    atomic_store(&fd.stop, 1);
+    pthread_join(th, NULL);
+    *total = test_producer_flush(env.prod, 60000) == 0 ? atomic_load(&fd.next) : -1;
+    return max_rss;
+}
+
 static void test_clickhouse_outage_memory_flat(void)
 {
     CHECK_EQ(setup(), 0);
@@ -169,14 +183,9 @@ static void test_rate_limited_clickhouse_memory_flat(void)
              0);
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "slow-sink", 1, 30000), 0);
-    feeder fd = {.p = env.prod, .topic = "slow", .per_s = 10000}; /* ~10 MiB/s of events */
-    pthread_t th;
-    pthread_create(&th, NULL, feed, &fd);
-    uint64_t max_rss = sample_for(sink.pid, 20000);
-    atomic_store(&fd.stop, 1);
-    pthread_join(th, NULL);
-    CHECK_EQ(test_producer_flush(env.prod, 60000), 0);
-    long total = atomic_load(&fd.next);
+    long total = 0;
+    uint64_t max_rss = feed_for_20s(&sink, "slow", 10000, &total); /* ~10 MiB/s of events */
+    CHECK(total > 0);
     double landed = sink_env_scalar(&env, "SELECT count() FROM slow");
     fprintf(stderr,
             "rate-limited: produced %ld events, %.0f landed during the 20 s, sink max RSS "
@@ -215,14 +224,9 @@ static void test_smallest_limit_four_writers(void)
     clock_sleep_ms(1000);
     fprintf(stderr, "smallest limit: sink RSS when assigned and idle %.1f MiB\n",
             (double)sink_env_rss(sink.pid) / (1 << 20));
-    feeder fd = {.p = env.prod, .topic = "small", .per_s = 20000};
-    pthread_t th;
-    pthread_create(&th, NULL, feed, &fd);
-    uint64_t max_rss = sample_for(sink.pid, 20000);
-    atomic_store(&fd.stop, 1);
-    pthread_join(th, NULL);
-    CHECK_EQ(test_producer_flush(env.prod, 60000), 0);
-    long total = atomic_load(&fd.next);
+    long total = 0;
+    uint64_t max_rss = feed_for_20s(&sink, "small", 20000, &total);
+    CHECK(total > 0);
     double landed = sink_env_scalar(&env, "SELECT count() FROM small");
     fprintf(stderr,
             "smallest limit: produced %ld events, %.0f landed during the 20 s, sink max RSS "
