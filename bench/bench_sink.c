@@ -595,7 +595,8 @@ static void print_sluice(const char *what, const sink_run *r, long n)
            r->inserts, r->inserts ? (double)n / r->inserts : 0);
     printf("  %s, reading: every message consumed %.2f s after assignment (%.0f msgs/s), "
            "%.0f msgs/s between 10 %% and 90 %% of the topic; landing: %.0f rows/s until 99 %% "
-           "had landed (a last, partial batch closes only at its max_age)\n",
+           "had landed (the rest: the last batch, closed once every partition was read to its end, "
+           "and its INSERT)\n",
            what, r->consumed_s, r->consumed_s > 0 ? (double)n / r->consumed_s : 0, r->read_rows_s,
            r->rows_s_99);
     fflush(stdout);
