@@ -40,7 +40,7 @@ for t in "${targets[@]}"; do
        -artifact_prefix=build-fuzz/ -print_final_stats=1 "${args[@]}" >"build-fuzz/$name.log" 2>&1; then
     echo "fuzz.sh: $name FAILED — see build-fuzz/$name.log" >&2
     tail -n 40 "build-fuzz/$name.log" >&2
-    failed+=("$name: $(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|[^ ]*INFO: .*(timeout|out-of-memory|leak))' "build-fuzz/$name.log" || tail -n 1 "build-fuzz/$name.log")")
+    failed+=("$name: $(grep -m1 -E '^(==[0-9]+== ?ERROR|SUMMARY)' "build-fuzz/$name.log" || tail -n 1 "build-fuzz/$name.log")")
     status=1
   else
     grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "build-fuzz/$name.log" | tr '\n' ' '
