@@ -5,9 +5,7 @@
  */
 #include "cli/cli.h"
 
-#include <malloc.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const struct cli_command commands[] = {
@@ -19,26 +17,6 @@ static const struct cli_command commands[] = {
     {"check-config", "validate a sluice.yaml without starting anything", cmd_check_config},
     {"ddl", "print a CREATE TABLE for a registry subject, as the sink maps it", cmd_ddl},
 };
-
-/*
- * glibc's allocator raises its mmap threshold to the size of the largest
- * block freed (up to 32 MiB) and keeps up to twice that free at the top of
- * each thread's heap, so after a few large batch and INSERT buffers come
- * and go, every arena (one per busy thread) holds megabytes nobody uses.
- * That slack is outside sink.memory_limit's accounting: with the 48 MiB
- * minimum and 4 writers the sink peaked at 51-56 MiB; with fixed
- * thresholds at 43.7-45.4 MiB, for about 0.08 us/row more CPU (buffers of
- * 256 KiB and up are mapped and unmapped instead of reused;
- * docs/BENCHMARKS.md, Sink section 3). GLIBC_TUNABLES naming either
- * threshold wins over this.
- */
-static void bound_allocator_slack(void)
-{
-    const char *t = getenv("GLIBC_TUNABLES");
-    if (t && (strstr(t, "malloc.mmap_threshold") || strstr(t, "malloc.trim_threshold"))) return;
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 512 * 1024);
-}
 
 static void usage(FILE *f)
 {
@@ -64,7 +42,6 @@ int main(int argc, char **argv)
         printf("sluice %s\n", SLUICE_VERSION);
         return CLI_EXIT_OK;
     }
-    bound_allocator_slack();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n\n", argv[1]);
