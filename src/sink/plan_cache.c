@@ -40,6 +40,7 @@ void plan_cache_free(plan_cache *c)
 
 uint64_t plan_cache_batch(plan_cache *c)
 {
+    c->n_memo = 0;
     return c->tick + 1;
 }
 
@@ -349,6 +350,14 @@ int plan_cache_framed(plan_cache *c, route_rt *r, const uint8_t *frame, size_t l
         return PLAN_UNDECODABLE;
     }
     *payload_at = (size_t)(payload - frame);
+    uint64_t gen = atomic_load(&r->cols_gen);
+    for (int i = 0; i < c->n_memo; i++) {
+        const plan_memo *m = &c->memo[i];
+        if (m->id == id && m->route == r->index && m->pin == pin && m->cols_gen == gen) {
+            *out = m->e;
+            return PLAN_READY;
+        }
+    }
     if (!c->sr) {
         snprintf(why, why_len, "schema id %d: no schema registry configured", (int)id);
         return PLAN_UNDECODABLE;
@@ -372,5 +381,9 @@ int plan_cache_framed(plan_cache *c, route_rt *r, const uint8_t *frame, size_t l
         rc = PLAN_UNDECODABLE;
     }
     sluice_sr_schema_release(ws);
+    if (rc == PLAN_READY && c->n_memo < PLAN_MEMO &&
+        ((*out)->kind == PLAN_KIND_AVRO || (*out)->kind == PLAN_KIND_JSON_SCHEMA) &&
+        (*out)->cols_gen == gen)
+        c->memo[c->n_memo++] = (plan_memo){r->index, id, pin, gen, *out};
     return rc;
 }
