@@ -121,6 +121,7 @@ typedef struct jentry {
     jtarget *targets; /* the rest of a path written as this one key */
     size_t n_targets;
     jlevel *nest; /* this key as a prefix: paths continue one object down */
+    uint32_t id;  /* among all the plan's entries: plan_state.jseen */
 } jentry;
 
 struct jlevel {
@@ -173,6 +174,7 @@ struct plan {
     const char *explode_path;
     jlevel *jroot;        /* the message's keys */
     jlevel *jelem;        /* an exploded element's keys */
+    uint32_t n_jentries;  /* entries of all levels */
     const jtarget *jself; /* targets that are the exploded element itself */
     size_t n_jself;
     /* Protobuf plans (plan_proto_compile.c): the compiled message, or NULL */
@@ -194,6 +196,10 @@ struct plan_state {
     char *col_error;
     sluice_error col_err; /* the message of the last such failure */
     arena json_text;
+    /* per JSON plan entry: the serial of the object it was last seen in
+     * (duplicate keys among the plan's own keys, plan_json.c walk) */
+    uint32_t *jseen;
+    uint32_t jserial;
     struct proto_state *proto; /* Protobuf plans: per-field row state */
 };
 

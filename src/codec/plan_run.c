@@ -29,8 +29,9 @@ plan_state *plan_state_new(const plan *p)
     st->col_error = calloc(p->n_cols ? p->n_cols : 1, 1);
     st->slot_rank = calloc(p->n_slots ? p->n_slots : 1, sizeof *st->slot_rank);
     arena_init(&st->json_text, 4096, SCRATCH_CAP);
+    st->jseen = calloc(p->n_jentries ? p->n_jentries : 1, sizeof *st->jseen);
     if (!st->scratch || !st->set || !st->slots || !st->col_rank || !st->col_error ||
-        !st->slot_rank) {
+        !st->slot_rank || !st->jseen) {
         plan_state_free(st);
         return NULL;
     }
@@ -59,6 +60,7 @@ void plan_state_free(plan_state *st)
     free(st->col_rank);
     free(st->col_error);
     free(st->slot_rank);
+    free(st->jseen);
     arena_free(&st->json_text);
     plan_proto_state_free(st->proto);
     free(st);

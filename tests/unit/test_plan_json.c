@@ -384,6 +384,25 @@ static void test_by_design(void)
               "ERROR $.a.b: column a.b: 999 does not fit in UInt8");
     CHECK_STR(run1(p, st, "{\"big\":1,\"big\":2}", &out),
               "ERROR not JSON: duplicate key \"big\" in an object at line 1 column 10 (offset 9)");
+    /* Duplicates among the plan's keys (one stamp per entry), among keys
+     * it does not know (the reader's check), spelled with an escape, past
+     * the reader's small set of 8, and one level down; the same key in
+     * two different objects is not one. */
+    CHECK_STR(run1(p, st, "{\"big\":1,\"b\\u0069g\":2}", &out),
+              "ERROR not JSON: duplicate key \"big\" in an object at line 1 column 10 (offset 9)");
+    CHECK_STR(run1(p, st, "{\"big\":1,\"x\":1,\"x\":2}", &out),
+              "ERROR not JSON: duplicate key \"x\" in an object at line 1 column 16 (offset 15)");
+    CHECK_STR(run1(p, st,
+                   "{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,"
+                   "\"k9\":1,\"big\":1,\"k3\":1}",
+                   &out),
+              "ERROR not JSON: duplicate key \"k3\" in an object at line 1 column 73 (offset 72)");
+    CHECK_STR(run1(p, st, "{\"big\":1,\"a\":{\"b\":1,\"b\":2}}", &out),
+              "ERROR not JSON: duplicate key \"b\" in an object at line 1 column 21 (offset 20)");
+    CHECK_STR(run1(p, st, "{\"big\":5,\"a\":{\"b\":1,\"big\":2},\"z\":{\"b\":3,\"a\":1}}", &out),
+              "05 00 00 00 00 00 00 00 01");
+    /* an object of the plan's keys again in the next message is no repeat */
+    CHECK_STR(run1(p, st, "{\"big\":6,\"a\":{\"b\":2}}", &out), "06 00 00 00 00 00 00 00 02");
     CHECK_STR(run1(p, st, "[1]", &out), "ERROR a JSON message must be an object");
     buf_free(&out);
     plan_state_free(st);
