@@ -18,8 +18,15 @@
  *                   the Protobuf plan into the same table: the same rows,
  *                   checked byte for byte against the Avro plan's before
  *                   timing, so the ratio is the cost of the format alone.
+ *   json.scalar     the same events as JSON text (what make_event writes)
+ *                   through the JSON plan (the streaming reader, no tree)
+ *                   into the table's 13 scalar columns (a JSON path does
+ *                   not reach into arrays of objects, so the Nested and map
+ *                   columns are left out), checked byte for byte against
+ *                   the Avro plan into the same columns, and that Avro
+ *                   plan's cost beside it (avro.scalar).
  *
- * usage: bench_codec [--messages N] [--only plain|transform|peer|proto]
+ * usage: bench_codec [--messages N] [--only plain|transform|peer|proto|json]
  */
 #include "codec/avro_json.h"
 #include "codec/ch_type.h"
@@ -308,7 +315,9 @@ int main(int argc, char **argv)
 
     /* DISTINCT messages, encoded once, in both formats. */
     buf msgs[DISTINCT], pmsgs[DISTINCT];
-    size_t avro_bytes = 0, proto_bytes = 0;
+    char *texts[DISTINCT];
+    size_t json_lens[DISTINCT];
+    size_t avro_bytes = 0, proto_bytes = 0, json_bytes = 0;
     for (int i = 0; i < DISTINCT; i++) {
         char *text = make_event(i);
         json_error_t je;
@@ -328,7 +337,9 @@ int main(int argc, char **argv)
         avro_bytes += msgs[i].len;
         proto_bytes += pmsgs[i].len;
         json_decref(v);
-        free(text);
+        texts[i] = text;
+        json_lens[i] = strlen(text);
+        json_bytes += json_lens[i];
     }
 
     plan_options plain_opt = {.route = "bench"};
@@ -354,6 +365,22 @@ int main(int argc, char **argv)
         }
     }
     plan_state *pps = plan_state_new(pplain);
+    /* The scalar columns, by JSON plan and by Avro plan. */
+    plan *jscalar, *ascalar;
+    size_t n_scalar = 0;
+    {
+        plan_column pc[32];
+        for (size_t i = 0; i < N_PLAIN; i++)
+            if (!strchr(plain_cols[i][0], '.'))
+                pc[n_scalar++] = (plan_column){
+                    .name = plain_cols[i][0], .type = plain_types[i], .insertable = 1};
+        if (plan_compile_json(pc, n_scalar, &plain_opt, &jscalar, &err) != 0 ||
+            plan_compile_avro(root, NULL, pc, n_scalar, &plain_opt, &ascalar, &err) != 0) {
+            fprintf(stderr, "bench_codec: scalar plans: %s\n", err.msg);
+            return 1;
+        }
+    }
+    plan_state *jss = plan_state_new(jscalar), *ass = plan_state_new(ascalar);
 
     /* The peer. */
     avro_schema_t aschema;
@@ -406,6 +433,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_codec: the Avro and Protobuf plans disagree on message %d\n", i);
             return 1;
         }
+        buf_reset(&a);
+        buf_reset(&b);
+        if (plan_run(ascalar, ass, msgs[i].data, msgs[i].len, 0, &a, &res, &err) != 0 ||
+            plan_run(jscalar, jss, (const uint8_t *)texts[i], json_lens[i], 0, &b, &res, &err) !=
+                0) {
+            fprintf(stderr, "bench_codec: scalar plan run: %s\n", err.msg);
+            return 1;
+        }
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+            fprintf(stderr, "bench_codec: the Avro and JSON plans disagree on message %d\n", i);
+            return 1;
+        }
     }
 
     /* plan, plain */
@@ -439,6 +478,21 @@ int main(int argc, char **argv)
         proto_out += a.len;
     }
     double proto_s = thread_cpu_s() - c0;
+
+    /* The scalar columns: JSON plan, then Avro plan */
+    c0 = thread_cpu_s();
+    for (long i = 0; RUNS("json") && i < messages; i++) {
+        buf_reset(&a);
+        plan_run(jscalar, jss, (const uint8_t *)texts[i % DISTINCT], json_lens[i % DISTINCT], 0, &a,
+                 &res, &err);
+    }
+    double json_s = thread_cpu_s() - c0;
+    c0 = thread_cpu_s();
+    for (long i = 0; RUNS("json") && i < messages; i++) {
+        buf_reset(&a);
+        plan_run(ascalar, ass, msgs[i % DISTINCT].data, msgs[i % DISTINCT].len, 0, &a, &res, &err);
+    }
+    double ascalar_s = thread_cpu_s() - c0;
 
     /* peer */
     long peer_messages = messages / 4 > DISTINCT ? messages / 4 : DISTINCT;
@@ -478,6 +532,15 @@ int main(int argc, char **argv)
            (double)proto_bytes / DISTINCT * (double)messages / proto_s / 1e6);
     printf("codec.proto_vs_avro_cost: %.2fx\n", proto_ns / plain_ns);
     (void)proto_out;
+    double json_ns = json_s * 1e9 / (double)messages;
+    double ascalar_ns = ascalar_s * 1e9 / (double)messages;
+    printf("codec.json_bytes_per_message: %.1f\n", (double)json_bytes / DISTINCT);
+    printf("codec.json.scalar.columns: %zu\n", n_scalar);
+    printf("codec.json.scalar.ns_per_message: %.1f\n", json_ns);
+    printf("codec.json.scalar.mb_per_s: %.1f\n",
+           (double)json_bytes / DISTINCT * (double)messages / json_s / 1e6);
+    printf("codec.avro.scalar.ns_per_message: %.1f\n", ascalar_ns);
+    printf("codec.json_vs_avro_scalar_cost: %.2fx\n", json_ns / ascalar_ns);
 
     avro_reader_free(reader);
     avro_value_decref(&value);
@@ -488,7 +551,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < DISTINCT; i++) {
         buf_free(&msgs[i]);
         buf_free(&pmsgs[i]);
+        free(texts[i]);
     }
+    plan_state_free(jss);
+    plan_state_free(ass);
+    plan_free(jscalar);
+    plan_free(ascalar);
     plan_state_free(pps);
     plan_free(pplain);
     json_proto_free(to_proto);
