@@ -328,10 +328,39 @@ static void wait_landed(consumer *s, int64_t deadline)
 
 /* ---- exactly-once: intents found on assignment ------------------------------------ */
 
+/* Is this member of the intent still open here: assigned to us, and its
+ * committed offset still the member's first, with this very intent next to
+ * it? A member whose partition has moved on since (its own owner replayed
+ * the intent and committed past it, then went on consuming) is read for
+ * the replay like another process's member, and neither committed nor
+ * restarted: taking it as ours would move its committed offset back to
+ * the intent's end and read everything after it a second time (what
+ * test_two_sinks_one_killed caught: an intent replayed by a second owner
+ * of one of its members, after the first had moved that member on). */
+static int member_open_here(const rd_kafka_topic_partition_list_t *parts,
+                            const rd_kafka_topic_partition_list_t *committed, const char *topic,
+                            const eo_member *m, const char *text, size_t len)
+{
+    int assigned = 0;
+    for (int k = 0; k < parts->cnt && !assigned; k++)
+        assigned =
+            parts->elems[k].partition == m->partition && strcmp(parts->elems[k].topic, topic) == 0;
+    if (!assigned) return 0;
+    for (int k = 0; k < committed->cnt; k++) {
+        const rd_kafka_topic_partition_t *c = &committed->elems[k];
+        if (c->partition == m->partition && strcmp(c->topic, topic) == 0)
+            return !c->err && c->offset == m->first && c->metadata_size == len &&
+                   memcmp(c->metadata, text, len) == 0;
+    }
+    return 0;
+}
+
 /* Rebuild the batch an intent describes and queue it ahead of everything
- * read from now on; the owned members start after it. */
+ * read from now on; the members still open here (member_open_here) start
+ * after it. */
 static void eo_replay_intent(consumer *s, int route, rd_kafka_topic_partition_list_t *parts,
-                             const char *text, size_t len)
+                             const rd_kafka_topic_partition_list_t *committed, const char *text,
+                             size_t len)
 {
     route_rt *r = &s->pl->routes[route];
     eo_member members[512];
@@ -348,15 +377,12 @@ static void eo_replay_intent(consumer *s, int route, rd_kafka_topic_partition_li
     for (size_t i = 0; i < in.n_members; i++) {
         slots[i] = BATCH_NOT_OURS;
         gens[i] = 0;
-        for (int k = 0; k < parts->cnt; k++)
-            if (parts->elems[k].partition == in.members[i].partition &&
-                strcmp(parts->elems[k].topic, r->cfg->topic) == 0) {
-                int slot = part_find(&s->parts, route, in.members[i].partition);
-                if (slot >= 0) {
-                    slots[i] = (uint32_t)slot;
-                    gens[i] = s->parts.parts[slot]->generation;
-                }
-            }
+        if (!member_open_here(parts, committed, r->cfg->topic, &in.members[i], text, len)) continue;
+        int slot = part_find(&s->parts, route, in.members[i].partition);
+        if (slot >= 0) {
+            slots[i] = (uint32_t)slot;
+            gens[i] = s->parts.parts[slot]->generation;
+        }
     }
     batch *b = batch_new(++s->next_batch_id, route, clock_mono_ms());
     if (!b) {
@@ -461,7 +487,7 @@ static void eo_assign(consumer *s, rd_kafka_topic_partition_list_t *parts)
             continue;
         const eo_member *me = eo_intent_member(&in, tp->partition);
         if (!me || me->first != tp->offset) continue; /* moved by someone else since */
-        eo_replay_intent(s, route_of(s, tp->topic), parts, tp->metadata, tp->metadata_size);
+        eo_replay_intent(s, route_of(s, tp->topic), parts, q, tp->metadata, tp->metadata_size);
     }
     rd_kafka_topic_partition_list_destroy(q);
 }
