@@ -386,6 +386,8 @@ static int start_ingest(service *svc, conf *c, sluice_sr *sr, backlog_guard *gua
     if (guard) {
         io.admit = backlog_guard_admit;
         io.admit_opaque = guard;
+        io.wire = backlog_guard_wire;
+        io.wire_opaque = guard;
     }
     int rc = ingest_start(&c->cfg, &io, sr, svc->m, &np->g, err);
     if (rc == 0) np->g_conf = conf_hold(c);

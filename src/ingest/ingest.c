@@ -505,6 +505,8 @@ int ingest_start(const app_config *cfg, const ingest_options *opt, sluice_sr *sr
     if (opt) {
         g->admit = opt->admit;
         g->admit_opaque = opt->admit_opaque;
+        g->wire = opt->wire;
+        g->wire_opaque = opt->wire_opaque;
     }
     if (route_init(g) != 0) {
         metrics_scope_free(g->m);

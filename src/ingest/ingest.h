@@ -40,10 +40,20 @@ typedef struct ingest ingest;
 typedef int (*ingest_admit_fn)(void *opaque, const char *topic, size_t events, size_t bytes,
                                char *why, size_t why_len);
 
+/* Wire-size hook: for each topic produced to in the last statistics
+ * window (about a second; librdkafka's statistics), how many messages went
+ * out and the bytes of the record batches that carried them — compressed,
+ * batch headers included: what a broker's log holds for them. On the
+ * producer's poll thread. (`sluice run`'s back pressure counts the
+ * embedded broker's retention in these bytes.) */
+typedef void (*ingest_wire_fn)(void *opaque, const char *topic, uint64_t messages, uint64_t bytes);
+
 typedef struct ingest_options {
     const char *brokers;   /* NULL: kafka.brokers */
     ingest_admit_fn admit; /* NULL: none */
     void *admit_opaque;
+    ingest_wire_fn wire; /* NULL: none (no statistics are asked for) */
+    void *wire_opaque;
     /* The instance this one will replace (a reload), or NULL. When both
      * listen on the same ingest.listen, the new one does not listen until
      * ingest_take_over hands it the old one's socket. */

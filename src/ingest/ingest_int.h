@@ -137,6 +137,8 @@ struct ingest {
 
     ingest_admit_fn admit; /* set before the server starts; read-only after */
     void *admit_opaque;
+    ingest_wire_fn wire; /* likewise; called by the producer's statistics */
+    void *wire_opaque;
 };
 
 /* ---- route.c ------------------------------------------------------------------------- */

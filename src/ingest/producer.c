@@ -24,6 +24,8 @@
 
 #include <sluice/log.h>
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,33 @@ static void fail_msg(ingest_msg *m, rd_kafka_resp_err_t e)
     m->err = e;
     if (atomic_fetch_add(&r->failed, 1) == 0) atomic_store(&r->first_err, (int)e);
     atomic_store_explicit(&m->state, MSG_FAILED, memory_order_release);
+}
+
+/* librdkafka's statistics (statistics.interval.ms, only with a wire-size
+ * hook): per topic, the window's record batches — "batchsize" (bytes of
+ * each batch as sent: compressed, headers included) and "batchcnt"
+ * (messages in each) — summed, handed to the hook. A document that does not
+ * parse, or a topic without batches in the window, says nothing. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    ingest *g = opaque;
+    json_error_t je;
+    json_t *doc = json_loadb(json, len, 0, &je);
+    json_t *topics = doc ? json_object_get(doc, "topics") : NULL;
+    const char *name;
+    json_t *t;
+    json_object_foreach(topics, name, t)
+    {
+        json_t *size = json_object_get(json_object_get(t, "batchsize"), "sum");
+        json_t *cnt = json_object_get(json_object_get(t, "batchcnt"), "sum");
+        if (json_is_integer(size) && json_is_integer(cnt) && json_integer_value(cnt) > 0 &&
+            json_integer_value(size) > 0)
+            g->wire(g->wire_opaque, name, (uint64_t)json_integer_value(cnt),
+                    (uint64_t)json_integer_value(size));
+    }
+    json_decref(doc);
+    return 0; /* librdkafka frees json */
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *km, void *opaque)
@@ -241,7 +270,11 @@ int producer_start(ingest *g, const char *brokers, sluice_error *err)
          * 10 s default outlasts a request's delivery deadline, so the first
          * requests after the broker returned would still get 503s). */
         {"reconnect.backoff.max.ms", "1000"},
+        /* Only with a wire-size hook (on_stats); the last entry, left out
+         * otherwise. */
+        {"statistics.interval.ms", "250"},
     };
+    size_t n_defaults = sizeof defaults / sizeof defaults[0] - (g->wire ? 0 : 1);
     const kafka_setting forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
@@ -249,9 +282,13 @@ int producer_start(ingest *g, const char *brokers, sluice_error *err)
     };
     rd_kafka_conf_t *conf =
         kafka_conf_new(brokers, &g->cfg->kafka.properties, forced, sizeof forced / sizeof forced[0],
-                       defaults, sizeof defaults / sizeof defaults[0], err);
+                       defaults, n_defaults, err);
     if (!conf) return SLUICE_ECONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (g->wire) {
+        rd_kafka_conf_set_opaque(conf, g);
+        rd_kafka_conf_set_stats_cb(conf, on_stats);
+    }
     char why[512];
     g->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
     if (!g->rk) {

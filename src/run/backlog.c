@@ -27,6 +27,11 @@ typedef struct topic_state {
      * (per mille; 1000 until measured): recent admissions are counted
      * against the fullest partition at twice that share. */
     atomic_uint share_pm;
+    /* What a message of the topic takes in the broker's log, × 16 (0 until
+     * measured): the larger of the producer's last two statistics windows
+     * (backlog_guard_wire). Until then, and without statistics, its size as
+     * ingest encoded it (uncompressed), which errs high. */
+    atomic_uint wire_x16, wire_last_x16;
     unsigned long long prev_snapshot; /* guard thread only */
     int64_t *prev_hi;                 /* guard thread only: per partition, at the last poll */
     int n_prev_hi;
@@ -71,15 +76,41 @@ static topic_state *find_or_add(backlog_guard *g, const char *topic)
     return t;
 }
 
+/* Bytes as ingest encoded them (uncompressed), in the log's bytes: scaled
+ * by what a message takes there against what ingest encoded, once the
+ * producer has measured it. */
+static unsigned long long in_log_bytes(topic_state *t, unsigned long long encoded)
+{
+    unsigned w = atomic_load(&t->wire_x16);
+    unsigned long long events = atomic_load(&t->admitted_events);
+    unsigned long long admitted = atomic_load(&t->admitted_bytes);
+    if (!w || !events || !admitted || !encoded) return encoded;
+    return (unsigned long long)((double)encoded * (w / 16.0) /
+                                ((double)admitted / (double)events)) +
+           1;
+}
+
 /* The fullest partition's unconsumed bytes at the last poll, plus its
  * share of what was admitted since (twice the largest share a partition
  * took of the topic's last growth, all of it while unmeasured or uneven). */
 static unsigned long long estimate(topic_state *t)
 {
-    unsigned long long recent = atomic_load(&t->admitted_bytes) - atomic_load(&t->window_base);
+    unsigned long long admitted = atomic_load(&t->admitted_bytes);
+    unsigned long long recent = admitted - atomic_load(&t->window_base);
     unsigned pm = atomic_load(&t->share_pm);
     if (pm < 500) recent = recent * 2 * (pm ? pm : 1) / 1000;
-    return atomic_load(&t->backlog_bytes) + recent;
+    return atomic_load(&t->backlog_bytes) + in_log_bytes(t, recent);
+}
+
+void backlog_guard_wire(void *guard, const char *topic, uint64_t messages, uint64_t bytes)
+{
+    backlog_guard *g = guard;
+    topic_state *t = find_or_add(g, topic);
+    if (!t || !messages) return;
+    uint64_t x16 = (bytes * 16 + messages - 1) / messages;
+    if (x16 > UINT32_MAX) x16 = UINT32_MAX;
+    unsigned last = atomic_exchange(&t->wire_last_x16, (unsigned)x16);
+    atomic_store(&t->wire_x16, (unsigned)x16 > last ? (unsigned)x16 : last);
 }
 
 int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t bytes, char *why,
@@ -95,7 +126,7 @@ int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t by
     unsigned long long est = estimate(t);
     /* A request is admitted into an empty topic whatever its size, or a
      * request larger than the limit could never be written. */
-    if (est > 0 && est + bytes > g->limit) {
+    if (est > 0 && est + in_log_bytes(t, bytes) > g->limit) {
         snprintf(why, why_len,
                  "embedded Kafka: topic %s has about %llu unconsumed bytes in a partition "
                  "(limit %llu) and drops data past it; the sink is behind, retry later",
@@ -182,6 +213,8 @@ static void *guard_main(void *arg)
             long long msgs = events ? worst_partition(g, t, &unread) : 0;
             if (msgs < 0) continue; /* keep the last estimate and window: errs high */
             unsigned long long mean = events ? snap / events + 1 : 0;
+            unsigned w = atomic_load(&t->wire_x16);
+            if (w) mean = w / 16 + 1; /* the log's bytes, once measured */
             atomic_store(&t->backlog_bytes, (unsigned long long)msgs * mean);
             /* Admissions before the previous poll's snapshot are either in
              * the watermarks by now or failed; later ones still count. */

@@ -14,10 +14,14 @@
  * partition took half or more): counting all of a 4-partition topic's
  * recent admissions against one partition refused two requests in three
  * at 300 k events/s while the sink kept up (docs/BENCHMARKS.md, One
- * process). The estimate errs high: sizes are counted
- * uncompressed, the committed offset trails what the sink has landed (by
- * sink.commit_interval, 200 ms in `sluice run`), and
- * admissions count until two polls after they were made.
+ * process). Sizes are the log's: once ingest's producer has reported a
+ * topic's record batches (backlog_guard_wire, from librdkafka's statistics
+ * once a second: compressed bytes per message, batch headers included),
+ * messages count at that size, the larger of the last two windows, and
+ * recent admissions are scaled to it; until then at their encoded
+ * (uncompressed) size. The estimate errs high: the committed offset trails
+ * what the sink has landed (by sink.commit_interval, 200 ms in `sluice
+ * run`), and admissions count until two polls after they were made.
  *
  * A topic nobody reads (no sink route) is never committed, so it fills to
  * the limit and then refuses: in embedded mode nothing is kept that the
@@ -48,6 +52,13 @@ int backlog_guard_start(const char *bootstrap, const char *group_id, uint64_t li
  * Signature of ingest_admit_fn (ingest.h). */
 int backlog_guard_admit(void *guard, const char *topic, size_t events, size_t bytes, char *why,
                         size_t why_len);
+
+/* What the producer measured of a topic in its last statistics window:
+ * messages and the bytes of the record batches that carried them. From
+ * then on the estimate counts the log's bytes (compressed, batch headers
+ * included, as the broker's retention does) instead of ingest's encoded
+ * sizes. Signature of ingest_wire_fn (ingest.h). */
+void backlog_guard_wire(void *guard, const char *topic, uint64_t messages, uint64_t bytes);
 
 /* The largest current estimate over all topics, in bytes. */
 uint64_t backlog_guard_max_bytes(backlog_guard *g);
