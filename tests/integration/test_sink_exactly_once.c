@@ -194,6 +194,12 @@ static void test_kill9_twenty_times(void)
     char config[700];
     write_config("eok9", "eok9", NULL, fault_proxy_url(px), config, sizeof config);
     srand(20261207);
+    /* Each sink is killed once `step` more rows are in; it lands more
+     * before the kill (up to the 200 ms poll's worth and its batches in
+     * flight), so a fast sink on the smaller topic of the sanitizer build
+     * can reach the end before the last kills: those would test nothing,
+     * so the loop ends there, and most kills must have found work left. */
+    int with_work_left = 0;
     for (int k = 0; k < KILLS; k++) {
         test_proc s;
         char log[32];
@@ -205,8 +211,13 @@ static void test_kill9_twenty_times(void)
         CHECK_EQ(test_proc_stop(&s, SIGKILL, 5000), 128 + SIGKILL);
         fprintf(stderr, "  kill %d: %.0f rows\n", k + 1, at);
         CHECK(at >= before + step);
-        CHECK(at < good_ids(N)); /* killed with work left */
+        if (at >= good_ids(N)) {
+            fprintf(stderr, "  (that sink had landed everything; no more kills)\n");
+            break;
+        }
+        with_work_left++;
     }
+    CHECK(with_work_left >= KILLS * 3 / 4);
     test_proc last;
     CHECK_EQ(run_sink(&last, config, "eok9-last", NULL), 0);
     CHECK_EQ(sink_env_wait_for(&env, "SELECT uniqExact(id) FROM eok9", good_ids(N), 300000),
