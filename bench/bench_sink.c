@@ -18,7 +18,7 @@
  *     naive policy (resume as soon as below it, resume_percent 100).
  *  4. rows/s at 8 and 256 partitions.
  *  5. (SLUICE_BENCH_ONLY=eo) exactly-once against at-least-once.
- *  (SLUICE_BENCH_ONLY=slow runs section 3 alone.)
+ *  (SLUICE_BENCH_ONLY=slow runs section 3 alone, =parts section 4.)
  *  6. (SLUICE_BENCH_ONLY=types) the same events as Avro, Protobuf and
  *     JSON-Schema topics of the same size, alternating runs: rows/s and
  *     sink CPU per row of each, and the ratio to Avro.
@@ -1062,6 +1062,22 @@ static void slow_clickhouse(void)
     fault_proxy_stop(fp);
 }
 
+/* 4. Partition count. 8 partitions hold less before the mock drops data,
+ * so this part uses a quarter of the events. */
+static void partition_count(void)
+{
+    long quarter = events / 4;
+    prefill("p8", 8, quarter, 0);
+    prefill("p256", 256, quarter, 0);
+    create_table("p8_t");
+    create_table("p256_t");
+    sink_run r8 = run_sluice("p8", "p8", "p8_t", quarter, NULL, NULL);
+    print_sluice("JSON, 8 partitions", &r8, quarter);
+    sink_run r256 = run_sluice("p256", "p256", "p256_t", quarter, NULL, NULL);
+    print_sluice("JSON, 256 partitions", &r256, quarter);
+    printf("256 partitions against 8: %.2f of the rows/s\n", r256.rows_s / r8.rows_s);
+}
+
 int main(int argc, char **argv)
 {
     int part1_only = 0;
@@ -1097,6 +1113,13 @@ int main(int argc, char **argv)
     if (only && !strcmp(only, "slow")) { /* section 3 alone */
         prefill("ev_json", 64, events, 0);
         slow_clickhouse();
+        sink_env_stop(&env);
+        return 0;
+    }
+    if (only && !strcmp(only, "parts")) { /* section 4 alone */
+        partition_count();
+        check_kept("p8");
+        check_kept("p256");
         sink_env_stop(&env);
         return 0;
     }
@@ -1151,17 +1174,7 @@ int main(int argc, char **argv)
 
     slow_clickhouse();
 
-    /* 4. Partition count. 8 partitions hold less before the mock drops
-     * data, so this part uses a quarter of the events. */
-    long quarter = events / 4;
-    prefill("p8", 8, quarter, 0);
-    prefill("p256", 256, quarter, 0);
-    create_table("p8_t");
-    create_table("p256_t");
-    sink_run r8 = run_sluice("p8", "p8", "p8_t", quarter, NULL, NULL);
-    print_sluice("JSON, 8 partitions", &r8, quarter);
-    sink_run r256 = run_sluice("p256", "p256", "p256_t", quarter, NULL, NULL);
-    print_sluice("JSON, 256 partitions", &r256, quarter);
+    partition_count();
 
     const char *topics[] = {"ev_json", "ev_avro", "backlog_small", "p8", "p256"};
     for (int i = 0; i < 5; i++)
