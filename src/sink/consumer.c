@@ -588,13 +588,18 @@ static void rebalance(consumer *s, rd_kafka_resp_err_t err, rd_kafka_topic_parti
  * So the event is kept and handled once those messages are taken, which
  * librdkafka allows: until the application calls assign or unassign, the
  * group waits for it and the old assignment keeps its fetchers, so every
- * message in the array belongs to the assignment being revoked. The call
- * is asked to return at once (rd_kafka_yield). Outside a batch call
- * (consumer close, the exactly-once replay's own polls) it is handled
- * here. */
+ * message in the array belongs to the assignment being revoked, and so
+ * does any the call still takes after this event. The call is not
+ * stopped: librdkafka 2.0.2's batch call goes on after a served callback,
+ * and rd_kafka_yield's thread flag would make it drop the next message op
+ * it dequeues (it breaks out without returning it). Only the queue is
+ * woken (rd_kafka_queue_yield), so that a call waiting on an empty queue
+ * returns now rather than at its timeout. Outside a batch call (consumer
+ * close, the exactly-once replay's own polls) the event is handled here. */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
+    (void)rk;
     consumer *s = opaque;
     if (!s->in_batch_call || s->deferred) {
         rebalance(s, err, parts);
@@ -606,7 +611,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         sluice_log(SLUICE_LOG_ERROR, "sink", "out of memory", (char *)0);
         abort(); /* nothing committed past what landed: a restart re-reads */
     }
-    rd_kafka_yield(rk);
+    rd_kafka_queue_yield(s->queue);
 }
 
 static void handle_deferred(consumer *s)
