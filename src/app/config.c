@@ -349,8 +349,9 @@ static const cfg_key run_keys[] = {
     {"backlog_limit", CFG_SIZE, K(app_run_config, backlog_limit), 0, "4MiB", .min = 65536,
      .max = 5242880,
      .doc = "Embedded Kafka only: estimated unconsumed bytes of one partition past which ingest "
-            "answers 429. The embedded cluster keeps about 5 MiB per partition and drops older "
-            "data silently; this keeps ingest from accepting what it would drop."},
+            "answers 429, counted as the broker keeps them (compressed record batches, measured "
+            "by ingest's producer). The embedded cluster keeps about 5 MiB per partition and "
+            "drops older data silently; this keeps ingest from accepting what it would drop."},
     {NULL},
 };
 
