@@ -339,22 +339,18 @@ static void wait_landed(consumer *s, int64_t deadline)
 
 /* Is this member of the intent still open here: assigned to us, and its
  * committed offset still the member's first, with this very intent next to
- * it? A member whose partition has moved on since (its own owner replayed
+ * it? `committed` holds the committed offsets of the exactly-once
+ * partitions just assigned (eo_assign), so a member found there is ours.
+ * A member whose partition has moved on since (its own owner replayed
  * the intent and committed past it, then went on consuming) is read for
  * the replay like another process's member, and neither committed nor
  * restarted: taking it as ours would move its committed offset back to
  * the intent's end and read everything after it a second time (what
  * test_two_sinks_one_killed caught: an intent replayed by a second owner
  * of one of its members, after the first had moved that member on). */
-static int member_open_here(const rd_kafka_topic_partition_list_t *parts,
-                            const rd_kafka_topic_partition_list_t *committed, const char *topic,
+static int member_open_here(const rd_kafka_topic_partition_list_t *committed, const char *topic,
                             const eo_member *m, const char *text, size_t len)
 {
-    int assigned = 0;
-    for (int k = 0; k < parts->cnt && !assigned; k++)
-        assigned =
-            parts->elems[k].partition == m->partition && strcmp(parts->elems[k].topic, topic) == 0;
-    if (!assigned) return 0;
     for (int k = 0; k < committed->cnt; k++) {
         const rd_kafka_topic_partition_t *c = &committed->elems[k];
         if (c->partition == m->partition && strcmp(c->topic, topic) == 0)
@@ -386,7 +382,7 @@ static void eo_replay_intent(consumer *s, int route, rd_kafka_topic_partition_li
     for (size_t i = 0; i < in.n_members; i++) {
         slots[i] = BATCH_NOT_OURS;
         gens[i] = 0;
-        if (!member_open_here(parts, committed, r->cfg->topic, &in.members[i], text, len)) continue;
+        if (!member_open_here(committed, r->cfg->topic, &in.members[i], text, len)) continue;
         int slot = part_find(&s->parts, route, in.members[i].partition);
         if (slot >= 0) {
             slots[i] = (uint32_t)slot;
