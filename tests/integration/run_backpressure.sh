@@ -101,11 +101,37 @@ print("acked=%d n429=%d retry_after=%s sum=%d" % (len(acked), n429, retry_after,
 print("why=" + why)
 PY
 }
+# A field of push's summary line: field NAME FILE.
+field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$2"; }
+
+# The broker dropped nothing: the first offset still present is 0 in every
+# partition of topic $1 that has data ($2: a prefix for the messages).
+starts_at_zero() {
+  for p in 0 1; do
+    first=$(kcat -b "$bootstrap" -C -t "$1" -p "$p" -o beginning -c 1 -e -q -f '%o' 2>/dev/null)
+    [[ $first == 0 ]] && ok "$2partition $p still starts at offset 0" || bad "$2partition $p starts at '$first'"
+  done
+}
+
+# Every acknowledged event of table $1 ($4: a WHERE clause or empty) is in
+# ClickHouse, exactly once: count $2 with id sum $3, waiting up to $5
+# tries of 0.2 s ($6: a prefix for the messages).
+all_landed() {
+  got=
+  for _ in $(seq 1 "$5"); do
+    got=$(ch "SELECT count(), uniqExact(id), sum(id) FROM $1 $4" 2>/dev/null)
+    [[ $got == "$2"$'\t'"$2"$'\t'"$3" ]] && break
+    sleep 0.2
+  done
+  [[ $got == "$2"$'\t'"$2"$'\t'"$3" ]] && ok "${6}every acknowledged event landed, exactly those ids ($2)" ||
+    bad "${6}ClickHouse has '$got', acknowledged $2 (sum $3)"
+}
+
 push bp "$tmp/acked" 40 random >"$tmp/push.out"
 cat "$tmp/push.out"
-acked=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' "$tmp/push.out")
-n429=$(sed -n 's/.*n429=\([0-9]*\).*/\1/p' "$tmp/push.out")
-sum=$(sed -n 's/.* sum=\([0-9]*\).*/\1/p' "$tmp/push.out")
+acked=$(field acked "$tmp/push.out")
+n429=$(field n429 "$tmp/push.out")
+sum=$(field sum "$tmp/push.out")
 (( n429 > 0 )) && ok "ingest answered 429 ($n429 times) with ClickHouse down" || bad "no 429 after $acked events"
 grep -q 'retry_after=[0-9]' "$tmp/push.out" && ok "429 carries Retry-After" || bad "no Retry-After"
 grep -q 'why=.*embedded Kafka: topic bp has about' "$tmp/push.out" && ok "429 says why" || bad "429 body"
@@ -113,22 +139,10 @@ grep -q 'why=.*embedded Kafka: topic bp has about' "$tmp/push.out" && ok "429 sa
 refusals=$(curl -s "http://$metrics/metrics" | awk '/^sluice_run_backlog_refusals_total/ {print $2}')
 (( refusals == n429 )) && ok "sluice_run_backlog_refusals_total = $refusals" || bad "refusals metric $refusals"
 
-# The broker dropped nothing: the first offset still present is 0 in every
-# partition that has data.
-for p in 0 1; do
-  first=$(kcat -b "$bootstrap" -C -t bp -p "$p" -o beginning -c 1 -e -q -f '%o' 2>/dev/null)
-  [[ $first == 0 ]] && ok "partition $p still starts at offset 0" || bad "partition $p starts at '$first'"
-done
+starts_at_zero bp ""
 
 "$SRC/scripts/clickhouse.sh" start "$tmp/ch" "$ch_port" >/dev/null && ok "ClickHouse started again"
-got=
-for _ in $(seq 1 600); do
-  got=$(ch "SELECT count(), uniqExact(id), sum(id) FROM bp" 2>/dev/null)
-  [[ $got == "$acked"$'\t'"$acked"$'\t'"$sum" ]] && break
-  sleep 0.2
-done
-[[ $got == "$acked"$'\t'"$acked"$'\t'"$sum" ]] && ok "every acknowledged event landed, exactly those ids ($acked)" ||
-  bad "ClickHouse has '$got', acknowledged $acked (sum $sum)"
+all_landed bp "$acked" "$sum" "" 600 ""
 
 code=
 for _ in $(seq 1 100); do
@@ -153,25 +167,15 @@ sleep 2.5
 ok "ClickHouse stopped again"
 push bpz "$tmp/acked_z" 160 repeated >"$tmp/push_z.out"
 cat "$tmp/push_z.out"
-acked_z=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' "$tmp/push_z.out")
-n429_z=$(sed -n 's/.*n429=\([0-9]*\).*/\1/p' "$tmp/push_z.out")
-sum_z=$(sed -n 's/.* sum=\([0-9]*\).*/\1/p' "$tmp/push_z.out")
+acked_z=$(field acked "$tmp/push_z.out")
+n429_z=$(field n429 "$tmp/push_z.out")
+sum_z=$(field sum "$tmp/push_z.out")
 (( n429_z > 0 )) && ok "compressible: ingest answered 429 ($n429_z times)" || bad "compressible: no 429 after $acked_z events"
 (( acked_z >= 2 * acked )) && ok "compressible: $acked_z events taken first, at least twice the $acked incompressible ones" ||
   bad "compressible: only $acked_z events taken (incompressible: $acked): the guard does not count the log's bytes"
-for p in 0 1; do
-  first=$(kcat -b "$bootstrap" -C -t bpz -p "$p" -o beginning -c 1 -e -q -f '%o' 2>/dev/null)
-  [[ $first == 0 ]] && ok "compressible: partition $p still starts at offset 0" || bad "compressible: partition $p starts at '$first'"
-done
+starts_at_zero bpz "compressible: "
 "$SRC/scripts/clickhouse.sh" start "$tmp/ch" "$ch_port" >/dev/null && ok "ClickHouse started again"
-got=
-for _ in $(seq 1 900); do
-  got=$(ch "SELECT count(), uniqExact(id), sum(id) FROM bpz WHERE id < 10000000" 2>/dev/null)
-  [[ $got == "$acked_z"$'\t'"$acked_z"$'\t'"$sum_z" ]] && break
-  sleep 0.2
-done
-[[ $got == "$acked_z"$'\t'"$acked_z"$'\t'"$sum_z" ]] && ok "compressible: every acknowledged event landed, exactly those ids ($acked_z)" ||
-  bad "compressible: ClickHouse has '$got', acknowledged $acked_z (sum $sum_z)"
+all_landed bpz "$acked_z" "$sum_z" "WHERE id < 10000000" 900 "compressible: "
 
 kill -TERM "$sluice_pid"; wait "$sluice_pid"; st=$?; sluice_pid=
 [[ $st == 0 ]] && ok "SIGTERM → exit 0" || { bad "exit $st"; tail -20 "$tmp/sluice.log"; }
