@@ -338,7 +338,7 @@ typedef struct sink_run {
     double read_rows_s; /* messages/s between 10 % and 90 % consumed */
     double rows_s_99;   /* rows/s from assignment until 99 % had landed */
     uint64_t hwm;
-    double inserts, pause_calls, resume_calls, pauses, rows, refetched;
+    double inserts, pause_calls, resume_calls, pauses, rows, refetched, nudges;
     /* where the time went (the sink's own accounting) */
     double stage_ms[7], writer_s[4], consumer_s[2], busy_s;
 } sink_run;
@@ -465,6 +465,7 @@ static sink_run run_sluice(const char *name, const char *topic, const char *tabl
     sink_env_metric(&sink, "sluice_sink_partition_pauses_total", NULL, &r.pauses);
     sink_env_metric(&sink, "sluice_sink_rows_inserted_total", NULL, &r.rows);
     sink_env_metric(&sink, "sluice_sink_refetched_messages_total", NULL, &r.refetched);
+    sink_env_metric(&sink, "sluice_sink_fetch_nudges_total", NULL, &r.nudges);
     read_breakdown(&sink, &r);
     if (test_proc_stop(&sink, SIGTERM, 60000) != 0) die("the sink did not exit 0 on SIGTERM");
     check_distinct(table, n);
@@ -596,9 +597,9 @@ static void print_sluice(const char *what, const sink_run *r, long n)
     printf("  %s, reading: every message consumed %.2f s after assignment (%.0f msgs/s), "
            "%.0f msgs/s between 10 %% and 90 %% of the topic; landing: %.0f rows/s until 99 %% "
            "had landed (the rest: the last batch, closed once every partition was read to its end, "
-           "and its INSERT)\n",
+           "and its INSERT); %.0f fetch nudges\n",
            what, r->consumed_s, r->consumed_s > 0 ? (double)n / r->consumed_s : 0, r->read_rows_s,
-           r->rows_s_99);
+           r->rows_s_99, r->nudges);
     fflush(stdout);
 }
 

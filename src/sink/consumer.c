@@ -24,6 +24,7 @@
 #include "sink/batch.h"
 #include "sink/eo.h"
 #include "sink/eo_replay.h"
+#include "sink/fetch_nudge.h"
 #include "sink/partition.h"
 
 #include <sluice/log.h>
@@ -37,6 +38,13 @@
 #define MAX_MESSAGES_PER_TURN 20000
 /* Messages taken from librdkafka per rd_kafka_consume_batch_queue call. */
 #define POLL_BATCH 512
+/* A partition is nudged (fetch_nudge.h) when it is assigned, not paused and
+ * not read to its end, the consumer queue gave nothing this turn and no
+ * message came for NUDGE_QUIET_MS; at most every NUDGE_EVERY_MS. A broker
+ * that fetches answers within a few ms on loopback (fetch.min.bytes 1:
+ * a partition with messages left is answered at once). */
+#define NUDGE_QUIET_MS 20
+#define NUDGE_EVERY_MS 50
 
 /* Per route: how far the consumer is from the end of its partitions. */
 typedef struct route_end {
@@ -70,6 +78,9 @@ struct consumer {
     int in_batch_call;
     rd_kafka_resp_err_t deferred_err;
     rd_kafka_topic_partition_list_t *deferred;
+    fetch_nudge *nudge;                 /* NULL if its thread could not start */
+    int64_t last_msg_ms, last_nudge_ms; /* consumer thread */
+    sluice_counter *m_nudges;
     sluice_counter *m_pauses, *m_resumes, *m_pause_calls, *m_resume_calls, *m_rebalances,
         *m_commit_errors, *m_refetched, *m_caught_up_closes;
 };
@@ -723,6 +734,28 @@ static void update_lag(consumer *s)
     }
 }
 
+/* librdkafka's fetcher may be asleep on a queue limit it was over when it
+ * last looked (fetch_nudge.h): after a quiet turn with partitions that
+ * have messages left, wake their brokers. */
+static void maybe_nudge(consumer *s, int64_t now)
+{
+    if (!s->nudge || now - s->last_msg_ms < NUDGE_QUIET_MS ||
+        now - s->last_nudge_ms < NUDGE_EVERY_MS)
+        return;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (size_t i = 0; i < s->parts.n; i++) {
+        const part *p = s->parts.parts[i];
+        if (!p->assigned || p->paused || p->at_end) continue;
+        if (!l && !(l = rd_kafka_topic_partition_list_new(16))) return;
+        /* The latest offset: any answer will do, the request is the point. */
+        rd_kafka_topic_partition_list_add(l, s->pl->routes[p->route].cfg->topic, p->partition)
+            ->offset = RD_KAFKA_OFFSET_END;
+    }
+    if (!l) return;
+    s->last_nudge_ms = now;
+    if (fetch_nudge_post(s->nudge, l)) sluice_counter_inc(s->m_nudges);
+}
+
 static void one_turn(consumer *s, int64_t *last_lag)
 {
     turn t = {rd_kafka_topic_partition_list_new(16), rd_kafka_topic_partition_list_new(16),
@@ -748,6 +781,7 @@ static void one_turn(consumer *s, int64_t *last_lag)
      * perf). Only the first call of a turn waits, for one message; the
      * ones after it take what is queued and count as work. */
     int64_t t0 = clock_mono_ns(), polling = 0;
+    int quiet = 1;
     rd_kafka_message_t *ms[POLL_BATCH];
     for (int n = 0; n < MAX_MESSAGES_PER_TURN && !atomic_load(&s->pl->stopping);) {
         s->in_batch_call = 1;
@@ -760,6 +794,7 @@ static void one_turn(consumer *s, int64_t *last_lag)
             got = rd_kafka_consume_batch_queue(s->queue, 0, ms, POLL_BATCH);
         }
         s->in_batch_call = 0;
+        if (got > 0) quiet = 0;
         for (ssize_t i = 0; i < got; i++) {
             take(s, ms[i], &t, now);
             rd_kafka_message_destroy(ms[i]);
@@ -772,6 +807,10 @@ static void one_turn(consumer *s, int64_t *last_lag)
         n += (int)got;
     }
     now = clock_mono_ms();
+    if (quiet)
+        maybe_nudge(s, now);
+    else
+        s->last_msg_ms = now;
     close_aged(s, now);
     close_caught_up(s, now);
     flush_pending(s);
@@ -816,6 +855,8 @@ static void *consumer_main(void *arg)
     while (!atomic_load(&s->pl->stopping))
         one_turn(s, &last_lag);
     drain(s);
+    fetch_nudge_stop(s->nudge); /* before the close: no ListOffsets in flight through it */
+    s->nudge = NULL;
     /* Leaves the group: the revoke callback runs here, with nothing left. */
     rd_kafka_consumer_close(s->rk);
     return NULL;
@@ -842,6 +883,11 @@ static void consumer_metrics(consumer *s)
                                              "Assignments and revocations", NULL);
     s->m_commit_errors = sluice_metrics_counter(m, "sluice_sink_commit_errors_total",
                                                 "Offset store or commit failures", NULL);
+    s->m_nudges = sluice_metrics_counter(
+        m, "sluice_sink_fetch_nudges_total",
+        "Wake-ups sent to librdkafka's broker threads after a quiet turn with messages left "
+        "(its fetcher sleeps up to 1 s once its queue was over the limit)",
+        NULL);
     s->m_caught_up_closes = sluice_metrics_counter(
         m, "sluice_sink_caught_up_closes_total",
         "Batches closed before max_age because every partition of their route was read to its "
@@ -852,6 +898,7 @@ static void consumer_metrics(consumer *s)
 static void consumer_free(consumer *s)
 {
     if (s->deferred) rd_kafka_topic_partition_list_destroy(s->deferred);
+    fetch_nudge_stop(s->nudge);
     if (s->queue) rd_kafka_queue_destroy(s->queue);
     if (s->rk) rd_kafka_destroy(s->rk);
     while (s->pending_head) {
@@ -984,7 +1031,12 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
         if (e)
             rc = sluice_error_set(err, SLUICE_ECONFIG, "kafka subscribe: %s", rd_kafka_err2str(e));
     }
-    if (rc == 0) consumer_metrics(s);
+    if (rc == 0) {
+        consumer_metrics(s);
+        /* Without it the sink still works, with librdkafka's stalls. */
+        if (!(s->nudge = fetch_nudge_start(s->rk)))
+            sluice_log(SLUICE_LOG_WARN, "sink", "cannot start the fetch nudge thread", (char *)0);
+    }
     if (rc == 0 && pthread_create(&s->thread, NULL, consumer_main, s) != 0)
         rc = sluice_error_set(err, SLUICE_EINTERNAL, "cannot start the consumer thread");
     if (rc) {

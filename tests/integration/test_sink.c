@@ -11,6 +11,8 @@
  *    does not fit its column, rows ClickHouse itself rejects) → exactly
  *    those in the DLQ with their reasons and coordinates; every good one
  *    lands.
+ *  - A prefetch queue of 1 KiB (librdkafka's fetcher stops at every
+ *    response): the sink wakes it, every row lands once.
  * Every test ends by checking that the broker dropped nothing (the mock
  * keeps only ~5 MiB per partition), or it would prove nothing.
  */
@@ -362,10 +364,57 @@ static void test_caught_up_closes_the_batch(void)
     CHECK_EQ(sink_env_scalar(&env, "SELECT uniqExact(id) FROM burst"), N);
 }
 
+/* librdkafka 2.0 stops fetching while its queue is over
+ * queued.max.messages.kbytes and looks again only when its broker thread
+ * wakes for something else, up to a second later (fetch_nudge.h). With the
+ * queue at 1 KiB every fetch response crosses it; the sink wakes the
+ * fetcher once it has taken the queue's messages (sluice_sink_fetch_nudges_total)
+ * and every row lands exactly once. */
+static void test_fetch_stall_nudged(void)
+{
+    CHECK_EQ(setup(), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "stall", 64), 0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE stall (id UInt64, msg String) "
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
+    enum { N = 20000 };
+    for (int i = 0; i < N; i++) {
+        char json[128];
+        int n = snprintf(json, sizeof json, "{\"id\":%d,\"msg\":\"message %d\"}", i, i);
+        CHECK_EQ(test_produce(env.prod, "stall", i % 64, NULL, 0, json, (size_t)n), 0);
+    }
+    CHECK_EQ(test_producer_flush(env.prod, 30000), 0);
+    char config[700];
+    env.kafka_extra = "  properties:\n    queued.max.messages.kbytes: \"1\"\n";
+    int rc = sink_env_config(&env, "stall",
+                             "sink:\n  group_id: stall\n  routes:\n"
+                             "    - topic: stall\n      table: stall\n",
+                             config, sizeof config);
+    env.kafka_extra = NULL;
+    CHECK_EQ(rc, 0);
+    test_proc sink;
+    CHECK_EQ(sink_env_run_sink(&env, &sink, config, "stall-sink", 1, 30000), 0);
+    int64_t t0 = clock_mono_ms();
+    CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM stall", N, 120000), N);
+    double nudges = -1;
+    int mrc = sink_env_metric(&sink, "sluice_sink_fetch_nudges_total", NULL, &nudges);
+    /* For a look only (tests do not judge time): without the nudges the
+     * fetcher sleeps about a second per response round. */
+    fprintf(stderr, "test_fetch_stall_nudged: landed %.1f s after assignment, %.0f nudges\n",
+            (double)(clock_mono_ms() - t0) / 1e3, nudges);
+    CHECK_EQ(mrc, 0);
+    CHECK(nudges >= 1);
+    CHECK_EQ(test_proc_stop(&sink, SIGTERM, 30000), 0);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT uniqExact(id) FROM stall"), N);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT count() FROM stall"), N);
+    CHECK(test_kafka_nothing_dropped(&env.kafka, "stall"));
+}
+
 static void test_cleanup(void)
 {
     sink_env_stop(&env);
 }
 
 TEST_MAIN(T(test_avro_versions_every_row_exact), T(test_json_and_explode_routes),
-          T(test_poison_to_dlq_good_rows_land), T(test_caught_up_closes_the_batch), T(test_cleanup))
+          T(test_poison_to_dlq_good_rows_land), T(test_caught_up_closes_the_batch),
+          T(test_fetch_stall_nudged), T(test_cleanup))
