@@ -250,8 +250,7 @@ static void close_aged(consumer *s, int64_t now)
  * every message — still makes about one INSERT per max_age, not one per
  * message, and ClickHouse's parts stay as few as before. librdkafka reports
  * each end offset once: a partition sought back after a pause to an end it
- * had already reported stays "behind" until more messages come, and its
- * route's batches close at max_age meanwhile, as without this. */
+ * had already reported is found at its end by quiet_turn instead. */
 static int caught_up(const consumer *s, size_t route)
 {
     const route_end *e = &s->ends[route];
@@ -679,6 +678,7 @@ static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
         abort();
     }
     sluice_counter_inc(r->m_messages);
+    p->next_offset = m->offset + 1;
     if (part_note_consumed(p, (*open)->id, m->offset, bytes)) {
         add_tp(t->pause, s, p);
         sluice_counter_inc(s->m_pauses);
@@ -734,26 +734,38 @@ static void update_lag(consumer *s)
     }
 }
 
-/* librdkafka's fetcher may be asleep on a queue limit it was over when it
- * last looked (fetch_nudge.h): after a quiet turn with partitions that
- * have messages left, wake their brokers. */
-static void maybe_nudge(consumer *s, int64_t now)
+/* A quiet turn (nothing polled, no message for NUDGE_QUIET_MS), at most
+ * every NUDGE_EVERY_MS, looks at the partitions not known to be at their
+ * end that are not paused:
+ *  - Taken up to the high watermark librdkafka last saw (cached, no
+ *    request): at its end. librdkafka reports an end offset once, so a
+ *    partition sought back after a pause to an end it had reported would
+ *    otherwise stay "behind" and its route's last batch wait out max_age.
+ *  - The rest have messages left and none came: librdkafka's fetcher may be
+ *    asleep on a queue limit it was over when it last looked
+ *    (fetch_nudge.h), so their brokers are woken. */
+static void quiet_turn(consumer *s, int64_t now)
 {
-    if (!s->nudge || now - s->last_msg_ms < NUDGE_QUIET_MS ||
-        now - s->last_nudge_ms < NUDGE_EVERY_MS)
-        return;
+    if (now - s->last_msg_ms < NUDGE_QUIET_MS || now - s->last_nudge_ms < NUDGE_EVERY_MS) return;
+    s->last_nudge_ms = now;
     rd_kafka_topic_partition_list_t *l = NULL;
     for (size_t i = 0; i < s->parts.n; i++) {
-        const part *p = s->parts.parts[i];
+        part *p = s->parts.parts[i];
         if (!p->assigned || p->paused || p->at_end) continue;
+        const char *topic = s->pl->routes[p->route].cfg->topic;
+        int64_t lo = -1, hi = -1;
+        if (p->next_offset >= 0 &&
+            rd_kafka_get_watermark_offsets(s->rk, topic, p->partition, &lo, &hi) == 0 && hi >= 0 &&
+            p->next_offset >= hi) {
+            note_end(s, p, 1);
+            continue;
+        }
+        if (!s->nudge) continue;
         if (!l && !(l = rd_kafka_topic_partition_list_new(16))) return;
         /* The latest offset: any answer will do, the request is the point. */
-        rd_kafka_topic_partition_list_add(l, s->pl->routes[p->route].cfg->topic, p->partition)
-            ->offset = RD_KAFKA_OFFSET_END;
+        rd_kafka_topic_partition_list_add(l, topic, p->partition)->offset = RD_KAFKA_OFFSET_END;
     }
-    if (!l) return;
-    s->last_nudge_ms = now;
-    if (fetch_nudge_post(s->nudge, l)) sluice_counter_inc(s->m_nudges);
+    if (l && fetch_nudge_post(s->nudge, l)) sluice_counter_inc(s->m_nudges);
 }
 
 static void one_turn(consumer *s, int64_t *last_lag)
@@ -808,7 +820,7 @@ static void one_turn(consumer *s, int64_t *last_lag)
     }
     now = clock_mono_ms();
     if (quiet)
-        maybe_nudge(s, now);
+        quiet_turn(s, now);
     else
         s->last_msg_ms = now;
     close_aged(s, now);

@@ -90,6 +90,7 @@ void part_assign(part *p, int64_t high_mark, int64_t low_mark)
     p->high_mark = high_mark;
     p->low_mark = low_mark;
     p->refetch_from = -1;
+    p->next_offset = -1;
     p->commit_next = -1;
     p->commit_dirty = 0;
     p->head = p->count = 0;

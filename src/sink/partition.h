@@ -46,6 +46,8 @@ typedef struct part {
     /* The first offset polled while paused and not taken (-1: none): the
      * partition is sought back there when it resumes. */
     int64_t refetch_from;
+    /* The offset after the last message taken (-1: none since assigned). */
+    int64_t next_offset;
     int64_t commit_next; /* next offset to commit; -1 before anything is done */
     int commit_dirty;    /* commit_next moved since the last store */
     part_seg *segs;      /* ring: head, count, cap */
