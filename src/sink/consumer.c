@@ -127,6 +127,12 @@ static void partition_metrics(consumer *s, part *p)
 
 typedef struct turn {
     rd_kafka_topic_partition_list_t *pause, *resume, *seek;
+    /* The route of the last message's topic handle, within one batch call:
+     * the messages it returned are all alive until taken, so equal handles
+     * are one topic (a strcmp per message was the consumer thread's top
+     * symbol). */
+    const rd_kafka_topic_t *rkt;
+    int route;
 } turn;
 
 static int route_of(const consumer *s, const char *topic)
@@ -638,7 +644,11 @@ static void take(consumer *s, rd_kafka_message_t *m, turn *t, int64_t now)
                    (char *)0);
         return;
     }
-    int route = m->rkt ? route_of(s, rd_kafka_topic_name(m->rkt)) : -1;
+    if (m->rkt != t->rkt) {
+        t->rkt = m->rkt;
+        t->route = m->rkt ? route_of(s, rd_kafka_topic_name(m->rkt)) : -1;
+    }
+    int route = t->route;
     int slot = part_find(&s->parts, route, m->partition);
     if (slot < 0 || !s->parts.parts[slot]->assigned)
         return; /* a leftover of an earlier assignment */
@@ -807,6 +817,8 @@ static void one_turn(consumer *s, int64_t *last_lag)
         }
         s->in_batch_call = 0;
         if (got > 0) quiet = 0;
+        t.rkt = NULL;
+        t.route = -1;
         for (ssize_t i = 0; i < got; i++) {
             take(s, ms[i], &t, now);
             rd_kafka_message_destroy(ms[i]);
