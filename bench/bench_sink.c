@@ -393,11 +393,14 @@ static void write_config(const char *name, const char *topic, const char *table,
     /* Experiments: more sink keys for every run (YAML lines under sink:). */
     const char *more = getenv("SLUICE_BENCH_SINK_KEYS");
     const char *delivery = getenv("SLUICE_BENCH_DELIVERY");
+    /* ... and more route keys (YAML lines under the route, e.g.
+     * "      batch: {max_bytes: 64MiB}\n"). */
+    const char *route_more = getenv("SLUICE_BENCH_ROUTE_KEYS");
     snprintf(yaml, sizeof yaml,
              "sink:\n  group_id: %s\n%s%s"
-             "  routes:\n    - topic: %s\n      table: %s\n      delivery: %s\n",
-             name, extra ? extra : "", more ? more : "", topic, table,
-             delivery ? delivery : "auto");
+             "  routes:\n    - topic: %s\n      table: %s\n      delivery: %s\n%s",
+             name, extra ? extra : "", more ? more : "", topic, table, delivery ? delivery : "auto",
+             route_more ? route_more : "");
     if (sink_env_config_via(&env, name, ch_url ? ch_url : sink_env_ch(&env)->url, yaml, config,
                             n) != 0)
         die("cannot write a config");
