@@ -114,6 +114,12 @@ typedef struct jtarget {
 } jtarget;
 
 typedef struct jlevel jlevel;
+/* A column an array of objects under an entry fills one element per item
+ * (Nested-style "items.sku Array(T)"; plan_json.c, gather). */
+typedef struct jgather {
+    int column;
+    int rank; /* the best of the column's ways below the entry */
+} jgather;
 typedef struct jentry {
     const char *key;
     size_t len;
@@ -122,6 +128,10 @@ typedef struct jentry {
     size_t n_targets;
     jlevel *nest; /* this key as a prefix: paths continue one object down */
     uint32_t id;  /* among all the plan's entries: plan_state.jseen */
+    /* the Array columns reached below nest: gathered when the value is an
+     * array of objects */
+    const jgather *gather;
+    size_t n_gather;
 } jentry;
 
 struct jlevel {
@@ -200,6 +210,12 @@ struct plan_state {
      * (duplicate keys among the plan's own keys, plan_json.c walk) */
     uint32_t *jseen;
     uint32_t jserial;
+    /* JSON plans, per column, while an array of objects is gathered
+     * (plan_json.c): the row's own value set aside, the items so far, and
+     * whether one failed */
+    buf *gsave, *gacc;
+    int *gsave_rank;
+    char *gsave_set, *gsave_err, *gerr;
     struct proto_state *proto; /* Protobuf plans: per-field row state */
 };
 
@@ -260,5 +276,19 @@ int plan_run_proto(const plan *p, plan_state *st, const uint8_t *msg, size_t len
 /* plan_json.c */
 int plan_run_json(const plan *p, plan_state *st, const uint8_t *msg, size_t len, int64_t now_s,
                   buf *out, plan_result *res, sluice_error *err);
+
+/* LEB128, as RowBinary writes counts and lengths. */
+static inline int put_varint(buf *b, uint64_t v)
+{
+    if (b->alloc - b->len <= 10 && buf_reserve(b, 10) != 0) return SLUICE_ENOMEM;
+    uint8_t *d = b->data + b->len;
+    while (v > 0x7f) {
+        *d++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *d++ = (uint8_t)v;
+    b->len = (size_t)(d - b->data);
+    return 0;
+}
 
 #endif

@@ -121,6 +121,24 @@ static uint32_t key_hash(const char *s, size_t n)
     return h;
 }
 
+/* The Array columns below level l (any depth), each with its best rank. */
+static void gather_columns(const plan *p, const jlevel *l, jgather *g, size_t *n)
+{
+    for (size_t i = 0; l && i < l->n; i++) {
+        const jentry *e = &l->entries[i];
+        for (size_t k = 0; k < e->n_targets; k++) {
+            const jtarget *t = &e->targets[k];
+            if (t->column < 0 || p->cols[t->column].type->kind != CH_ARRAY) continue;
+            size_t j = 0;
+            while (j < *n && g[j].column != t->column)
+                j++;
+            if (j == *n) g[(*n)++] = (jgather){.column = t->column, .rank = t->rank};
+            if (t->rank < g[j].rank) g[j].rank = t->rank;
+        }
+        gather_columns(p, e->nest, g, n);
+    }
+}
+
 static jlevel *freeze(plan *p, const blevel *b)
 {
     if (!b) return NULL;
@@ -146,6 +164,13 @@ static jlevel *freeze(plan *p, const blevel *b)
         if (!e->key || !e->targets) return NULL;
         if (e->n_targets) memcpy(e->targets, b->e[i].t, e->n_targets * sizeof(jtarget));
         if (b->e[i].nest && !(e->nest = freeze(p, b->e[i].nest))) return NULL;
+        if (e->nest) {
+            jgather *g =
+                arena_alloc(&p->a, (p->n_cols ? p->n_cols : 1) * sizeof *g, _Alignof(jgather));
+            if (!g) return NULL;
+            gather_columns(p, e->nest, g, &e->n_gather);
+            e->gather = g;
+        }
         size_t h = e->hash & l->mask;
         while (l->index[h])
             h = (h + 1) & l->mask;
@@ -313,6 +338,7 @@ typedef struct jrun {
     json_lex *lx;
     size_t explode_at;
     int explode_rank; /* INT_MAX: no exploded array seen */
+    int gathering;    /* walking an item of an array of objects (gather) */
 } jrun;
 
 static const jentry *level_find(const jlevel *l, const char *key, size_t len)
@@ -390,6 +416,7 @@ static int take_column(jrun *j, const jtarget *t)
     int col = t->column;
     if (t->rank >= st->col_rank[col]) return json_lex_skip(lx) ? SLUICE_EPARSE : 0;
     const ch_type *type = p->cols[col].type;
+    if (j->gathering) type = type->inner; /* one item's element (take keeps to Array columns) */
     json_vkind k = json_lex_peek(lx);
     const char *at = lx->p;
     int depth = lx->depth;
@@ -423,6 +450,9 @@ static int take_column(jrun *j, const jtarget *t)
 
 static int take(jrun *j, const jtarget *t)
 {
+    if (j->gathering && (t->column < 0 || j->x.p->cols[t->column].type->kind != CH_ARRAY))
+        return json_lex_skip(j->lx) ? SLUICE_EPARSE
+                                    : 0; /* one value per item: Array columns only */
     if (t->column >= 0) return take_column(j, t);
     if (t->slot >= 0) return take_slot(j, t);
     /* the exploded array: its place, for after the message */
@@ -479,6 +509,106 @@ static uint32_t next_serial(plan_state *st, size_t n)
     return st->jserial;
 }
 
+static int walk(jrun *j, const jlevel *l);
+
+/* Swap a column's row state with what gather set aside. */
+static void gather_swap(plan_state *st, int c)
+{
+    buf b = st->scratch[c];
+    st->scratch[c] = st->gsave[c];
+    st->gsave[c] = b;
+    int rank = st->col_rank[c];
+    st->col_rank[c] = st->gsave_rank[c];
+    st->gsave_rank[c] = rank;
+    char set = st->set[c], err = st->col_error[c];
+    st->set[c] = st->gsave_set[c];
+    st->gsave_set[c] = set;
+    st->col_error[c] = st->gsave_err[c];
+    st->gsave_err[c] = err;
+}
+
+/* An array of objects at an entry whose paths lead to Array columns — the
+ * JSON form of a Nested group, {"items": [{"sku": "a", "qty": 1}, ...]}
+ * into items.sku Array(String), items.qty Array(UInt32). Each item is
+ * walked like an object with the columns' element types, and every such
+ * column gets exactly one element per item: the item's value, or the
+ * element type's default where the item lacks it (or is null), so the
+ * arrays of one Nested group keep the equal lengths ClickHouse requires.
+ * An item that is not an object fails those columns. Arrays of objects
+ * inside an item are not gathered again (their columns get defaults), and
+ * expression paths below the array read nothing from it. The whole array
+ * then competes with the column's other spellings by its best rank below
+ * the entry, like any value. */
+static int gather(jrun *j, const jentry *e)
+{
+    json_lex *lx = j->lx;
+    plan_state *st = j->x.st;
+    const plan *p = j->x.p;
+    for (size_t i = 0; i < e->n_gather; i++) {
+        int c = e->gather[i].column;
+        gather_swap(st, c); /* the row's value aside; scratch is the item's */
+        buf_reset(&st->gacc[c]);
+        st->gerr[c] = 0;
+    }
+    sluice_error before = st->col_err; /* kept unless a failure here stands */
+    int failed = 0;
+    uint64_t items = 0;
+    size_t count = 0;
+    int rc = json_lex_open_array(lx) ? SLUICE_EPARSE : 0, r = 0;
+    j->gathering = 1;
+    while (rc == 0 && (r = json_lex_next_item(lx, &count)) == 1) {
+        json_vkind k = json_lex_peek(lx);
+        for (size_t i = 0; i < e->n_gather; i++) {
+            int c = e->gather[i].column;
+            buf_reset(&st->scratch[c]);
+            st->col_rank[c] = INT_MAX;
+            st->set[c] = 0;
+            st->col_error[c] = 0;
+        }
+        if (k == JSON_V_OBJECT) {
+            rc = walk(j, e->nest);
+        } else {
+            if (k != JSON_V_NULL) {
+                int c0 = e->gather[0].column; /* named once: the first column of the group */
+                sluice_error_set(&st->col_err, SLUICE_EINVAL,
+                                 "$.%s: column %s: item %llu of the array is not an object",
+                                 p->cols[c0].name, p->cols[c0].name, (unsigned long long)items);
+                for (size_t i = 0; i < e->n_gather; i++)
+                    st->col_error[e->gather[i].column] = 1;
+            }
+            rc = json_lex_skip(lx) ? SLUICE_EPARSE : 0;
+        }
+        for (size_t i = 0; rc == 0 && i < e->n_gather; i++) {
+            int c = e->gather[i].column;
+            if (st->col_error[c])
+                st->gerr[c] = 1;
+            else if (st->set[c] ? buf_append(&st->gacc[c], st->scratch[c].data, st->scratch[c].len)
+                                : ch_encode_default(p->cols[c].type->inner, &st->gacc[c]))
+                rc = sluice_error_set(j->x.err, SLUICE_ENOMEM, "batch buffer full");
+        }
+        items++;
+    }
+    j->gathering = 0;
+    if (rc == 0 && r < 0) rc = SLUICE_EPARSE;
+    for (size_t i = 0; i < e->n_gather; i++) {
+        int c = e->gather[i].column;
+        gather_swap(st, c);
+        if (rc || e->gather[i].rank >= st->col_rank[c]) continue;
+        buf_reset(&st->scratch[c]);
+        if (put_varint(&st->scratch[c], items) ||
+            buf_append(&st->scratch[c], st->gacc[c].data, st->gacc[c].len)) {
+            rc = sluice_error_set(j->x.err, SLUICE_ENOMEM, "batch buffer full");
+            continue;
+        }
+        st->col_rank[c] = e->gather[i].rank;
+        st->set[c] = !st->gerr[c];
+        st->col_error[c] = st->gerr[c];
+        failed |= st->gerr[c];
+    }
+    if (!failed) st->col_err = before;
+    return rc;
+}
+
 static int walk(jrun *j, const jlevel *l)
 {
     json_lex *lx = j->lx;
@@ -498,6 +628,9 @@ static int walk(jrun *j, const jlevel *l)
         } else if (e->nest && json_lex_peek(lx) == JSON_V_OBJECT) {
             rc = take_all(j, e->targets, e->n_targets, 0);
             if (rc == 0) rc = walk(j, e->nest);
+        } else if (e->n_gather && !j->gathering && json_lex_peek(lx) == JSON_V_ARRAY) {
+            rc = take_all(j, e->targets, e->n_targets, 0);
+            if (rc == 0) rc = gather(j, e);
         } else if (e->n_targets) {
             rc = take_all(j, e->targets, e->n_targets, 1);
         } else {

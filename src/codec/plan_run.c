@@ -30,6 +30,20 @@ plan_state *plan_state_new(const plan *p)
     st->slot_rank = calloc(p->n_slots ? p->n_slots : 1, sizeof *st->slot_rank);
     arena_init(&st->json_text, 4096, SCRATCH_CAP);
     st->jseen = calloc(p->n_jentries ? p->n_jentries : 1, sizeof *st->jseen);
+    size_t nc = p->n_cols ? p->n_cols : 1;
+    if (p->is_json) {
+        st->gsave = calloc(nc, sizeof *st->gsave);
+        st->gacc = calloc(nc, sizeof *st->gacc);
+        st->gsave_rank = calloc(nc, sizeof *st->gsave_rank);
+        st->gsave_set = calloc(nc, 1);
+        st->gsave_err = calloc(nc, 1);
+        st->gerr = calloc(nc, 1);
+        if (!st->gsave || !st->gacc || !st->gsave_rank || !st->gsave_set || !st->gsave_err ||
+            !st->gerr) {
+            plan_state_free(st);
+            return NULL;
+        }
+    }
     if (!st->scratch || !st->set || !st->slots || !st->col_rank || !st->col_error ||
         !st->slot_rank || !st->jseen) {
         plan_state_free(st);
@@ -40,8 +54,13 @@ plan_state *plan_state_new(const plan *p)
         plan_state_free(st);
         return NULL;
     }
-    for (size_t i = 0; i < p->n_cols; i++)
+    for (size_t i = 0; i < p->n_cols; i++) {
         buf_init(&st->scratch[i], SCRATCH_CAP);
+        if (st->gsave) {
+            buf_init(&st->gsave[i], SCRATCH_CAP);
+            buf_init(&st->gacc[i], SCRATCH_CAP);
+        }
+    }
     buf_init(&st->expr_scratch, SCRATCH_CAP);
     buf_init(&st->json_tmp, SCRATCH_CAP);
     return st;
@@ -52,7 +71,17 @@ void plan_state_free(plan_state *st)
     if (!st) return;
     for (size_t i = 0; st->scratch && i < st->n_cols; i++)
         buf_free(&st->scratch[i]);
+    for (size_t i = 0; st->gsave && st->gacc && i < st->n_cols; i++) {
+        buf_free(&st->gsave[i]);
+        buf_free(&st->gacc[i]);
+    }
     free(st->scratch);
+    free(st->gsave);
+    free(st->gacc);
+    free(st->gsave_rank);
+    free(st->gsave_set);
+    free(st->gsave_err);
+    free(st->gerr);
     free(st->set);
     free(st->slots);
     buf_free(&st->expr_scratch);
@@ -309,19 +338,6 @@ static int put_column(run *x, const op *o, int col, const ch_type *enc, const cv
         return run_fail(x, o, SLUICE_ENOMEM, "column %s: value larger than its scratch bound",
                         x->p->cols[col].name);
     if (rc) return run_fail(x, o, rc, "column %s: %s", x->p->cols[col].name, e.msg);
-    return 0;
-}
-
-static inline int put_varint(buf *b, uint64_t v)
-{
-    if (b->alloc - b->len <= 10 && buf_reserve(b, 10) != 0) return SLUICE_ENOMEM;
-    uint8_t *d = b->data + b->len;
-    while (v > 0x7f) {
-        *d++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *d++ = (uint8_t)v;
-    b->len = (size_t)(d - b->data);
     return 0;
 }
 

@@ -11,7 +11,8 @@
  *     of a subject, decoded with the subject's latest (v2) as the reader —
  *     v1 rows get v2's defaults;
  *  3. explode + filter + derived columns into an order-lines table;
- *  4. schemaless JSON messages through the JSON plan.
+ *  4. schemaless JSON messages through the JSON plan (a Nested group from
+ *     an array of objects among them).
  */
 #include "test.h"
 
@@ -453,7 +454,8 @@ static void test_json_messages(void)
 {
     CHECK_EQ(setup(), 0);
     CHECK_EQ(sql("CREATE TABLE logs (ts DateTime, level Enum8('info' = 1, 'error' = 2), "
-                 "msg String, `http.status` Nullable(UInt16), tags Array(String)) "
+                 "msg String, `http.status` Nullable(UInt16), tags Array(String), "
+                 "items Nested(sku String, qty UInt32)) "
                  "ENGINE = MergeTree ORDER BY ts"),
              0);
     arena a;
@@ -466,7 +468,7 @@ static void test_json_messages(void)
     buf_init(&rows, 1 << 20);
     const char *msgs[] = {
         "{\"ts\":\"2026-11-22T20:12:01Z\",\"level\":\"info\",\"msg\":\"hello\",\"http\":{"
-        "\"status\":200},\"tags\":[\"a\"]}",
+        "\"status\":200},\"tags\":[\"a\"],\"items\":[{\"sku\":\"x1\",\"qty\":2},{\"sku\":\"x2\"}]}",
         "{\"ts\":1700000000,\"level\":\"error\",\"msg\":\"tab\\there\"}",
     };
     sluice_error err;
@@ -477,11 +479,15 @@ static void test_json_messages(void)
     }
     CHECK_EQ(insert("default.logs", p, &rows), 0);
     char *text = query_text("SELECT toString(ts), level, msg, toString(`http.status`), "
-                            "toString(tags) FROM logs ORDER BY ts FORMAT TabSeparated");
+                            "toString(tags), toString(`items.sku`), toString(`items.qty`) "
+                            "FROM logs ORDER BY ts FORMAT TabSeparated");
     CHECK(text);
-    /* TabSeparated escapes: the tab as \t, NULL as \N, quotes inside arrays as \'. */
-    CHECK_STR(text, "2023-11-14 22:13:20\terror\ttab\\there\t\\N\t[]\n"
-                    "2026-11-22 20:12:01\tinfo\thello\t200\t[\\'a\\']\n");
+    /* TabSeparated escapes: the tab as \t, NULL as \N, quotes inside arrays
+     * as \'. The Nested group comes from the array of objects, one element
+     * per item (the missing qty as 0). */
+    CHECK_STR(text,
+              "2023-11-14 22:13:20\terror\ttab\\there\t\\N\t[]\t[]\t[]\n"
+              "2026-11-22 20:12:01\tinfo\thello\t200\t[\\'a\\']\t[\\'x1\\',\\'x2\\']\t[2,0]\n");
     free(text);
     buf_free(&rows);
     plan_state_free(st);

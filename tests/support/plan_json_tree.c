@@ -33,6 +33,73 @@ static json_t *json_lookup(json_t *obj, const char *path, char sep, int depth)
     return NULL;
 }
 
+/* For an Array column: json_lookup, and where a prefix of the path leads
+ * to an array (the JSON form of a Nested group, plan_json.c gather), that
+ * array in *items and the rest of the path in *rest (returns NULL then). */
+static json_t *json_lookup_gather(json_t *obj, const char *path, char sep, int depth,
+                                  json_t **items, const char **rest)
+{
+    if (!json_is_object(obj) || depth > 16) return NULL;
+    json_t *v = json_object_get(obj, path);
+    if (v) return v;
+    for (const char *dot = strchr(path, sep); dot; dot = strchr(dot + 1, sep)) {
+        char head[512];
+        size_t n = (size_t)(dot - path);
+        if (n >= sizeof head) break;
+        memcpy(head, path, n);
+        head[n] = '\0';
+        json_t *sub = json_object_get(obj, head);
+        if (json_is_object(sub) &&
+            ((v = json_lookup_gather(sub, dot + 1, sep, depth + 1, items, rest)) != NULL || *items))
+            return v;
+        if (json_is_array(sub) && depth < 16) {
+            *items = sub;
+            *rest = dot + 1;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* One value into a column's type: null (or nothing) as its default where
+ * the type cannot hold null. */
+static int encode_or_default(const ch_type *t, json_t *v, buf *out, sluice_error *e)
+{
+    size_t mark = out->len;
+    int rc = ch_encode_json(t, v ? v : json_null(), out, e);
+    if (rc && (!v || json_is_null(v)) && rc != SLUICE_ENOMEM) {
+        out->len = mark;
+        rc = ch_encode_default(t, out);
+    }
+    return rc;
+}
+
+/* An array of objects into an Array column: one element per item, the
+ * item's value at rest or the element type's default. */
+static int encode_gathered(const ch_type *t, json_t *items, const char *rest, char sep, buf *out,
+                           sluice_error *e)
+{
+    size_t n = json_array_size(items);
+    uint8_t v[10];
+    size_t k = 0;
+    uint64_t c = n;
+    while (c > 0x7f) {
+        v[k++] = (uint8_t)(c | 0x80);
+        c >>= 7;
+    }
+    v[k++] = (uint8_t)c;
+    if (buf_append(out, v, k)) return SLUICE_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(items, i);
+        if (!json_is_object(item) && !json_is_null(item))
+            return sluice_error_set(e, SLUICE_EINVAL, "item %zu of the array is not an object", i);
+        json_t *w = json_is_object(item) ? json_lookup(item, rest, sep, 0) : NULL;
+        int rc = w ? encode_or_default(t->inner, w, out, e) : ch_encode_default(t->inner, out);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 /* A field of the row: under explode, names below the exploded path are
  * read from the current element. */
 static json_t *row_lookup(const plan *p, json_t *root, json_t *elem, const char *path)
@@ -44,6 +111,19 @@ static json_t *row_lookup(const plan *p, json_t *root, json_t *elem, const char 
             return json_lookup(elem, path + n + 1, p->separator, 0);
     }
     return json_lookup(root, path, p->separator, 0);
+}
+
+/* row_lookup for an Array column (json_lookup_gather). */
+static json_t *row_lookup_gather(const plan *p, json_t *root, json_t *elem, const char *path,
+                                 json_t **items, const char **rest)
+{
+    if (elem && p->explode_path) {
+        size_t n = strlen(p->explode_path);
+        if (strcmp(path, p->explode_path) == 0) return elem;
+        if (strncmp(path, p->explode_path, n) == 0 && path[n] == p->separator)
+            return json_lookup_gather(elem, path + n + 1, p->separator, 0, items, rest);
+    }
+    return json_lookup_gather(root, path, p->separator, 0, items, rest);
 }
 
 static cvalue json_to_cvalue(json_t *v)
@@ -66,13 +146,18 @@ static int json_row(run *x, json_t *root, json_t *elem, int64_t index, int64_t n
     if (p->index_slot >= 0) st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
     for (size_t i = 0; i < p->n_list; i++) {
         int col = p->list[i];
-        json_t *v = row_lookup(p, root, elem, p->cols[col].name);
+        const ch_type *type = p->cols[col].type;
         sluice_error e;
-        int rc = ch_encode_json(p->cols[col].type, v ? v : json_null(), &st->scratch[col], &e);
-        if (rc && (!v || json_is_null(v)) && rc != SLUICE_ENOMEM) {
-            buf_reset(&st->scratch[col]);
-            rc = ch_encode_default(p->cols[col].type, &st->scratch[col]);
-        }
+        int rc;
+        json_t *items = NULL;
+        const char *rest = NULL;
+        json_t *v = type->kind == CH_ARRAY
+                        ? row_lookup_gather(p, root, elem, p->cols[col].name, &items, &rest)
+                        : row_lookup(p, root, elem, p->cols[col].name);
+        if (items)
+            rc = encode_gathered(type, items, rest, p->separator, &st->scratch[col], &e);
+        else
+            rc = encode_or_default(type, v, &st->scratch[col], &e);
         if (rc)
             return sluice_error_set(x->err, rc, "$.%s: column %s: %s", p->cols[col].name,
                                     p->cols[col].name, e.msg);

@@ -137,12 +137,30 @@ static void gen_message(buf *b, int mutate)
         first = 0;
         unsigned n = R(4);
         for (unsigned i = 0; i < n; i++) {
-            buf_printf(b, "%s{\"sku\":\"s%u\",\"qty\":", i ? "," : "", R(50));
+            /* Nested-style items: sometimes null, a key missing or null, a
+             * nested object, or (mutated) an item that is not an object */
+            if (i) buf_append_byte(b, ',');
+            if (R(12) == 0) {
+                buf_append_str(b, mutate && R(2) ? "7" : "null");
+                continue;
+            }
+            unsigned sku = R(8);
+            if (sku == 0)
+                buf_append_str(b, "{\"qty\":");
+            else if (sku == 1)
+                buf_append_str(b, "{\"sku\":null,\"qty\":");
+            else
+                buf_printf(b, "{\"sku\":\"s%u\",\"qty\":", R(50));
             if (mutate && R(5) == 0)
                 buf_append_str(b, "\"many\"");
             else
                 buf_printf(b, "%u", R(5));
-            buf_printf(b, ",\"price\":%u.%u}", R(100), R(10));
+            buf_printf(b, ",\"price\":%u.%u", R(100), R(10));
+            unsigned meta = R(4);
+            if (meta == 0) buf_printf(b, ",\"meta\":{\"color\":\"c%u\"}", R(5));
+            if (meta == 1) buf_printf(b, ",\"meta.color\":\"d%u\"", R(5));
+            if (meta == 2) buf_append_str(b, ",\"meta\":null");
+            buf_append_byte(b, '}');
         }
         buf_append_byte(b, ']');
     }
@@ -199,10 +217,13 @@ static void test_streaming_agrees_with_tree(void)
           !col(&t[0], "ts", "DateTime") && !col(&t[0], "flag", "UInt8") &&
           !col(&t[0], "n8", "Nullable(Int8)") && !col(&t[0], "user.name", "String") &&
           !col(&t[0], "user.age", "UInt16"));
-    /* 1: arrays, maps and LowCardinality */
+    /* 1: arrays, maps and LowCardinality; a Nested group (items.*) filled
+     * from an array of objects */
     CHECK(!col(&t[1], "tags", "Array(String)") && !col(&t[1], "attrs", "Map(String, String)") &&
           !col(&t[1], "name", "LowCardinality(String)") &&
-          !col(&t[1], "items.sku", "Array(String)") && !col(&t[1], "id", "Nullable(String)"));
+          !col(&t[1], "items.sku", "Array(String)") && !col(&t[1], "id", "Nullable(String)") &&
+          !col(&t[1], "items.qty", "Array(UInt8)") &&
+          !col(&t[1], "items.meta.color", "Array(Nullable(String))"));
     /* 2: explode with a filter and derived columns */
     CHECK(!col(&t[2], "id", "Int64") && !col(&t[2], "items.sku", "String") &&
           !col(&t[2], "items.qty", "UInt8") && !col(&t[2], "total", "Float64") &&
@@ -274,7 +295,10 @@ static void test_json_and_avro_plans_agree(void)
         "\"CLICK\"]}},{\"name\":\"ts\",\"type\":\"long\"},{\"name\":\"flag\",\"type\":\"boolean\"},"
         "{\"name\":\"user\",\"type\":{\"type\":\"record\",\"name\":\"U\",\"fields\":["
         "{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"age\",\"type\":\"int\"}]}},"
-        "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}}]}";
+        "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"
+        "{\"name\":\"items\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+        "\"name\":\"I\",\"fields\":[{\"name\":\"sku\",\"type\":\"string\"},"
+        "{\"name\":\"qty\",\"type\":\"int\"}]}}}]}";
     sluice_avro_schema *s = NULL;
     sluice_error err;
     CHECK_EQ(sluice_avro_schema_parse(schema_text, strlen(schema_text), &s, &err), 0);
@@ -286,7 +310,8 @@ static void test_json_and_avro_plans_agree(void)
           !col(&t, "score", "Nullable(Float64)") &&
           !col(&t, "kind", "Enum8('VIEW' = 1, 'CLICK' = 2)") && !col(&t, "ts", "DateTime") &&
           !col(&t, "flag", "UInt8") && !col(&t, "user.name", "String") &&
-          !col(&t, "user.age", "UInt8") && !col(&t, "tags", "Array(String)"));
+          !col(&t, "user.age", "UInt8") && !col(&t, "tags", "Array(String)") &&
+          !col(&t, "items.sku", "Array(String)") && !col(&t, "items.qty", "Array(UInt32)"));
     plan_options opt = {.route = "r", .separator = '.'};
     plan *pj = NULL, *pa = NULL;
     CHECK_EQ(plan_compile_json(t.cols, t.n, &opt, &pj, &err), 0);
@@ -309,6 +334,10 @@ static void test_json_and_avro_plans_agree(void)
         unsigned n = R(4);
         for (unsigned k = 0; k < n; k++)
             buf_printf(&text, "%s\"t%u\"", k ? "," : "", R(9));
+        buf_append_str(&text, "],\"items\":[");
+        n = R(4);
+        for (unsigned k = 0; k < n; k++)
+            buf_printf(&text, "%s{\"sku\":\"s%u\",\"qty\":%u}", k ? "," : "", R(50), R(1000));
         buf_append_str(&text, "]}");
         json_lex lx;
         json_lex_init(&lx, (const char *)text.data, text.len);
@@ -410,4 +439,55 @@ static void test_by_design(void)
     arena_free(&t.a);
 }
 
-TEST_MAIN(T(test_streaming_agrees_with_tree), T(test_json_and_avro_plans_agree), T(test_by_design))
+/* A Nested group from a JSON array of objects: one element per item in
+ * every column of the group, the element type's default where an item
+ * lacks the key or is null; an item that is not an object, or a value
+ * that does not fit, fails the row; the literal key still wins. */
+static void test_nested_from_array_of_objects(void)
+{
+    table t = {0};
+    arena_init(&t.a, 4096, SIZE_MAX);
+    CHECK(!col(&t, "id", "UInt8") && !col(&t, "items.sku", "Array(String)") &&
+          !col(&t, "items.qty", "Array(UInt8)") &&
+          !col(&t, "items.note", "Array(Nullable(String))") && !col(&t, "one", "String"));
+    plan_options opt = {.route = "r", .separator = '.'};
+    plan *p = NULL;
+    sluice_error err;
+    CHECK_EQ(plan_compile_json(t.cols, t.n, &opt, &p, &err), 0);
+    plan_state *st = plan_state_new(p);
+    buf out;
+    buf_init(&out, 1 << 20);
+    /* id 1; sku ["a", "", ""]; qty [2, 3, 0]; note [NULL, "n", NULL]; one "" */
+    CHECK_STR(
+        run1(p, st,
+             "{\"id\":1,\"items\":[{\"sku\":\"a\",\"qty\":2},{\"qty\":3,\"note\":\"n\"},null]}",
+             &out),
+        "01 03 01 61 00 00 03 02 03 00 03 01 00 01 6e 01 00");
+    /* an empty array, and none at all: empty arrays either way */
+    CHECK_STR(run1(p, st, "{\"id\":2,\"items\":[]}", &out), "02 00 00 00 00");
+    CHECK_STR(run1(p, st, "{\"id\":2}", &out), "02 00 00 00 00");
+    /* the items' keys spelled nested, and keys the plan does not know */
+    CHECK_STR(run1(p, st, "{\"items\":[{\"x\":[1,{\"y\":2}],\"sku\":\"b\"}],\"id\":3}", &out),
+              "03 01 01 62 01 00 01 01 00");
+    /* the literal key is the better spelling */
+    CHECK_STR(
+        run1(p, st, "{\"id\":4,\"items\":[{\"sku\":\"a\"}],\"items.sku\":[\"z\",\"y\"]}", &out),
+        "04 02 01 7a 01 79 01 00 01 01 00");
+    /* a column that is not an Array takes nothing from inside the items */
+    CHECK_STR(run1(p, st, "{\"id\":5,\"items\":[{\"sku\":\"a\",\"one\":\"x\"}]}", &out),
+              "05 01 01 61 01 00 01 01 00");
+    CHECK_STR(run1(p, st, "{\"id\":6,\"items\":[{\"sku\":\"a\"},7]}", &out),
+              "ERROR $.items.sku: column items.sku: item 1 of the array is not an object");
+    CHECK_STR(run1(p, st, "{\"id\":7,\"items\":[{\"qty\":300}]}", &out),
+              "ERROR $.items.qty: column items.qty: 300 does not fit in UInt8");
+    /* the state is clean for the next message */
+    CHECK_STR(run1(p, st, "{\"id\":8,\"items\":[{\"sku\":\"c\",\"qty\":1}]}", &out),
+              "08 01 01 63 01 01 01 01 00");
+    buf_free(&out);
+    plan_state_free(st);
+    plan_free(p);
+    arena_free(&t.a);
+}
+
+TEST_MAIN(T(test_streaming_agrees_with_tree), T(test_json_and_avro_plans_agree), T(test_by_design),
+          T(test_nested_from_array_of_objects))
