@@ -16,6 +16,12 @@
  *   object of any keys      (additionalProperties a schema, no properties)
  *                           Map(String, V) where the server has Map (21.1+)
  *   array                   Array(T) of its items' type ("items" one schema)
+ *   array of objects        a Nested group: "name<sep>prop" Array(T) per
+ *                           property of the items (declared inside
+ *                           `name Nested(...)` under '.'); the plan gives
+ *                           every column one element per item, the type's
+ *                           default where an item lacks the property or is
+ *                           null
  *   string                  String; format date-time DateTime64(6) from
  *                           20.1 (DateTime before: whole seconds; more
  *                           digits are cut), date Date, uuid UUID
@@ -33,11 +39,12 @@
  * (0, '', 1970-01-01), as an absent Avro field with a default would; add
  * "null" to its type for NULL. Integers past the column's range are
  * dead-lettered by the sink with the column named.
- * Not mapped (listed, with the reason, by ddl_columns_skip): arrays of
- * objects and tuples (no column type takes a JSON object in the JSON plan),
- * values of no type or of several kinds one of which is an object or an
- * array, objects of any keys before 21.1, an object met again inside
- * itself, deeper nesting than the plan looks.
+ * Not mapped (listed, with the reason, by ddl_columns_skip): tuples,
+ * objects with properties inside the items of an array of objects (the
+ * plan gathers one level) or inside any other array, values of no type or
+ * of several kinds one of which is an object or an array, objects of any
+ * keys before 21.1, an object met again inside itself, deeper nesting than
+ * the plan looks.
  *
  * The proof: plan_compile_json on the proposal writes every column, and
  * the plan turns, without an error, a sample message with a value of the
@@ -246,8 +253,9 @@ static mapped map_of(walker *w, const json_schema_node *n, int depth)
 {
     const json_schema_node *ap = n->additional_properties;
     if (n->n_props || !ap || ap->boolean >= 0)
-        return not_mapped(depth ? "an array of objects (the JSON plan takes no object into a "
-                                  "column inside an array)"
+        return not_mapped(depth ? "objects with properties inside an array's items (the JSON "
+                                  "plan gathers the objects of one array into a Nested group, "
+                                  "not deeper)"
                                 : "an object with no properties");
     if (!w->opt->features.map)
         return not_mapped("an object of any keys needs a Map column (ClickHouse 21.1+)");
@@ -294,6 +302,73 @@ static mapped item_type(walker *w, const json_schema_node *n, int depth)
 static int walk_object(walker *w, const json_schema_node *n, const char *prefix, const char *src,
                        int nullable, json_t *full, json_t *nulls);
 
+/* Items that are objects with properties (null allowed besides): an array
+ * of them is a Nested group. */
+static int object_items(const json_schema_node *items)
+{
+    items = json_schema_deref(items);
+    if (items->boolean >= 0) return 0;
+    int from_values;
+    unsigned kinds = kinds_of(items, &from_values);
+    if (!kinds && items->n_props) kinds = JSON_SCHEMA_OBJECT;
+    return (kinds & ~(unsigned)JSON_SCHEMA_NULL) == JSON_SCHEMA_OBJECT && items->n_props > 0;
+}
+
+/* An array of objects: one Array column per property of the items
+ * (plan_json.c's gather fills them, one element per item). The full
+ * sample gets one item with every property; the nulls sample an empty
+ * array (null when the array may be null). */
+static int walk_items(walker *w, const json_schema_node *items, const char *name, const char *psrc,
+                      const char *key, int nullable, json_t *full, json_t *nulls)
+{
+    items = json_schema_deref(items);
+    json_t *item = json_object();
+    if (!item) return SLUICE_ENOMEM;
+    int rc = 0;
+    size_t added = 0;
+    for (size_t i = 0; i < items->n_props && rc == 0; i++) {
+        const char *pname = items->props[i].name;
+        const char *isrc = FMT(w, "%s[].%s", psrc, pname);
+        if (!isrc) {
+            rc = SLUICE_ENOMEM;
+            break;
+        }
+        if (!*pname) {
+            rc = skip(w, isrc, "an empty property name cannot be a column");
+            continue;
+        }
+        mapped m = item_type(w, items->props[i].schema, 1);
+        if (!m.type) {
+            json_decref(m.sample);
+            rc = w->err->code ? w->err->code : skip(w, isrc, m.why);
+            continue;
+        }
+        json_object_set_new(item, pname, m.sample);
+        const char *col = join(w, name, pname), *type = FMT(w, "Array(%s)", m.type);
+        if (!col || !type) {
+            rc = SLUICE_ENOMEM;
+            break;
+        }
+        int nested = w->opt->separator == '.';
+        rc = ddl_columns_add(w->out, col, type, nested ? name : NULL, nested ? pname : NULL,
+                             nested ? m.type : NULL, isrc, w->err);
+        added++;
+    }
+    if (rc) {
+        json_decref(item);
+        return rc;
+    }
+    if (!added) {
+        json_decref(item);
+        return skip(w, psrc, "an array of objects none of whose properties can be a column");
+    }
+    json_t *list = json_array();
+    json_array_append_new(list, item);
+    json_object_set_new(full, key, list);
+    json_object_set_new(nulls, key, nullable ? json_null() : json_array());
+    return 0;
+}
+
 /* One property: a column (or the columns of a flattened object). full and
  * nulls are the sample objects it goes into. */
 static int walk_property(walker *w, const json_schema_node *n, const char *key, const char *prefix,
@@ -331,6 +406,9 @@ static int walk_property(walker *w, const json_schema_node *n, const char *key, 
     }
     if (nonnull == JSON_SCHEMA_OBJECT) {
         m = map_of(w, n, 0); /* null: the empty map */
+    } else if (nonnull == JSON_SCHEMA_ARRAY && !n->items_is_tuple && n->items &&
+               object_items(n->items)) {
+        return walk_items(w, n->items, name, psrc, key, has_null || nullable, full, nulls);
     } else if (nonnull == JSON_SCHEMA_ARRAY) {
         if (n->items_is_tuple || !n->items) {
             m = not_mapped(n->items_is_tuple ? "a tuple (items as a list)"

@@ -21,7 +21,8 @@
  *     a nullable array of arrays of nullable integers, a nullable object
  *     flattened, an object from the referenced subject's document, several
  *     scalar types as text; absent properties as defaults and NULLs; an
- *     array of objects and a property of any value listed as not mapped;
+ *     array of objects into a Nested group, and a property of any value
+ *     listed as not mapped;
  *   - the columns ClickHouse made (system.columns) are the ones printed.
  */
 #include "test.h"
@@ -472,7 +473,7 @@ static const char *const VISIT_JSON =
     "\"home\": {\"$ref\": \"https://example.com/address.json\"},"
     "\"any\": {\"type\": [\"string\", \"integer\", \"boolean\"]},"
     "\"items\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": "
-    "{\"sku\": {\"type\": \"string\"}}}},"
+    "{\"sku\": {\"type\": \"string\"}, \"qty\": {\"type\": [\"integer\", \"null\"]}}}},"
     "\"extra\": {}}}";
 
 static const char *const JSON_COLUMNS[] = {
@@ -492,11 +493,13 @@ static const char *const JSON_COLUMNS[] = {
     "home.zip String",
     "home.city Nullable(String)",
     "any String",
+    "items.sku Array(String)",
+    "items.qty Array(Nullable(Int64))",
 };
 
 static const char *const JSON_SELECT = "id, user, score, ok, toUnixTimestamp(at), day, uid, kind, "
                                        "level, tags, grid, `geo.lat`, `geo.lon`, `home.zip`, "
-                                       "`home.city`, any";
+                                       "`home.city`, any, `items.sku`, `items.qty`";
 
 /* Visit i as JSON text and as the SELECT's row: properties present, null
  * or absent by turns. */
@@ -549,8 +552,15 @@ static void visit_row(int i, char *json_out, size_t jn, char *tsv_out, size_t tn
     if (i % 4 == 1) APPEND(json, ",\"any\":%d", i), APPEND(tsv, "\t%d", i);
     if (i % 4 == 2) APPEND(json, ",\"any\":true"), APPEND(tsv, "\ttrue");
     if (i % 4 == 3) APPEND(tsv, "\t");
-    /* left out of the table: the sink skips them */
-    APPEND(json, ",\"items\":[{\"sku\":\"k%d\"}],\"extra\":{\"x\":[1,{}]}}", i);
+    /* a Nested group from the array of objects: an item without qty, and
+     * qty null, give NULL; no array gives empty arrays */
+    if (i % 3 == 0) APPEND(json, ",\"items\":[{\"sku\":\"k%d\",\"qty\":%d},{\"sku\":\"z\"}]", i, i);
+    if (i % 3 == 1) APPEND(json, ",\"items\":[{\"qty\":null,\"sku\":\"y\"}]");
+    if (i % 3 == 0) APPEND(tsv, "\t['k%d','z']\t[%d,NULL]", i, i);
+    if (i % 3 == 1) APPEND(tsv, "\t['y']\t[NULL]");
+    if (i % 3 == 2) APPEND(tsv, "\t[]\t[]");
+    /* left out of the table: the sink skips it */
+    APPEND(json, ",\"extra\":{\"x\":[1,{}]}}");
     snprintf(json_out, jn, "%s", json);
     snprintf(tsv_out, tn, "%s", tsv);
 }
@@ -567,9 +577,7 @@ static void test_ddl_json_round_trip(void)
     CHECK_EQ(sluice_sr_register_refs(env.sr, "ddlj-value", VISIT_JSON, "JSON", &ref, 1, &id, &err),
              0);
     create_from_ddl("ddlj-value", "ddlj", '.', "",
-                    "-- 2 fields no column takes (the sink skips them):\n"
-                    "--   $.items: an array of objects (the JSON plan takes no object into a "
-                    "column inside an array)\n"
+                    "-- 1 field no column takes (the sink skips it):\n"
                     "--   $.extra: any value (no type)\n");
     create_from_ddl("ddlj-value", "ddlj_flat", '_', "", "`geo_lat` Nullable(Float64)");
     check_columns("ddlj", JSON_COLUMNS, sizeof JSON_COLUMNS / sizeof JSON_COLUMNS[0], '.');

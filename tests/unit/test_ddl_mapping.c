@@ -292,7 +292,13 @@ static const char *const JSON_SHAPES =
     "'user':{'type':'object','properties':{'id':{'type':'integer','minimum':0,'maximum':1e19},"
     "  'ref':{'$ref':'#/definitions/ref'}}},"
     "'any':{'type':['string','integer','boolean']},"
-    "'items':{'type':'array','items':{'type':'object','properties':{'sku':{'type':'string'}}}},"
+    "'items':{'type':'array','items':{'type':['object','null'],'properties':{'sku':{'type':'string'"
+    "},"
+    "  'qty':{'type':'integer'},'note':{'type':['string','null']},"
+    "  'tags':{'type':'array','items':{'type':'string'}},"
+    "  'meta':{'type':'object','properties':{'c':{'type':'string'}}}}}},"
+    "'boxes':{'type':'array','items':{'type':'object','properties':{'in':{'type':'array',"
+    "  'items':{'type':'object','properties':{'x':{'type':'integer'}}}}}}},"
     "'attrs':{'type':'object','additionalProperties':{'type':'string'}},"
     "'free':{},"
     "'both':{'type':['string','object']}},"
@@ -305,12 +311,18 @@ static void test_json_shapes(void)
                    "day Date; uid UUID; kind Nullable(Enum8('a' = 1, 'b\\\\c' = 2)); "
                    "level Int64; tags Array(String); grid Array(Array(Nullable(Int64))); "
                    "geo.lat Nullable(Float64); geo.city Nullable(String); user.id UInt64; "
-                   "user.ref String; any String");
-    CHECK_STR(skipped, "$.items: an array of objects (the JSON plan takes no object into a column "
-                       "inside an array); "
-                       "$.attrs: an object of any keys needs a Map column (ClickHouse 21.1+); "
-                       "$.free: any value (no type); "
-                       "$.both: a value that may be an object or an array or something else");
+                   "user.ref String; any String; items.sku Array(String); "
+                   "items.qty Array(Int64); items.note Array(Nullable(String)); "
+                   "items.tags Array(Array(String))");
+    CHECK_STR(skipped,
+              "$.items[].meta: objects with properties inside an array's items (the JSON plan "
+              "gathers the objects of one array into a Nested group, not deeper); "
+              "$.boxes[].in: objects with properties inside an array's items (the JSON plan "
+              "gathers the objects of one array into a Nested group, not deeper); "
+              "$.boxes: an array of objects none of whose properties can be a column; "
+              "$.attrs: an object of any keys needs a Map column (ClickHouse 21.1+); "
+              "$.free: any value (no type); "
+              "$.both: a value that may be an object or an array or something else");
     CHECK_EQ(quoted_columns("JSON", JSON_SHAPES, '_', "23.8"), 0);
     CHECK_CONTAINS(got, "; ok Bool; at DateTime64(6); ");
     CHECK_CONTAINS(got, "; geo_lat Nullable(Float64); geo_city Nullable(String); user_id UInt64; ");
