@@ -2,12 +2,12 @@
  * fuzz_plan_json.c — the sink's streaming JSON plan (src/codec/plan_json.c)
  * against the tree-based runner kept as the tests' oracle
  * (tests/support/plan_json_tree.c), on arbitrary bytes, over three tables
- * (scalars with flat and nested paths; arrays and maps; explode with a
- * filter and derived columns). Both must accept the same messages with the
- * same rows, byte for byte, or both refuse; the differences by design
- * (numbers jansson cannot hold, \u0000 in a key, a raw NUL) are recognised
- * in the input and only run. Any disagreement, crash or
- * sanitizer report aborts. Seeds: fuzz/corpus/plan_json/.
+ * (scalars with flat and nested paths; arrays, maps and a Nested group
+ * gathered from an array of objects; explode with a filter, derived
+ * columns and a Nested group inside the exploded items). Both must accept the same messages with
+ * the same rows, byte for byte, or both refuse; the differences by design (numbers jansson cannot
+ * hold, \u0000 in a key, a raw NUL) are recognised in the input and only run. Any disagreement,
+ * crash or sanitizer report aborts. Seeds: fuzz/corpus/plan_json/.
  */
 #include "codec/ch_type.h"
 #include "codec/plan.h"
@@ -43,12 +43,16 @@ static const char *tables[N_TABLES][12][2] = {
      {"lc", "LowCardinality(String)"},
      {"xs", "Array(Array(UInt8))"},
      {"id", "Nullable(String)"},
+     {"g.a", "Array(String)"},
+     {"g.b", "Array(Nullable(Int32))"},
+     {"g.c.d", "Array(UInt8)"},
      {NULL, NULL}},
     {{"id", "Int64"},
      {"it.sku", "String"},
      {"it.qty", "UInt8"},
      {"total", "Float64"},
      {"n", "UInt32"},
+     {"it.parts.x", "Array(UInt16)"},
      {NULL, NULL}},
 };
 
