@@ -92,11 +92,13 @@ typedef struct app_route_config {
     int extra_fields;            /* 0 ignore, 1 reject */
     int delivery;                /* APP_DELIVERY_* */
     int protobuf_index_encoding; /* 0 auto, 1 zigzag, 2 plain (proto_index_mode's order) */
+    int validate;                /* APP_VALIDATE_* (JSON Schema messages) */
     app_batch_config batch;
     app_transform_config transform;
 } app_route_config;
 
 enum { APP_DELIVERY_AUTO, APP_DELIVERY_EXACTLY_ONCE, APP_DELIVERY_AT_LEAST_ONCE };
+enum { APP_VALIDATE_AUTO, APP_VALIDATE_ALWAYS, APP_VALIDATE_NEVER };
 
 typedef struct app_sink_config {
     char *group_id;

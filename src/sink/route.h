@@ -49,6 +49,9 @@ typedef struct route_rt {
      * read-only after the consumer starts */
     int exactly_once;
     char delivery_reason[512];
+    /* JSON Schema messages are checked against their schema before they
+     * are decoded (route.validate, resolved at start in sink.c) */
+    int validate;
     /* exactly-once: INSERTs and commits of this route go one batch at a
      * time, in the order the consumer queued them (batch.eo.seq) */
     pthread_mutex_t turn_mu;

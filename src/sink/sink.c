@@ -342,6 +342,19 @@ int sink_start(const app_config *cfg, const char *brokers, sluice_sr *sr, sluice
     for (size_t i = 0; rc == 0 && i < sc->routes.n; i++) {
         rc = sink_route_setup(&pl->routes[i], (int)i, &routes[i], pl->m, err);
         pl->n_routes = i + 1;
+        /* The embedded Kafka's topics are written only by this process's
+         * ingest, which validates every JSON Schema event it accepts:
+         * checking each again here cost about 1 us/row (BENCHMARKS, Sink §6). */
+        int v = routes[i].validate;
+        pl->routes[i].validate = v == APP_VALIDATE_ALWAYS || (v == APP_VALIDATE_AUTO && !embedded);
+        if (rc == 0 && !pl->routes[i].validate)
+            sluice_log(SLUICE_LOG_INFO, "sink", "JSON Schema messages are not validated again",
+                       "topic", routes[i].topic, "why",
+                       v == APP_VALIDATE_NEVER
+                           ? "validate: never"
+                           : "the embedded Kafka is written only by this process's ingest, "
+                             "which validates every event",
+                       (char *)0);
     }
     if (rc == 0 && !s->brokers) rc = sluice_error_set(err, SLUICE_ENOMEM, "out of memory");
     if (rc == 0) sink_metrics(s);

@@ -533,7 +533,8 @@ static int decode_batch(writer *w, batch *b, uint64_t batch_tick)
         }
         payload = m->value + at;
         len = m->value_len - at;
-        if (!e->error && plan_entry_validate(e, payload, len, why, sizeof why) != 0) {
+        if (!e->error && r->validate &&
+            plan_entry_validate(e, payload, len, why, sizeof why) != 0) {
             dead_letter(w, b, i, schema_id, why);
             sluice_counter_inc(r->m_errors_decode);
             continue;

@@ -62,4 +62,7 @@ for pid in "${pids[@]}"; do
 done
 grep -q 'stopped; everything consumed landed and was committed' "$tmp/sluice.log" &&
   ok "the sink drained" || bad "the sink's stop line is missing"
+# validate: auto with the embedded Kafka — its ingest validated every event
+grep -q 'msg="JSON Schema messages are not validated again".*written only by this process' "$tmp/sluice.log" &&
+  ok "the embedded sink does not validate again" || bad "the sink's validate line is missing"
 finish

@@ -11,6 +11,8 @@
  *    does not fit its column, rows ClickHouse itself rejects) → exactly
  *    those in the DLQ with their reasons and coordinates; every good one
  *    lands.
+ *  - JSON Schema messages that fail their schema: to the DLQ with the
+ *    schema's complaint, or landed with `validate: never`.
  *  - A prefetch queue of 1 KiB (librdkafka's fetcher stops at every
  *    response): the sink wakes it, every row lands once.
  * Every test ends by checking that the broker dropped nothing (the mock
@@ -364,6 +366,77 @@ static void test_caught_up_closes_the_batch(void)
     CHECK_EQ(sink_env_scalar(&env, "SELECT uniqExact(id) FROM burst"), N);
 }
 
+/* JSON Schema messages: by default (validate: auto, a Kafka of its own)
+ * the sink checks each against its schema, and one that fails goes to the
+ * DLQ with the schema's complaint even where the columns could take it;
+ * validate: never lands what the columns can take. */
+static void test_json_schema_validate(void)
+{
+    CHECK_EQ(setup(), 0);
+    const char *schema = "{\"type\":\"object\",\"required\":[\"id\"],\"properties\":{"
+                         "\"id\":{\"type\":\"integer\",\"maximum\":1000},"
+                         "\"name\":{\"type\":\"string\"}}}";
+    int32_t id = 0;
+    sluice_error err;
+    CHECK_EQ(sluice_sr_register_refs(env.sr, "js-value", schema, "JSON", NULL, 0, &id, &err), 0);
+    CHECK_EQ(test_kafka_create_topic(&env.kafka, "js", 2), 0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE js_checked (id Int64, name String) "
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
+    CHECK_EQ(sink_env_sql(&env, "CREATE TABLE js_unchecked (id Int64, name String) "
+                                "ENGINE = MergeTree ORDER BY id"),
+             0);
+    enum { N = 1000 };
+    for (int i = 0; i <= N + 1; i++) {
+        char v[128];
+        sluice_wire_write_header((uint8_t *)v, id);
+        int n;
+        if (i == N) /* past the maximum */
+            n = snprintf(v + 5, sizeof v - 5, "{\"id\":5000,\"name\":\"big\"}");
+        else if (i == N + 1) /* no id */
+            n = snprintf(v + 5, sizeof v - 5, "{\"name\":\"anonymous\"}");
+        else
+            n = snprintf(v + 5, sizeof v - 5, "{\"id\":%d,\"name\":\"n%d\"}", i, i);
+        CHECK_EQ(test_produce(env.prod, "js", i % 2, NULL, 0, v, (size_t)n + 5), 0);
+    }
+    CHECK_EQ(test_producer_flush(env.prod, 30000), 0);
+    const char *routes[2] = {"    - {topic: js, table: js_checked, batch: {max_age: 200ms}}\n",
+                             "    - {topic: js, table: js_unchecked, validate: never,\n"
+                             "       dlq_topic: js.dlq2, batch: {max_age: 200ms}}\n"};
+    for (int k = 0; k < 2; k++) {
+        char yaml[512], config[700];
+        snprintf(yaml, sizeof yaml, "sink:\n  group_id: js-%d\n  routes:\n%s", k, routes[k]);
+        CHECK_EQ(
+            sink_env_config(&env, k ? "js-unchecked" : "js-checked", yaml, config, sizeof config),
+            0);
+        test_proc sink;
+        CHECK_EQ(
+            sink_env_run_sink(&env, &sink, config, k ? "js-unchecked" : "js-checked", 1, 30000), 0);
+        const char *count =
+            k ? "SELECT count() FROM js_unchecked" : "SELECT count() FROM js_checked";
+        int want = k ? N + 2 : N;
+        CHECK_EQ(sink_env_wait_for(&env, count, want, 60000), want);
+        double dlq = -1;
+        for (int i = 0; i < 100 && dlq < (k ? 0 : 2); i++) {
+            sink_env_metric(&sink, "sluice_sink_dlq_messages_total", NULL, &dlq);
+            clock_sleep_ms(100);
+        }
+        CHECK_EQ(dlq, k ? 0 : 2);
+        CHECK_EQ(test_proc_stop(&sink, SIGTERM, 30000), 0);
+        CHECK_EQ(sink_env_scalar(&env, count), want); /* nothing more came */
+    }
+    dead d = {0};
+    CHECK_EQ(test_consume_all(env.kafka.bootstrap, "js.dlq", collect_dead, &d, 30000), 2);
+    for (int i = 0; i < d.n; i++)
+        CHECK_CONTAINS(d.reasons[i], "does not match its JSON Schema");
+    /* unchecked, they land as the columns take them: 5000, and the default 0 */
+    CHECK_EQ(sink_env_scalar(&env, "SELECT count() FROM js_unchecked WHERE id = 5000 AND "
+                                   "name = 'big'"),
+             1);
+    CHECK_EQ(sink_env_scalar(&env, "SELECT count() FROM js_unchecked WHERE id = 0"), 2);
+    CHECK(test_kafka_nothing_dropped(&env.kafka, "js"));
+}
+
 /* librdkafka 2.0 stops fetching while its queue is over
  * queued.max.messages.kbytes and looks again only when its broker thread
  * wakes for something else, up to a second later (fetch_nudge.h). With the
@@ -417,4 +490,4 @@ static void test_cleanup(void)
 
 TEST_MAIN(T(test_avro_versions_every_row_exact), T(test_json_and_explode_routes),
           T(test_poison_to_dlq_good_rows_land), T(test_caught_up_closes_the_batch),
-          T(test_fetch_stall_nudged), T(test_cleanup))
+          T(test_fetch_stall_nudged), T(test_json_schema_validate), T(test_cleanup))
