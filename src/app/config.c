@@ -180,7 +180,8 @@ static const cfg_key route_keys[] = {
      .doc = "JSON Schema messages: always checks each against its schema before decoding (one "
             "that fails goes to the DLQ with the schema's complaint); never lands what the "
             "columns can take unchecked, for topics whose producers validate (sluice ingest "
-            "does; Confluent's serializers do by default), about 1 us/row less; auto is always, "
+            "does; Confluent's serializers with json.fail.invalid.schema=true, which is not their "
+            "default), about 1 us/row less; auto is always, "
             "except in `sluice run` with its embedded Kafka, whose topics only its own ingest "
             "writes."},
     {"delivery", CFG_ENUM, K(app_route_config, delivery), 0, "auto", .enum_values = delivery_values,
