@@ -25,17 +25,22 @@
  *                   columns are left out), checked byte for byte against
  *                   the Avro plan into the same columns, and that Avro
  *                   plan's cost beside it (avro.scalar).
+ *   json.validate   the same JSON texts checked against the page event's
+ *                   JSON Schema (draft-07, below) by the validator the sink
+ *                   and ingest run before decoding a JSON Schema message.
  *   json.nested     the same with the Nested group as well (items.sku,
  *                   .qty, .price, .tags from the JSON array of objects),
  *                   checked byte for byte against the Avro plan, and its
  *                   cost beside it (avro.nested); only the map's keys and
  *                   values columns are left out.
  *
- * usage: bench_codec [--messages N] [--only plain|transform|peer|proto|json]
+ * usage: bench_codec [--messages N] [--only plain|transform|peer|proto|json|validate]
  */
 #include "codec/avro_json.h"
 #include "codec/ch_type.h"
 #include "codec/json_proto.h"
+#include "codec/json_schema.h"
+#include "codec/json_schema_validate.h"
 #include "codec/plan.h"
 #include "codec/proto_schema.h"
 #include "common/arena.h"
@@ -402,6 +407,34 @@ int main(int argc, char **argv)
         }
     }
     plan_state *jns = plan_state_new(jnested), *ans = plan_state_new(anested);
+    /* The JSON Schema validator. */
+    static const char page_json_schema[] =
+        "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"type\":\"object\","
+        "\"required\":[\"event_id\",\"ts\",\"type\",\"url\",\"device\"],\"properties\":{"
+        "\"event_id\":{\"type\":\"string\",\"format\":\"uuid\"},"
+        "\"ts\":{\"type\":\"string\",\"format\":\"date-time\"},"
+        "\"user_id\":{\"type\":[\"string\",\"null\"]},"
+        "\"session_id\":{\"type\":[\"string\",\"null\"]},"
+        "\"type\":{\"enum\":[\"VIEW\",\"CLICK\",\"ADD_TO_CART\",\"PURCHASE\"]},"
+        "\"url\":{\"type\":\"string\"},\"referrer\":{\"type\":[\"string\",\"null\"]},"
+        "\"duration_ms\":{\"type\":\"integer\",\"minimum\":0},"
+        "\"count\":{\"type\":\"integer\"},\"amount\":{\"type\":[\"number\",\"null\"]},"
+        "\"currency\":{\"type\":[\"string\",\"null\"]},"
+        "\"device\":{\"enum\":[\"DESKTOP\",\"MOBILE\",\"TABLET\"]},"
+        "\"items\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+        "\"sku\":{\"type\":\"string\"},\"qty\":{\"type\":\"integer\",\"minimum\":1},"
+        "\"price\":{\"type\":\"number\"},"
+        "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}},"
+        "\"attrs\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},"
+        "\"consent\":{\"type\":\"boolean\"}}}";
+    json_schema *jschema = NULL;
+    json_validator *jval = NULL;
+    if (json_schema_parse(page_json_schema, strlen(page_json_schema), NULL, 0, &jschema, &err) !=
+            0 ||
+        json_validator_compile(jschema, &jval, &err) != 0) {
+        fprintf(stderr, "bench_codec: JSON Schema: %s\n", err.msg);
+        return 1;
+    }
 
     /* The peer. */
     avro_schema_t aschema;
@@ -480,6 +513,18 @@ int main(int argc, char **argv)
                     i);
             return 1;
         }
+        {
+            json_lex lx;
+            json_lex_init(&lx, texts[i], json_lens[i]);
+            avro_json_errors verrs = {0};
+            int vrc = json_validator_run(jval, &lx, &verrs);
+            json_lex_free(&lx);
+            if (vrc != 0) {
+                fprintf(stderr, "bench_codec: message %d does not validate: %s %s\n", i,
+                        verrs.n ? verrs.items[0].path : "", verrs.n ? verrs.items[0].message : "");
+                return 1;
+            }
+        }
     }
 
     /* plan, plain */
@@ -542,6 +587,16 @@ int main(int argc, char **argv)
         plan_run(anested, ans, msgs[i % DISTINCT].data, msgs[i % DISTINCT].len, 0, &a, &res, &err);
     }
     double anested_s = thread_cpu_s() - c0;
+    /* ... and the validator over the same texts */
+    c0 = thread_cpu_s();
+    for (long i = 0; (RUNS("json") || RUNS("validate")) && i < messages; i++) {
+        json_lex lx;
+        json_lex_init(&lx, texts[i % DISTINCT], json_lens[i % DISTINCT]);
+        avro_json_errors verrs = {0};
+        json_validator_run(jval, &lx, &verrs);
+        json_lex_free(&lx);
+    }
+    double validate_s = thread_cpu_s() - c0;
 
     /* peer */
     long peer_messages = messages / 4 > DISTINCT ? messages / 4 : DISTINCT;
@@ -596,6 +651,7 @@ int main(int argc, char **argv)
     printf("codec.json.nested.ns_per_message: %.1f\n", jnested_ns);
     printf("codec.avro.nested.ns_per_message: %.1f\n", anested_ns);
     printf("codec.json_vs_avro_nested_cost: %.2fx\n", jnested_ns / anested_ns);
+    printf("codec.json.validate.ns_per_message: %.1f\n", validate_s * 1e9 / (double)messages);
 
     avro_reader_free(reader);
     avro_value_decref(&value);
@@ -612,6 +668,8 @@ int main(int argc, char **argv)
     plan_state_free(ass);
     plan_state_free(jns);
     plan_state_free(ans);
+    json_validator_free(jval);
+    json_schema_free(jschema);
     plan_free(jnested);
     plan_free(anested);
     plan_free(jscalar);
