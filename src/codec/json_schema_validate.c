@@ -753,20 +753,43 @@ static int check_object(vrun *r, const jv *s)
     json_lex *lx = r->lx;
     json_lex_dups dups;
     if (json_lex_open_object(lx, &dups)) return STOP;
-    uint64_t small[2] = {0, 0};
-    uint64_t *seen = small;
+    uint64_t small[2] = {0, 0}, small_props[2] = {0, 0};
+    uint64_t *seen = small, *had = small_props;
     if (s->n_required > 128 && !(seen = calloc((s->n_required + 63) / 64, sizeof *seen)))
         return STOP;
+    if (s->n_props > 128 && !(had = calloc((s->n_props + 63) / 64, sizeof *had))) {
+        if (seen != small) free(seen);
+        return STOP;
+    }
     size_t count = 0;
     json_str key;
     int rc;
     while ((rc = json_lex_next_key(lx, &count, &key)) == 1) {
-        const char *stable;
-        if (json_lex_key_unique(lx, &dups, &key, &stable) != 1) {
+        /* A duplicate among the schema's own properties is found by a bit
+         * per property of this object; only other keys go to the reader's
+         * check, whose table past 8 keys (allocated per message) was a
+         * fifth of the validator's time on a 15-key event (perf). */
+        const char *stable = key.s;
+        const jv_prop *p = find_prop(s, key.s, key.len);
+        if (p) {
+            size_t i = (size_t)(p - s->props);
+            if (had[i / 64] & (1ull << (i % 64))) {
+                json_lex_fail(lx, key.at, "duplicate key \"%.*s\" in an object",
+                              (int)(key.len > 64 ? 64 : key.len), key.s);
+                rc = STOP;
+                break;
+            }
+            had[i / 64] |= 1ull << (i % 64);
+            /* an escaped key is in the reader's scratch: it keeps a copy */
+            int escaped = key.s < lx->base || key.s >= lx->text_end;
+            if (escaped && json_lex_key_unique(lx, &dups, &key, &stable) != 1) {
+                rc = STOP;
+                break;
+            }
+        } else if (json_lex_key_unique(lx, &dups, &key, &stable) != 1) {
             rc = STOP;
             break;
         }
-        const jv_prop *p = find_prop(s, stable, key.len);
         avro_path_push(&r->path, AVRO_SEG_FIELD, stable, key.len, 0);
         if (p && p->required_index >= 0)
             seen[p->required_index / 64] |= 1ull << (p->required_index % 64);
@@ -791,6 +814,7 @@ static int check_object(vrun *r, const jv *s)
             rc = verr(r, "missing required property '%.*s'", shown(p->len), p->name);
     }
     if (seen != small) free(seen);
+    if (had != small_props) free(had);
     return rc < 0 ? STOP : 0;
 }
 

@@ -154,6 +154,21 @@ static void test_malformed_json_and_the_error_bound(void)
     vfix f;
     CHECK_EQ(vcompile(&f, ORDER_SCHEMA, NULL, 0), 0);
     CHECK_EQ(vrun(&f, "{\"id\":1,\"id\":2}"), SLUICE_EPARSE);
+    /* Duplicates: among the schema's properties (a bit per property), one
+     * spelled with an escape, among other keys (the reader's check, past
+     * its small set of 8 too), and the same key in two objects is none. */
+    CHECK_EQ(vrun(&f, "{\"id\":1,\"\\u0069d\":2}"), SLUICE_EPARSE);
+    CHECK_EQ(vrun(&f, "{\"\\u0069d\":1,\"id\":2}"), SLUICE_EPARSE);
+    CHECK_EQ(vrun(&f, "{\"meta\":{\"x\":\"a\",\"x\":\"b\"}}"), SLUICE_EPARSE);
+    CHECK_EQ(vrun(&f, "{\"meta\":{\"k1\":\"1\",\"k2\":\"1\",\"k3\":\"1\",\"k4\":\"1\",\"k5\":\"1\","
+                      "\"k6\":\"1\",\"k7\":\"1\",\"k8\":\"1\",\"k9\":\"1\",\"k2\":\"1\"}}"),
+             SLUICE_EPARSE);
+    CHECK_EQ(vrun(&f, "{\"id\":1,\"at\":\"2026-11-22T20:12:01Z\",\"lines\":[{\"sku\":\"a\"},"
+                      "{\"sku\":\"b\"}]}"),
+             0);
+    CHECK_EQ(vrun(&f, "{\"id\":1,\"at\":\"2026-11-22T20:12:01Z\",\"lines\":[{\"sku\":\"a\","
+                      "\"sku\":\"b\"}]}"),
+             SLUICE_EPARSE);
     CHECK_EQ(vrun(&f, "{\"id\":1,"), SLUICE_EPARSE);
     CHECK_EQ(vrun(&f, "{\"lines\":[{\"sku\":\"\\ud800\"}]}"), SLUICE_EPARSE);
     /* A syntax error after value errors is still a syntax error. */
