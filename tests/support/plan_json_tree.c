@@ -14,30 +14,12 @@
 #include <string.h>
 
 /* obj[path], where path may also walk nested objects at separators:
- * "a.b" finds {"a.b": v} or {"a": {"b": v}}. */
-static json_t *json_lookup(json_t *obj, const char *path, char sep, int depth)
-{
-    if (!json_is_object(obj) || depth > 16) return NULL;
-    json_t *v = json_object_get(obj, path);
-    if (v) return v;
-    for (const char *dot = strchr(path, sep); dot; dot = strchr(dot + 1, sep)) {
-        char head[512];
-        size_t n = (size_t)(dot - path);
-        if (n >= sizeof head) break;
-        memcpy(head, path, n);
-        head[n] = '\0';
-        json_t *sub = json_object_get(obj, head);
-        if (json_is_object(sub) && (v = json_lookup(sub, dot + 1, sep, depth + 1)) != NULL)
-            return v;
-    }
-    return NULL;
-}
-
-/* For an Array column: json_lookup, and where a prefix of the path leads
- * to an array (the JSON form of a Nested group, plan_json.c gather), that
- * array in *items and the rest of the path in *rest (returns NULL then). */
-static json_t *json_lookup_gather(json_t *obj, const char *path, char sep, int depth,
-                                  json_t **items, const char **rest)
+ * "a.b" finds {"a.b": v} or {"a": {"b": v}}. With items given (an Array
+ * column), a prefix of the path that leads to an array instead (the JSON
+ * form of a Nested group, plan_json.c gather) puts that array in *items and
+ * the rest of the path in *rest, and NULL is returned. */
+static json_t *json_lookup(json_t *obj, const char *path, char sep, int depth, json_t **items,
+                           const char **rest)
 {
     if (!json_is_object(obj) || depth > 16) return NULL;
     json_t *v = json_object_get(obj, path);
@@ -50,9 +32,10 @@ static json_t *json_lookup_gather(json_t *obj, const char *path, char sep, int d
         head[n] = '\0';
         json_t *sub = json_object_get(obj, head);
         if (json_is_object(sub) &&
-            ((v = json_lookup_gather(sub, dot + 1, sep, depth + 1, items, rest)) != NULL || *items))
+            ((v = json_lookup(sub, dot + 1, sep, depth + 1, items, rest)) != NULL ||
+             (items && *items)))
             return v;
-        if (json_is_array(sub) && depth < 16) {
+        if (items && json_is_array(sub) && depth < 16) {
             *items = sub;
             *rest = dot + 1;
             return NULL;
@@ -80,20 +63,12 @@ static int encode_gathered(const ch_type *t, json_t *items, const char *rest, ch
                            sluice_error *e)
 {
     size_t n = json_array_size(items);
-    uint8_t v[10];
-    size_t k = 0;
-    uint64_t c = n;
-    while (c > 0x7f) {
-        v[k++] = (uint8_t)(c | 0x80);
-        c >>= 7;
-    }
-    v[k++] = (uint8_t)c;
-    if (buf_append(out, v, k)) return SLUICE_ENOMEM;
+    if (put_varint(out, n)) return SLUICE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         json_t *item = json_array_get(items, i);
         if (!json_is_object(item) && !json_is_null(item))
             return sluice_error_set(e, SLUICE_EINVAL, "item %zu of the array is not an object", i);
-        json_t *w = json_is_object(item) ? json_lookup(item, rest, sep, 0) : NULL;
+        json_t *w = json_is_object(item) ? json_lookup(item, rest, sep, 0, NULL, NULL) : NULL;
         int rc = w ? encode_or_default(t->inner, w, out, e) : ch_encode_default(t->inner, out);
         if (rc) return rc;
     }
@@ -101,29 +76,17 @@ static int encode_gathered(const ch_type *t, json_t *items, const char *rest, ch
 }
 
 /* A field of the row: under explode, names below the exploded path are
- * read from the current element. */
-static json_t *row_lookup(const plan *p, json_t *root, json_t *elem, const char *path)
+ * read from the current element. items and rest as json_lookup's. */
+static json_t *row_lookup(const plan *p, json_t *root, json_t *elem, const char *path,
+                          json_t **items, const char **rest)
 {
     if (elem && p->explode_path) {
         size_t n = strlen(p->explode_path);
         if (strcmp(path, p->explode_path) == 0) return elem;
         if (strncmp(path, p->explode_path, n) == 0 && path[n] == p->separator)
-            return json_lookup(elem, path + n + 1, p->separator, 0);
+            return json_lookup(elem, path + n + 1, p->separator, 0, items, rest);
     }
-    return json_lookup(root, path, p->separator, 0);
-}
-
-/* row_lookup for an Array column (json_lookup_gather). */
-static json_t *row_lookup_gather(const plan *p, json_t *root, json_t *elem, const char *path,
-                                 json_t **items, const char **rest)
-{
-    if (elem && p->explode_path) {
-        size_t n = strlen(p->explode_path);
-        if (strcmp(path, p->explode_path) == 0) return elem;
-        if (strncmp(path, p->explode_path, n) == 0 && path[n] == p->separator)
-            return json_lookup_gather(elem, path + n + 1, p->separator, 0, items, rest);
-    }
-    return json_lookup_gather(root, path, p->separator, 0, items, rest);
+    return json_lookup(root, path, p->separator, 0, items, rest);
 }
 
 static cvalue json_to_cvalue(json_t *v)
@@ -142,7 +105,7 @@ static int json_row(run *x, json_t *root, json_t *elem, int64_t index, int64_t n
     plan_state *st = x->st;
     plan_reset_row(p, st);
     for (size_t i = 0; i < p->n_slots; i++)
-        st->slots[i] = json_to_cvalue(row_lookup(p, root, elem, p->slot_paths[i]));
+        st->slots[i] = json_to_cvalue(row_lookup(p, root, elem, p->slot_paths[i], NULL, NULL));
     if (p->index_slot >= 0) st->slots[p->index_slot] = cv_int(index, CV_UNIT_NONE);
     for (size_t i = 0; i < p->n_list; i++) {
         int col = p->list[i];
@@ -151,9 +114,8 @@ static int json_row(run *x, json_t *root, json_t *elem, int64_t index, int64_t n
         int rc;
         json_t *items = NULL;
         const char *rest = NULL;
-        json_t *v = type->kind == CH_ARRAY
-                        ? row_lookup_gather(p, root, elem, p->cols[col].name, &items, &rest)
-                        : row_lookup(p, root, elem, p->cols[col].name);
+        json_t *v = row_lookup(p, root, elem, p->cols[col].name,
+                               type->kind == CH_ARRAY ? &items : NULL, &rest);
         if (items)
             rc = encode_gathered(type, items, rest, p->separator, &st->scratch[col], &e);
         else
@@ -179,7 +141,7 @@ int plan_run_json_tree(const plan *p, plan_state *st, const uint8_t *msg, size_t
     if (!json_is_object(root)) {
         rc = sluice_error_set(err, SLUICE_EINVAL, "a JSON message must be an object");
     } else if (p->explode_path) {
-        json_t *arr = json_lookup(root, p->explode_path, p->separator, 0);
+        json_t *arr = json_lookup(root, p->explode_path, p->separator, 0, NULL, NULL);
         if (arr && !json_is_array(arr) && !json_is_null(arr))
             rc = sluice_error_set(err, SLUICE_EINVAL, "$.%s: explode needs an array",
                                   p->explode_path);
