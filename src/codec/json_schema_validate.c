@@ -60,8 +60,8 @@ typedef struct jv_value {
 typedef struct jv_prop {
     const char *name;
     size_t len;
-    const jv *schema;   /* NULL: only named by "required" */
-    int required_index; /* -1 when not required */
+    const jv *schema; /* NULL: only named by "required" */
+    bool required;
 } jv_prop;
 
 struct jv {
@@ -72,7 +72,6 @@ struct jv {
     size_t n_props;
     uint32_t *index; /* hash of name -> prop index + 1 */
     size_t index_mask;
-    size_t n_required;
     int additional;
     const jv *additional_schema;
     const jv *items;
@@ -375,7 +374,6 @@ static int compile_props(comp *c, jv *j, const json_schema_node *n)
         jv_prop *p = &j->props[j->n_props++];
         p->name = n->props[i].name;
         p->len = strlen(p->name);
-        p->required_index = -1;
         if (!(p->schema = jv_for(c, n->props[i].schema)))
             return sluice_error_set(c->err, SLUICE_ENOMEM, "out of memory");
     }
@@ -388,9 +386,8 @@ static int compile_props(comp *c, jv *j, const json_schema_node *n)
             p->name = n->required[i];
             p->len = strlen(p->name);
             p->schema = NULL;
-            p->required_index = -1;
         }
-        if (p->required_index < 0) p->required_index = (int)j->n_required++;
+        p->required = true;
     }
     if (j->n_props > INDEX_AT) {
         size_t cap = 16;
@@ -753,14 +750,11 @@ static int check_object(vrun *r, const jv *s)
     json_lex *lx = r->lx;
     json_lex_dups dups;
     if (json_lex_open_object(lx, &dups)) return STOP;
-    uint64_t small[2] = {0, 0}, small_props[2] = {0, 0};
-    uint64_t *seen = small, *had = small_props;
-    if (s->n_required > 128 && !(seen = calloc((s->n_required + 63) / 64, sizeof *seen)))
-        return STOP;
-    if (s->n_props > 128 && !(had = calloc((s->n_props + 63) / 64, sizeof *had))) {
-        if (seen != small) free(seen);
-        return STOP;
-    }
+    /* a bit per declared property: met in this object (duplicates and
+     * required ones) */
+    uint64_t small[2] = {0, 0};
+    uint64_t *had = small;
+    if (s->n_props > 128 && !(had = calloc((s->n_props + 63) / 64, sizeof *had))) return STOP;
     size_t count = 0;
     json_str key;
     int rc;
@@ -791,8 +785,6 @@ static int check_object(vrun *r, const jv *s)
             break;
         }
         avro_path_push(&r->path, AVRO_SEG_FIELD, stable, key.len, 0);
-        if (p && p->required_index >= 0)
-            seen[p->required_index / 64] |= 1ull << (p->required_index % 64);
         if (p && p->schema) {
             rc = check(r, p->schema);
         } else if (s->additional == ADD_NONE) {
@@ -809,12 +801,10 @@ static int check_object(vrun *r, const jv *s)
     }
     for (size_t i = 0; rc == 0 && i < s->n_props; i++) {
         const jv_prop *p = &s->props[i];
-        if (p->required_index >= 0 &&
-            !(seen[p->required_index / 64] & (1ull << (p->required_index % 64))))
+        if (p->required && !(had[i / 64] & (1ull << (i % 64))))
             rc = verr(r, "missing required property '%.*s'", shown(p->len), p->name);
     }
-    if (seen != small) free(seen);
-    if (had != small_props) free(had);
+    if (had != small) free(had);
     return rc < 0 ? STOP : 0;
 }
 
