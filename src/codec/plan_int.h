@@ -191,6 +191,15 @@ struct plan {
     const struct proto_plan *proto;
 };
 
+/* A column while an array of objects is gathered into it (plan_json.c):
+ * the row's own value set aside (its scratch, rank, set and error), the
+ * items' elements so far, and whether one of them failed. */
+typedef struct gather_col {
+    buf save, acc;
+    int save_rank;
+    char save_set, save_err, failed;
+} gather_col;
+
 struct plan_state {
     size_t n_cols;
     buf *scratch; /* per column */
@@ -210,12 +219,8 @@ struct plan_state {
      * (duplicate keys among the plan's own keys, plan_json.c walk) */
     uint32_t *jseen;
     uint32_t jserial;
-    /* JSON plans, per column, while an array of objects is gathered
-     * (plan_json.c): the row's own value set aside, the items so far, and
-     * whether one failed */
-    buf *gsave, *gacc;
-    int *gsave_rank;
-    char *gsave_set, *gsave_err, *gerr;
+    /* JSON plans: per column, while an array of objects is gathered */
+    struct gather_col *gather;
     struct proto_state *proto; /* Protobuf plans: per-field row state */
 };
 

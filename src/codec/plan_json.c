@@ -514,17 +514,18 @@ static int walk(jrun *j, const jlevel *l);
 /* Swap a column's row state with what gather set aside. */
 static void gather_swap(plan_state *st, int c)
 {
+    gather_col *g = &st->gather[c];
     buf b = st->scratch[c];
-    st->scratch[c] = st->gsave[c];
-    st->gsave[c] = b;
+    st->scratch[c] = g->save;
+    g->save = b;
     int rank = st->col_rank[c];
-    st->col_rank[c] = st->gsave_rank[c];
-    st->gsave_rank[c] = rank;
+    st->col_rank[c] = g->save_rank;
+    g->save_rank = rank;
     char set = st->set[c], err = st->col_error[c];
-    st->set[c] = st->gsave_set[c];
-    st->gsave_set[c] = set;
-    st->col_error[c] = st->gsave_err[c];
-    st->gsave_err[c] = err;
+    st->set[c] = g->save_set;
+    g->save_set = set;
+    st->col_error[c] = g->save_err;
+    g->save_err = err;
 }
 
 /* An array of objects at an entry whose paths lead to Array columns — the
@@ -547,8 +548,8 @@ static int gather(jrun *j, const jentry *e)
     for (size_t i = 0; i < e->n_gather; i++) {
         int c = e->gather[i].column;
         gather_swap(st, c); /* the row's value aside; scratch is the item's */
-        buf_reset(&st->gacc[c]);
-        st->gerr[c] = 0;
+        buf_reset(&st->gather[c].acc);
+        st->gather[c].failed = 0;
     }
     sluice_error before = st->col_err; /* kept unless a failure here stands */
     int failed = 0;
@@ -580,10 +581,11 @@ static int gather(jrun *j, const jentry *e)
         }
         for (size_t i = 0; rc == 0 && i < e->n_gather; i++) {
             int c = e->gather[i].column;
+            gather_col *g = &st->gather[c];
             if (st->col_error[c])
-                st->gerr[c] = 1;
-            else if (st->set[c] ? buf_append(&st->gacc[c], st->scratch[c].data, st->scratch[c].len)
-                                : ch_encode_default(p->cols[c].type->inner, &st->gacc[c]))
+                g->failed = 1;
+            else if (st->set[c] ? buf_append(&g->acc, st->scratch[c].data, st->scratch[c].len)
+                                : ch_encode_default(p->cols[c].type->inner, &g->acc))
                 rc = sluice_error_set(j->x.err, SLUICE_ENOMEM, "batch buffer full");
         }
         items++;
@@ -596,14 +598,14 @@ static int gather(jrun *j, const jentry *e)
         if (rc || e->gather[i].rank >= st->col_rank[c]) continue;
         buf_reset(&st->scratch[c]);
         if (put_varint(&st->scratch[c], items) ||
-            buf_append(&st->scratch[c], st->gacc[c].data, st->gacc[c].len)) {
+            buf_append(&st->scratch[c], st->gather[c].acc.data, st->gather[c].acc.len)) {
             rc = sluice_error_set(j->x.err, SLUICE_ENOMEM, "batch buffer full");
             continue;
         }
         st->col_rank[c] = e->gather[i].rank;
-        st->set[c] = !st->gerr[c];
-        st->col_error[c] = st->gerr[c];
-        failed |= st->gerr[c];
+        st->set[c] = !st->gather[c].failed;
+        st->col_error[c] = st->gather[c].failed;
+        failed |= st->gather[c].failed;
     }
     if (!failed) st->col_err = before;
     return rc;

@@ -30,22 +30,9 @@ plan_state *plan_state_new(const plan *p)
     st->slot_rank = calloc(p->n_slots ? p->n_slots : 1, sizeof *st->slot_rank);
     arena_init(&st->json_text, 4096, SCRATCH_CAP);
     st->jseen = calloc(p->n_jentries ? p->n_jentries : 1, sizeof *st->jseen);
-    size_t nc = p->n_cols ? p->n_cols : 1;
-    if (p->is_json) {
-        st->gsave = calloc(nc, sizeof *st->gsave);
-        st->gacc = calloc(nc, sizeof *st->gacc);
-        st->gsave_rank = calloc(nc, sizeof *st->gsave_rank);
-        st->gsave_set = calloc(nc, 1);
-        st->gsave_err = calloc(nc, 1);
-        st->gerr = calloc(nc, 1);
-        if (!st->gsave || !st->gacc || !st->gsave_rank || !st->gsave_set || !st->gsave_err ||
-            !st->gerr) {
-            plan_state_free(st);
-            return NULL;
-        }
-    }
+    if (p->is_json) st->gather = calloc(p->n_cols ? p->n_cols : 1, sizeof *st->gather);
     if (!st->scratch || !st->set || !st->slots || !st->col_rank || !st->col_error ||
-        !st->slot_rank || !st->jseen) {
+        !st->slot_rank || !st->jseen || (p->is_json && !st->gather)) {
         plan_state_free(st);
         return NULL;
     }
@@ -56,9 +43,9 @@ plan_state *plan_state_new(const plan *p)
     }
     for (size_t i = 0; i < p->n_cols; i++) {
         buf_init(&st->scratch[i], SCRATCH_CAP);
-        if (st->gsave) {
-            buf_init(&st->gsave[i], SCRATCH_CAP);
-            buf_init(&st->gacc[i], SCRATCH_CAP);
+        if (st->gather) {
+            buf_init(&st->gather[i].save, SCRATCH_CAP);
+            buf_init(&st->gather[i].acc, SCRATCH_CAP);
         }
     }
     buf_init(&st->expr_scratch, SCRATCH_CAP);
@@ -71,17 +58,12 @@ void plan_state_free(plan_state *st)
     if (!st) return;
     for (size_t i = 0; st->scratch && i < st->n_cols; i++)
         buf_free(&st->scratch[i]);
-    for (size_t i = 0; st->gsave && st->gacc && i < st->n_cols; i++) {
-        buf_free(&st->gsave[i]);
-        buf_free(&st->gacc[i]);
+    for (size_t i = 0; st->gather && i < st->n_cols; i++) {
+        buf_free(&st->gather[i].save);
+        buf_free(&st->gather[i].acc);
     }
     free(st->scratch);
-    free(st->gsave);
-    free(st->gacc);
-    free(st->gsave_rank);
-    free(st->gsave_set);
-    free(st->gsave_err);
-    free(st->gerr);
+    free(st->gather);
     free(st->set);
     free(st->slots);
     buf_free(&st->expr_scratch);
