@@ -196,17 +196,13 @@ static int add(walker *w, const char *name, const char *type, const char *src)
     return ddl_columns_add(w->out, name, type, NULL, NULL, NULL, src, w->err);
 }
 
-/* A column of a group: name<sep>sub, type Array(elem); under '.' it is
- * declared inside `name Nested(...)`. */
+/* A column of a group (ddl_columns_add_grouped); elem NULL: item_type
+ * failed (err set). */
 static int add_grouped(walker *w, const char *name, const char *sub, const char *elem,
                        const char *src)
 {
-    const char *col = join(w, name, sub);
-    const char *type = elem ? fmt(w, "Array(%s)", elem) : NULL;
-    if (!col || !type || !src) return w->err->code ? w->err->code : SLUICE_ENOMEM;
-    int nested = w->opt->separator == '.';
-    return ddl_columns_add(w->out, col, type, nested ? name : NULL, nested ? sub : NULL,
-                           nested ? elem : NULL, src, w->err);
+    if (!elem || !src) return w->err->code ? w->err->code : SLUICE_ENOMEM;
+    return ddl_columns_add_grouped(w->out, w->opt->separator, name, sub, elem, src, w->err);
 }
 
 /* An array of records: one Array column per field of the items (plan_compile.c's

@@ -66,6 +66,17 @@ int ddl_columns_add(ddl_columns *c, const char *name, const char *type, const ch
     return 0;
 }
 
+int ddl_columns_add_grouped(ddl_columns *c, char sep, const char *name, const char *sub,
+                            const char *elem, const char *source, sluice_error *err)
+{
+    const char *col = ddl_fmt(&c->a, err, "%s%c%s", name, sep, sub);
+    const char *type = ddl_fmt(&c->a, err, "Array(%s)", elem);
+    if (!col || !type) return SLUICE_ENOMEM;
+    int nested = sep == '.';
+    return ddl_columns_add(c, col, type, nested ? name : NULL, nested ? sub : NULL,
+                           nested ? elem : NULL, source, err);
+}
+
 int ddl_columns_skip(ddl_columns *c, const char *source, const char *why, sluice_error *err)
 {
     if (c->n_skipped == c->cap_skipped) {

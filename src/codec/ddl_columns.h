@@ -80,6 +80,11 @@ int ddl_columns_add(ddl_columns *c, const char *name, const char *type, const ch
                     const char *nested_sub, const char *elem_type, const char *source,
                     sluice_error *err);
 
+/* A column of a group (an array of records or objects): name<sep>sub,
+ * type Array(elem); under '.' it is declared inside `name Nested(...)`. */
+int ddl_columns_add_grouped(ddl_columns *c, char sep, const char *name, const char *sub,
+                            const char *elem, const char *source, sluice_error *err);
+
 /* Record a field no column takes (strings copied). */
 int ddl_columns_skip(ddl_columns *c, const char *source, const char *why, sluice_error *err);
 

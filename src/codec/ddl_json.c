@@ -344,14 +344,7 @@ static int walk_items(walker *w, const json_schema_node *items, const char *name
             continue;
         }
         json_object_set_new(item, pname, m.sample);
-        const char *col = join(w, name, pname), *type = FMT(w, "Array(%s)", m.type);
-        if (!col || !type) {
-            rc = SLUICE_ENOMEM;
-            break;
-        }
-        int nested = w->opt->separator == '.';
-        rc = ddl_columns_add(w->out, col, type, nested ? name : NULL, nested ? pname : NULL,
-                             nested ? m.type : NULL, isrc, w->err);
+        rc = ddl_columns_add_grouped(w->out, w->opt->separator, name, pname, m.type, isrc, w->err);
         added++;
     }
     if (rc) {
