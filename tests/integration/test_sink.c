@@ -265,6 +265,19 @@ static int has_reason(const dead *d, const char *value_prefix, const char *reaso
     return 0;
 }
 
+/* The sink's dead-lettered count once it reaches want (or after 10 s):
+ * dead letters are written beside the INSERT that lands the rest. */
+static double dlq_count(const test_proc *sink, double want)
+{
+    double dlq = -1;
+    for (int i = 0; i < 100; i++) {
+        sink_env_metric(sink, "sluice_sink_dlq_messages_total", NULL, &dlq);
+        if (dlq >= want) break;
+        clock_sleep_ms(100);
+    }
+    return dlq;
+}
+
 static void test_poison_to_dlq_good_rows_land(void)
 {
     CHECK_EQ(setup(), 0);
@@ -305,12 +318,7 @@ static void test_poison_to_dlq_good_rows_land(void)
     test_proc sink;
     CHECK_EQ(sink_env_run_sink(&env, &sink, config, "mixed-sink", 1, 30000), 0);
     CHECK_EQ(sink_env_wait_for(&env, "SELECT count() FROM mixed", N - poison, 60000), N - poison);
-    double dlq = 0;
-    for (int i = 0; i < 100 && dlq < poison; i++) {
-        sink_env_metric(&sink, "sluice_sink_dlq_messages_total", NULL, &dlq);
-        clock_sleep_ms(100);
-    }
-    CHECK_EQ(dlq, poison);
+    CHECK_EQ(dlq_count(&sink, poison), poison);
     CHECK_EQ(test_proc_stop(&sink, SIGTERM, 30000), 0);
     CHECK_EQ(sink_env_scalar(&env, "SELECT count() FROM mixed WHERE id IN (100, 200, 300, 999)"),
              0);
@@ -416,12 +424,7 @@ static void test_json_schema_validate(void)
             k ? "SELECT count() FROM js_unchecked" : "SELECT count() FROM js_checked";
         int want = k ? N + 2 : N;
         CHECK_EQ(sink_env_wait_for(&env, count, want, 60000), want);
-        double dlq = -1;
-        for (int i = 0; i < 100 && dlq < (k ? 0 : 2); i++) {
-            sink_env_metric(&sink, "sluice_sink_dlq_messages_total", NULL, &dlq);
-            clock_sleep_ms(100);
-        }
-        CHECK_EQ(dlq, k ? 0 : 2);
+        CHECK_EQ(dlq_count(&sink, k ? 0 : 2), k ? 0 : 2);
         CHECK_EQ(test_proc_stop(&sink, SIGTERM, 30000), 0);
         CHECK_EQ(sink_env_scalar(&env, count), want); /* nothing more came */
     }
