@@ -972,11 +972,18 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
      *    (librdkafka #2879; 2.1 added fetch.queue.backoff.ms). Responses
      *    are counted decompressed there. Seen with debug=fetch in the
      *    benchmark: "queued.min.messages exceeded", then no fetch for
-     *    0.84 s, with responses of K/8. Responses are kept to K/16
+     *    0.84 s, with responses of K/8. Responses are kept to K/32
      *    compressed and the queue gets K/2, so a response's messages stay
      *    well under both limits while the consumer thread drains the
-     *    queue; at most about K/2 + K/16 plus one decompressed response
-     *    is held.
+     *    queue; at most about K/2 plus one decompressed response is held.
+     *    K/32 rather than K/16: the broker thread's arena is what a
+     *    response costs, decompression and glibc's retained free chunks
+     *    included, and at the 48 MiB minimum (K = 2.5 MiB) it peaked at
+     *    5 MiB with 64 KiB responses, 8 with 96 KiB, 9-10 with 128-256
+     *    KiB (smaps and malloc_info of test_rss_sink's smallest-limit
+     *    case), which took the sink to 48.4 MiB once. The benchmark's
+     *    rows/s at the default limit did not change between K/16 and
+     *    K/32 (docs/BENCHMARKS.md, Sink §2).
      *  - fetch.wait.max.ms 100 (librdkafka's default is 500): a fetch in
      *    which every partition is at its end is held that long by the
      *    broker, and partitions resumed meanwhile wait for the next one.
@@ -985,19 +992,20 @@ int consumer_start(pipeline *pl, const char *brokers, consumer **out, sluice_err
      * little to throw away. */
     char queued_kb[32], fetch_max[32], commit_ms[32];
     snprintf(commit_ms, sizeof commit_ms, "%lld", (long long)pl->commit_interval_ms);
-    uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 16;
+    uint64_t q = pl->budget.kafka_queue / 2 / 1024, f = pl->budget.kafka_queue / 32;
     snprintf(queued_kb, sizeof queued_kb, "%llu",
              (unsigned long long)(q < 512     ? 512
                                   : q > 65536 ? 65536
                                               : q));
     /* A response is at most fetch.max.bytes compressed, and librdkafka
      * holds it decompressed: with compressible messages (10x for repetitive
-     * JSON) a 1 MiB floor alone took the 48 MiB minimum over its limit.
+     * JSON) a 1 MiB floor alone took the 48 MiB minimum over its limit, and
+     * a 256 KiB one did once (above); the floor is 64 KiB.
      * librdkafka wants fetch.max.bytes >= message.max.bytes, so the
      * consumer's message.max.bytes (which only bounds what a handle
      * produces; this one produces nothing) follows it down; a record batch
      * larger than a fetch is still returned whole, as Kafka does. */
-    uint64_t fb = f < (256u << 10) ? (256u << 10) : f > (32u << 20) ? (32u << 20) : f;
+    uint64_t fb = f < (64u << 10) ? (64u << 10) : f > (32u << 20) ? (32u << 20) : f;
     char part_max[32];
     snprintf(fetch_max, sizeof fetch_max, "%llu", (unsigned long long)fb);
     snprintf(part_max, sizeof part_max, "%llu",
